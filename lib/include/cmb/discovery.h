@@ -1,0 +1,81 @@
+// Discovery: what NVMe controllers, CMBs, p2pmem pools and namespaces this
+// machine has, read from sysfs through a SysRoot, and whether the kernel can
+// do userspace P2PDMA at all.
+//
+//   absl::StatusOr<cmb::System> sys = cmb::Discover(cmb::SysRoot::FromEnvironment());
+//   for (const cmb::Controller& c : sys->controllers)
+//     if (c.p2pmem && c.p2pmem->published) ...  // a usable CMB provider
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "cmb/cmb_registers.h"
+#include "cmb/pci_address.h"
+#include "cmb/sysroot.h"
+
+namespace cmb {
+
+// /sys/bus/pci/devices/<bdf>/p2pmem/: the kernel's pool over the CMB.
+struct P2pMem {
+  uint64_t size_bytes = 0;
+  uint64_t available_bytes = 0;
+  bool published = false;  // the nvme driver publishes only CMBs with WDS and RDS
+  bool allocate = false;   // userspace allocation (mmap of p2pmem/allocate), Linux >= 6.2
+};
+
+struct Namespace {
+  uint32_t nsid = 0;
+  std::string name;            // "nvme0n1"
+  std::string generic_device;  // "/dev/ng0n1", empty when the kernel has none
+  std::string block_device;    // "/dev/nvme0n1"
+  uint32_t lba_size = 0;       // queue/logical_block_size
+  uint64_t capacity_blocks = 0;
+  uint64_t max_transfer_bytes = 0;  // queue/max_hw_sectors_kb * 1024
+  std::vector<std::string> holders;      // dm/md devices stacked on it or its partitions
+  std::vector<std::string> mountpoints;  // where it or its partitions are mounted
+  bool in_use() const { return !holders.empty() || !mountpoints.empty(); }
+};
+
+struct Controller {
+  std::string name;       // "nvme0"
+  std::string transport;  // "pcie"
+  std::optional<PciAddress> address;
+  std::string model, serial, firmware;
+  int numa_node = -1;
+  std::string link_speed;  // "8.0 GT/s PCIe", empty when not shown
+  int link_width = 0;
+  std::optional<CmbRegisters> cmb;  // only when the kernel shows cmbloc/cmbsz
+  std::string cmb_note;  // why cmb is absent or odd ("attributes missing; p2pmem present")
+  std::optional<P2pMem> p2pmem;
+  std::vector<Namespace> namespaces;
+};
+
+enum class Support { kYes, kNo, kUnknown };
+const char* SupportName(Support s);  // "yes", "no", "unknown"
+
+struct KernelSupport {
+  std::string release;       // uname -r
+  Support p2pdma = Support::kUnknown;
+  std::string evidence;      // how we know: "p2pmem/allocate present on 0000:03:00.0"
+};
+
+struct System {
+  std::vector<Controller> controllers;
+  KernelSupport kernel;
+  // Controllers with a published p2pmem pool, by index into `controllers`.
+  std::vector<size_t> Providers() const;
+  const Controller* FindController(absl::string_view name) const;
+  const Controller* FindByAddress(const PciAddress& a) const;
+};
+
+absl::StatusOr<System> Discover(const SysRoot& root);
+absl::StatusOr<Controller> DiscoverController(const SysRoot& root, const std::string& name);
+KernelSupport DetectKernelSupport(const SysRoot& root, const std::vector<Controller>& controllers);
+absl::StatusOr<P2pMem> ReadP2pMem(const SysRoot& root, const PciAddress& address);
+
+}  // namespace cmb

@@ -1,0 +1,266 @@
+#include "cmb/discovery.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "status_macros.h"
+
+namespace cmb {
+namespace {
+
+std::string AttrOr(const SysRoot& root, const std::string& path, std::string def = "") {
+  absl::StatusOr<std::string> s = root.ReadAttr(path);
+  return s.ok() ? *s : def;
+}
+
+// "maj:min" of every mount and the mount point, from mountinfo.
+std::multimap<std::string, std::string> Mounts(const SysRoot& root) {
+  std::multimap<std::string, std::string> out;
+  absl::StatusOr<std::string> info = root.Read("/proc/self/mountinfo");
+  if (!info.ok()) return out;
+  for (absl::string_view line : absl::StrSplit(*info, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+    if (f.size() > 4) out.emplace(std::string(f[2]), std::string(f[4]));
+  }
+  return out;
+}
+
+// Holders and mounts of a block device and of its partitions.
+void ReadUse(const SysRoot& root, const std::multimap<std::string, std::string>& mounts,
+             Namespace* ns) {
+  std::string block = "/sys/block/" + ns->name;
+  std::vector<std::string> devs{block};
+  if (absl::StatusOr<std::vector<std::string>> ents = root.List(block); ents.ok())
+    for (const std::string& e : *ents)
+      if (absl::StartsWith(e, ns->name + "p")) devs.push_back(block + "/" + e);
+  for (const std::string& d : devs) {
+    if (absl::StatusOr<std::vector<std::string>> h = root.List(d + "/holders"); h.ok())
+      ns->holders.insert(ns->holders.end(), h->begin(), h->end());
+    std::string majmin = AttrOr(root, d + "/dev");
+    auto [lo, hi] = mounts.equal_range(majmin);
+    for (auto it = lo; it != hi; ++it) ns->mountpoints.push_back(it->second);
+  }
+}
+
+absl::StatusOr<Namespace> ReadNamespace(const SysRoot& root, const std::string& name,
+                                        const std::multimap<std::string, std::string>& mounts) {
+  Namespace ns;
+  ns.name = name;
+  std::string block = "/sys/block/" + name;
+  CMB_ASSIGN_OR_RETURN(uint64_t nsid, root.ReadUint(block + "/nsid"));
+  ns.nsid = static_cast<uint32_t>(nsid);
+  CMB_ASSIGN_OR_RETURN(uint64_t lbs, root.ReadUint(block + "/queue/logical_block_size"));
+  ns.lba_size = static_cast<uint32_t>(lbs);
+  CMB_ASSIGN_OR_RETURN(uint64_t sectors, root.ReadUint(block + "/size"));
+  if (lbs == 0 || lbs % 512 != 0)
+    return absl::FailedPreconditionError(absl::StrCat(block, ": odd logical block size ", lbs));
+  ns.capacity_blocks = sectors * 512 / lbs;
+  CMB_ASSIGN_OR_RETURN(uint64_t max_kb, root.ReadUint(block + "/queue/max_hw_sectors_kb"));
+  ns.max_transfer_bytes = max_kb * 1024;
+  ns.block_device = "/dev/" + name;
+  // nvme0n1 -> ng0n1; the kernel names the generic device after the block device.
+  std::string ng = "ng" + name.substr(4);
+  if (root.Exists("/sys/class/nvme-generic/" + ng) || root.Exists("/dev/" + ng))
+    ns.generic_device = "/dev/" + ng;
+  ReadUse(root, mounts, &ns);
+  return ns;
+}
+
+}  // namespace
+
+const char* SupportName(Support s) {
+  switch (s) {
+    case Support::kYes: return "yes";
+    case Support::kNo: return "no";
+    case Support::kUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
+std::vector<size_t> System::Providers() const {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < controllers.size(); ++i)
+    if (controllers[i].p2pmem && controllers[i].p2pmem->published) out.push_back(i);
+  return out;
+}
+
+const Controller* System::FindController(absl::string_view name) const {
+  for (const Controller& c : controllers)
+    if (c.name == name) return &c;
+  return nullptr;
+}
+
+const Controller* System::FindByAddress(const PciAddress& a) const {
+  for (const Controller& c : controllers)
+    if (c.address && *c.address == a) return &c;
+  return nullptr;
+}
+
+absl::StatusOr<P2pMem> ReadP2pMem(const SysRoot& root, const PciAddress& address) {
+  std::string dir = absl::StrCat("/sys/bus/pci/devices/", address.ToString(), "/p2pmem");
+  if (!root.Exists(dir))
+    return absl::NotFoundError(absl::StrCat(address.ToString(), " has no p2pmem pool (", root.Host(dir),
+                                            " does not exist)"));
+  P2pMem m;
+  CMB_ASSIGN_OR_RETURN(m.size_bytes, root.ReadUint(dir + "/size"));
+  CMB_ASSIGN_OR_RETURN(m.available_bytes, root.ReadUint(dir + "/available"));
+  CMB_ASSIGN_OR_RETURN(uint64_t published, root.ReadUint(dir + "/published"));
+  m.published = published != 0;
+  m.allocate = root.Exists(dir + "/allocate");
+  return m;
+}
+
+absl::StatusOr<Controller> DiscoverController(const SysRoot& root, const std::string& name) {
+  Controller c;
+  c.name = name;
+  std::string dir = "/sys/class/nvme/" + name;
+  c.transport = AttrOr(root, dir + "/transport");
+  c.model = AttrOr(root, dir + "/model");
+  c.serial = AttrOr(root, dir + "/serial");
+  c.firmware = AttrOr(root, dir + "/firmware_rev");
+  if (c.transport == "pcie") {
+    absl::StatusOr<PciAddress> a = PciAddress::Parse(AttrOr(root, dir + "/address"));
+    if (!a.ok()) {
+      // Older kernels lack `address`: the parent of nvme/nvmeX is the PCI device.
+      absl::StatusOr<std::string> real = root.Resolve(dir + "/device");
+      if (real.ok()) a = PciAddress::Parse(real->substr(real->rfind('/') + 1));
+    }
+    if (a.ok()) c.address = *a;
+  }
+  if (c.address) {
+    std::string pci = "/sys/bus/pci/devices/" + c.address->ToString();
+    int node = -1;
+    if (absl::SimpleAtoi(AttrOr(root, pci + "/numa_node", "-1"), &node)) c.numa_node = node;
+    c.link_speed = AttrOr(root, pci + "/current_link_speed");
+    if (c.link_speed == "Unknown") c.link_speed.clear();
+    int width = 0;
+    if (absl::SimpleAtoi(AttrOr(root, pci + "/current_link_width"), &width)) c.link_width = width;
+    if (absl::StatusOr<P2pMem> m = ReadP2pMem(root, *c.address); m.ok()) c.p2pmem = *m;
+  }
+  absl::StatusOr<uint64_t> loc = root.ReadUint(dir + "/cmbloc");
+  absl::StatusOr<uint64_t> sz = root.ReadUint(dir + "/cmbsz");
+  if (loc.ok() && sz.ok()) {
+    absl::StatusOr<CmbRegisters> r = DecodeCmb(static_cast<uint32_t>(*loc), static_cast<uint32_t>(*sz));
+    if (r.ok()) c.cmb = *r;
+    else c.cmb_note = std::string(r.status().message());
+  } else if (c.p2pmem) {
+    // Some kernels lost these attributes (visibility bug); p2pmem says a CMB exists.
+    c.cmb_note = "cmbloc/cmbsz not shown by this kernel, but a p2pmem pool exists: CMB registers unknown";
+  }
+
+  std::multimap<std::string, std::string> mounts = Mounts(root);
+  CMB_ASSIGN_OR_RETURN(std::vector<std::string> entries, root.List(dir));
+  static const std::regex kNs(R"(nvme(\d+)n(\d+))");
+  static const std::regex kPathNs(R"(nvme(\d+)c(\d+)n(\d+))");
+  std::set<std::string> names;
+  std::smatch m;
+  for (const std::string& e : entries) {
+    if (std::regex_match(e, m, kNs)) {
+      names.insert(e);
+    } else if (std::regex_match(e, m, kPathNs)) {
+      // Native multipath: nvmeScCnN is a hidden path of the head nvmeSnN.
+      names.insert(absl::StrCat("nvme", m[1].str(), "n", m[3].str()));
+    }
+  }
+  for (const std::string& n : names) {
+    if (!root.Exists("/sys/block/" + n)) continue;
+    CMB_ASSIGN_OR_RETURN(Namespace ns, ReadNamespace(root, n, mounts));
+    c.namespaces.push_back(std::move(ns));
+  }
+  std::sort(c.namespaces.begin(), c.namespaces.end(),
+            [](const Namespace& a, const Namespace& b) { return a.nsid < b.nsid; });
+  return c;
+}
+
+KernelSupport DetectKernelSupport(const SysRoot& root, const std::vector<Controller>& controllers) {
+  KernelSupport k;
+  k.release = AttrOr(root, "/proc/sys/kernel/osrelease");
+  for (const Controller& c : controllers) {
+    if (c.p2pmem && c.p2pmem->allocate) {
+      k.p2pdma = Support::kYes;
+      k.evidence = absl::StrCat("p2pmem/allocate present on ", c.address->ToString());
+      return k;
+    }
+  }
+  // Config: /proc/config.gz (CONFIG_IKCONFIG_PROC), else /boot/config-<release>.
+  std::string config;
+  std::string source;
+  if (absl::StatusOr<std::string> gz = root.Read("/proc/config.gz"); gz.ok()) {
+    z_stream zs{};
+    if (inflateInit2(&zs, 16 + MAX_WBITS) == Z_OK) {
+      zs.next_in = reinterpret_cast<Bytef*>(gz->data());
+      zs.avail_in = static_cast<uInt>(gz->size());
+      char buf[65536];
+      int rc;
+      do {
+        zs.next_out = reinterpret_cast<Bytef*>(buf);
+        zs.avail_out = sizeof buf;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        config.append(buf, sizeof buf - zs.avail_out);
+      } while (rc == Z_OK);
+      inflateEnd(&zs);
+      if (rc == Z_STREAM_END) source = "/proc/config.gz";
+      else config.clear();
+    }
+  }
+  if (source.empty() && !k.release.empty()) {
+    std::string path = "/boot/config-" + k.release;
+    if (absl::StatusOr<std::string> s = root.Read(path); s.ok()) {
+      config = *s;
+      source = path;
+    }
+  }
+  if (source.empty()) {
+    k.evidence = "no p2pmem/allocate seen and no kernel config readable (/proc/config.gz, /boot/config-" +
+                 k.release + ")";
+    return k;
+  }
+  bool p2pdma = false;
+  for (absl::string_view line : absl::StrSplit(config, '\n'))
+    if (line == "CONFIG_PCI_P2PDMA=y") p2pdma = true;
+  if (!p2pdma) {
+    k.p2pdma = Support::kNo;
+    k.evidence = absl::StrCat(source, ": CONFIG_PCI_P2PDMA is not set (Debian's stock kernels are built "
+                              "without it; see kmod-notes/)");
+    return k;
+  }
+  k.p2pdma = Support::kYes;
+  k.evidence = absl::StrCat(source, ": CONFIG_PCI_P2PDMA=y");
+  // Userspace allocation needs 6.2+.
+  int major = 0, minor = 0;
+  std::vector<absl::string_view> v = absl::StrSplit(k.release, absl::ByAnyChar(".-"));
+  if (v.size() >= 2 && absl::SimpleAtoi(v[0], &major) && absl::SimpleAtoi(v[1], &minor) &&
+      (major < 6 || (major == 6 && minor < 2))) {
+    k.p2pdma = Support::kNo;
+    absl::StrAppend(&k.evidence, ", but Linux ", k.release,
+                    " predates userspace p2pmem allocation (needs 6.2)");
+  }
+  return k;
+}
+
+absl::StatusOr<System> Discover(const SysRoot& root) {
+  System sys;
+  if (root.Exists("/sys/class/nvme")) {
+    CMB_ASSIGN_OR_RETURN(std::vector<std::string> names, root.List("/sys/class/nvme"));
+    // nvme2 after nvme10 otherwise: sort by number.
+    std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
+      return a.size() != b.size() ? a.size() < b.size() : a < b;
+    });
+    for (const std::string& n : names) {
+      CMB_ASSIGN_OR_RETURN(Controller c, DiscoverController(root, n));
+      sys.controllers.push_back(std::move(c));
+    }
+  }
+  sys.kernel = DetectKernelSupport(root, sys.controllers);
+  return sys;
+}
+
+}  // namespace cmb

@@ -1,0 +1,103 @@
+// cmbinfo end to end over fake trees: exit codes, text and the JSON schema.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "fake_sysfs.h"
+
+namespace {
+
+struct CliRun {
+  int status;
+  std::string out;
+};
+
+CliRun Cmbinfo(const std::string& root, const std::string& args) {
+  std::string cmd = "CMB_SYSFS_ROOT='" + root + "' " CMBINFO_PATH " " + args + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int st = pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+TEST(CmbinfoCli, NoNvmeSaysSoWithDistinctExitCode) {
+  cmbtest::FakeSysfs t;
+  CliRun r = Cmbinfo(t.dir(), "");
+  EXPECT_EQ(r.status, 3);
+  EXPECT_NE(r.out.find("No NVMe controller found"), std::string::npos) << r.out;
+  CliRun j = Cmbinfo(t.dir(), "-o json");
+  EXPECT_EQ(j.status, 3);
+  EXPECT_TRUE(nlohmann::json::parse(j.out)["controllers"].empty());
+}
+
+TEST(CmbinfoCli, JsonSchemaOnSwitchTree) {
+  cmbtest::FakeSysfs t;
+  std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
+  std::string up = t.AddBridge(rp, "0000:01:00.0", 5, std::nullopt);
+  t.AddNvme(t.AddBridge(up, "0000:02:00.0", 6), "0000:03:00.0", "nvme0", {.cmb_mb = 64});
+  t.AddNvme(t.AddBridge(up, "0000:02:01.0", 6), "0000:04:00.0", "nvme1");
+  CliRun r = Cmbinfo(t.dir(), "-o json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["controllers"].size(), 2u);
+  const nlohmann::json& c0 = j["controllers"][0];
+  EXPECT_EQ(c0["name"], "nvme0");
+  EXPECT_EQ(c0["address"], "0000:03:00.0");
+  EXPECT_EQ(c0["model"], "QEMU NVMe Ctrl");
+  EXPECT_EQ(c0["serial"], "serial-nvme0");
+  EXPECT_EQ(c0["cmb"]["size_bytes"], 64ull << 20);
+  EXPECT_EQ(c0["cmb"]["offset_bytes"], 0);
+  EXPECT_EQ(c0["cmb"]["bir"], 2);
+  for (const char* k : {"sqs", "cqs", "lists", "rds", "wds"}) EXPECT_EQ(c0["cmb"][k], true) << k;
+  EXPECT_EQ(c0["p2pmem"]["published"], true);
+  EXPECT_EQ(c0["p2pmem"]["size_bytes"], 64ull << 20);
+  EXPECT_TRUE(c0["p2pmem"]["available_bytes"].is_number());
+  const nlohmann::json& ns = c0["namespaces"][0];
+  EXPECT_EQ(ns["nsid"], 1);
+  EXPECT_EQ(ns["generic_device"], "/dev/ng0n1");
+  EXPECT_EQ(ns["block_device"], "/dev/nvme0n1");
+  EXPECT_EQ(ns["lba_size"], 512);
+  EXPECT_EQ(ns["capacity_blocks"], 2097152);
+  EXPECT_EQ(ns["max_transfer_bytes"], 524288);
+  EXPECT_TRUE(j["controllers"][1]["cmb"].is_null());
+  EXPECT_TRUE(j["controllers"][1]["p2pmem"].is_null());
+  ASSERT_EQ(j["p2p"].size(), 2u);  // provider nvme0 x clients nvme0, nvme1
+  EXPECT_EQ(j["p2p"][1]["provider"], "0000:03:00.0");
+  EXPECT_EQ(j["p2p"][1]["client"], "0000:04:00.0");
+  EXPECT_EQ(j["p2p"][1]["verdict"], "switch");
+  EXPECT_EQ(j["p2p"][1]["distance"], 4);
+  EXPECT_TRUE(j["p2p"][1]["reason"].is_string());
+  EXPECT_EQ(j["kernel"]["p2pdma"], "yes");
+}
+
+TEST(CmbinfoCli, TextShowsVerdictAndFixAndTopology) {
+  cmbtest::FakeSysfs t;
+  std::string hb = t.HostBridge();
+  t.AddNvme(t.AddBridge(hb, "0000:00:1c.0"), "0000:01:00.0", "nvme0", {.cmb_mb = 64});
+  t.AddNvme(t.AddBridge(hb, "0000:00:1c.1"), "0000:02:00.0", "nvme1");
+  CliRun r = Cmbinfo(t.dir(), "-v --topology");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("CMB      64 MiB at offset 0 B of BAR2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CMBSZ  0x0004021f"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("unsupported"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("fix: put the provider and the client behind one PCIe switch"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("`- 0000:00:1c.1"), std::string::npos) << r.out;
+}
+
+TEST(CmbinfoCli, UsageErrors) {
+  cmbtest::FakeSysfs t;
+  EXPECT_EQ(Cmbinfo(t.dir(), "-o yaml").status, 2);
+  EXPECT_EQ(Cmbinfo(t.dir(), "--bogus").status, 2);
+  EXPECT_EQ(Cmbinfo(t.dir(), "extra").status, 2);
+  CliRun h = Cmbinfo(t.dir(), "--help");
+  EXPECT_EQ(h.status, 0);
+  EXPECT_NE(h.out.find("Usage: cmbinfo"), std::string::npos);
+}
+
+}  // namespace

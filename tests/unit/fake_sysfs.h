@@ -1,0 +1,74 @@
+// FakeSysfs: builds, in a temporary directory, a tree laid out like the real
+// kernel's /sys (symlinks included) for unit tests that need no device.
+//
+//   FakeSysfs t;
+//   std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0");
+//   std::string dev = t.AddNvme(rp, "0000:01:00.0", "nvme0", {.cmb_mb = 64});
+//   cmb::Discover(t.root());
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cmb/sysroot.h"
+
+namespace cmbtest {
+
+// 4096 bytes of PCIe config space: IDs, a PCIe capability of `pcie_type`
+// and, when `acs_ctrl` is set, an ACS extended capability with that control.
+std::vector<uint8_t> MakeConfig(uint16_t vendor, uint16_t device, uint8_t pcie_type,
+                                std::optional<uint16_t> acs_ctrl);
+
+struct NvmeOptions {
+  uint32_t cmb_mb = 0;         // 0: no CMB
+  bool cmb_attrs = true;       // kernel shows cmbloc/cmbsz
+  bool published = true;
+  bool allocate = true;        // p2pmem/allocate (6.2+)
+  uint32_t cmbsz_flags = 0x1f; // SQS CQS LISTS RDS WDS
+  int namespaces = 1;
+  uint32_t lba_size = 512;
+  uint64_t capacity_bytes = 1ull << 30;
+  uint32_t max_hw_sectors_kb = 512;
+};
+
+class FakeSysfs {
+ public:
+  FakeSysfs();
+  ~FakeSysfs();
+  FakeSysfs(const FakeSysfs&) = delete;
+  FakeSysfs& operator=(const FakeSysfs&) = delete;
+
+  cmb::SysRoot root() const { return cmb::SysRoot(dir_); }
+  const std::string& dir() const { return dir_; }
+
+  void Write(const std::string& path, const std::string& content);
+  void WriteBytes(const std::string& path, const std::vector<uint8_t>& bytes);
+  void Link(const std::string& path, const std::string& target);
+  void Remove(const std::string& path);
+
+  // "/sys/devices/pci0000:00", created with a 00.0 host bridge device of
+  // `vendor:device` (QEMU q35's 8086:29c0 by default).
+  std::string HostBridge(const std::string& name = "pci0000:00", uint16_t vendor = 0x8086,
+                         uint16_t device = 0x29c0);
+  // A PCI function under `parent` (a /sys/devices path); returns its path.
+  std::string AddPci(const std::string& parent, const std::string& bdf, uint16_t vendor, uint16_t device,
+                     uint32_t class_code, std::vector<uint8_t> config);
+  // A bridge (root port 4, switch upstream 5, downstream 6) with optional ACS.
+  std::string AddBridge(const std::string& parent, const std::string& bdf, uint8_t pcie_type = 4,
+                        std::optional<uint16_t> acs_ctrl = uint16_t{0});
+  // An NVMe controller with its namespaces, generic devices and p2pmem.
+  std::string AddNvme(const std::string& parent, const std::string& bdf, const std::string& name,
+                      const NvmeOptions& o = {});
+  // Unprivileged view: every config file truncated to 64 bytes.
+  void TruncateConfigs();
+  void SetCpu(const std::string& vendor, int family);
+  void SetKernel(const std::string& release, const std::optional<std::string>& boot_config);
+
+ private:
+  std::string dir_;
+  std::vector<std::string> configs_;
+};
+
+}  // namespace cmbtest

@@ -1,0 +1,220 @@
+// cmbinfo: which NVMe controllers have a CMB, whether the kernel published it
+// as p2pmem, and which devices can do peer-to-peer DMA with it, and why not.
+// A thin front end over cmb::Discover() and cmb::PredictP2pPath().
+#include <getopt.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cmb/discovery.h"
+#include "cmb/p2p_path.h"
+#include "cmb/pci_topology.h"
+#include "cmb/sysroot.h"
+#include "report.h"
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitNoNvme = 3;
+
+void Usage(FILE* out) {
+  std::fprintf(out,
+R"(Usage: cmbinfo [OPTIONS]
+Show NVMe controllers, their Controller Memory Buffers (CMB), the kernel's
+p2pmem pools, namespaces, and which devices can do peer-to-peer DMA through
+each CMB (predicting the kernel's drivers/pci/p2pdma.c decision).
+
+Options:
+  -o, --output FORMAT   text (default) or json (schema: docs/json-schema.md)
+  -v, --verbose         every CMB register field, ACS state, P2P fixes
+  -t, --topology        the PCIe tree above every NVMe controller
+  -r, --root DIR        read sysfs/proc/dev under DIR instead of /
+                        (default: $CMB_SYSFS_ROOT, else /)
+  -h, --help            this text
+      --version         version
+
+Exit status: 0 ok, 1 error, 2 usage error, 3 no NVMe controller found.
+ACS redirect bits live in extended PCI config space, which only root can read:
+unprivileged, switch paths show verdict "unknown" instead of a guess.
+)");
+}
+
+std::string Flag(bool on, const char* name) { return on ? name : "-"; }
+
+void PrintController(const cmb::Controller& c, bool verbose) {
+  std::string link = c.link_speed.empty() ? "" : absl::StrCat("  link ", c.link_speed, " x", c.link_width);
+  std::cout << absl::StrFormat("%s  %s  %s  serial %s  fw %s%s\n", c.name,
+                               c.address ? c.address->ToString() : c.transport, c.model, c.serial,
+                               c.firmware, link);
+  if (c.cmb) {
+    const cmb::CmbRegisters& r = *c.cmb;
+    std::cout << absl::StrFormat("  CMB      %s at offset %s of BAR%u; %s %s %s %s %s\n",
+                                 cmbtools::HumanBytes(r.size_bytes), cmbtools::HumanBytes(r.offset_bytes),
+                                 r.loc.bir, Flag(r.sz.sqs, "SQS"), Flag(r.sz.cqs, "CQS"),
+                                 Flag(r.sz.lists, "LISTS"), Flag(r.sz.rds, "RDS"), Flag(r.sz.wds, "WDS"));
+    if (verbose) {
+      std::cout << absl::StrFormat(
+          "           CMBLOC 0x%08x: BIR=%u CQMMS=%d CQPDS=%d CDPMLS=%d CDPCILS=%d CDMMMS=%d CQDA=%d OFST=%u\n",
+          r.cmbloc_raw, r.loc.bir, r.loc.cqmms, r.loc.cqpds, r.loc.cdpmls, r.loc.cdpcils, r.loc.cdmmms,
+          r.loc.cqda, r.loc.ofst);
+      std::cout << absl::StrFormat(
+          "           CMBSZ  0x%08x: SQS=%d CQS=%d LISTS=%d RDS=%d WDS=%d SZU=%u (%s units) SZ=%u\n",
+          r.cmbsz_raw, r.sz.sqs, r.sz.cqs, r.sz.lists, r.sz.rds, r.sz.wds, r.sz.szu,
+          cmbtools::HumanBytes(r.unit_bytes), r.sz.sz);
+    }
+    if (!(r.sz.rds && r.sz.wds))
+      std::cout << "           no RDS+WDS: the kernel will not publish it for data (queues only)\n";
+  } else {
+    std::cout << "  CMB      " << (c.cmb_note.empty() ? "none" : c.cmb_note) << "\n";
+  }
+  if (c.p2pmem) {
+    const cmb::P2pMem& m = *c.p2pmem;
+    std::cout << absl::StrFormat("  p2pmem   %s, %s, %s available, userspace allocation %s\n",
+                                 m.published ? "published" : "NOT published", cmbtools::HumanBytes(m.size_bytes),
+                                 cmbtools::HumanBytes(m.available_bytes),
+                                 m.allocate ? "yes" : "no (kernel < 6.2 or no CONFIG_PCI_P2PDMA)");
+  } else if (c.cmb) {
+    std::cout << "  p2pmem   none: the kernel did not register this CMB for P2PDMA"
+                 " (CONFIG_PCI_P2PDMA off, or the CMB is not 2 MiB aligned)\n";
+  }
+  for (const cmb::Namespace& n : c.namespaces) {
+    std::cout << absl::StrFormat("  %-8s nsid %u  %s  %u B LBAs x %u (%s)  max transfer %s%s\n", n.name, n.nsid,
+                                 n.generic_device.empty() ? "(no generic device)" : n.generic_device, n.lba_size,
+                                 n.capacity_blocks, cmbtools::HumanBytes(n.capacity_blocks * n.lba_size),
+                                 cmbtools::HumanBytes(n.max_transfer_bytes),
+                                 n.in_use() ? absl::StrCat("  IN USE: ", absl::StrJoin(n.mountpoints, ","),
+                                                           n.holders.empty() ? "" : " held by ",
+                                                           absl::StrJoin(n.holders, ","))
+                                            : "");
+  }
+  if (c.namespaces.empty()) std::cout << "  (no namespaces)\n";
+}
+
+void PrintPaths(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths, bool verbose) {
+  if (sys.Providers().empty()) {
+    std::cout << "\nNo published p2pmem provider: nothing can do P2P DMA through a CMB here.\n";
+    return;
+  }
+  std::cout << "\nP2P paths (provider CMB -> client doing DMA):\n";
+  for (const cmb::P2pPath& p : paths) {
+    const cmb::Controller* prov = sys.FindByAddress(p.provider);
+    const cmb::Controller* cl = sys.FindByAddress(p.client);
+    std::cout << absl::StrFormat("  %-6s -> %-6s %-11s dist %-2d %s\n", prov ? prov->name : "?", cl ? cl->name : "?",
+                                 cmb::PathVerdictName(p.verdict), p.distance, p.reason);
+    if (!p.fix.empty() && (verbose || p.verdict == cmb::PathVerdict::kUnsupported ||
+                           p.verdict == cmb::PathVerdict::kUnknown))
+      std::cout << absl::StrFormat("%31s fix: %s\n", "", p.fix);
+  }
+}
+
+void PrintTopology(const cmb::SysRoot& root, const cmb::System& sys) {
+  // host bridge -> chain of bridges -> device; print as an indented tree.
+  std::map<std::string, std::set<std::vector<std::string>>> trees;
+  for (const cmb::Controller& c : sys.controllers) {
+    if (!c.address) continue;
+    absl::StatusOr<cmb::PciNode> n = cmb::LookupPciNode(root, *c.address);
+    if (!n.ok()) {
+      std::cerr << "cmbinfo: " << n.status().message() << "\n";
+      continue;
+    }
+    std::vector<std::string> chain;
+    for (auto it = n->upstream.rbegin(); it != n->upstream.rend(); ++it) chain.push_back(it->ToString());
+    chain.push_back(c.address->ToString());
+    trees[n->host_bridge].insert(chain);
+  }
+  std::cout << "\nPCIe topology:\n";
+  for (const auto& [host, chains] : trees) {
+    std::cout << "  " << host << "\n";
+    std::set<std::vector<std::string>> printed;
+    for (const std::vector<std::string>& chain : chains) {
+      for (size_t d = 0; d < chain.size(); ++d) {
+        std::vector<std::string> prefix(chain.begin(), chain.begin() + static_cast<long>(d) + 1);
+        if (!printed.insert(prefix).second) continue;
+        absl::StatusOr<cmb::PciAddress> a = cmb::PciAddress::Parse(chain[d]);
+        std::string what;
+        if (const cmb::Controller* c = a.ok() ? sys.FindByAddress(*a) : nullptr) {
+          what = absl::StrCat(c->name, c->p2pmem && c->p2pmem->published ? " [CMB p2pmem]" : "");
+        } else if (a.ok()) {
+          absl::StatusOr<cmb::PciNode> n = cmb::LookupPciNode(root, *a);
+          cmb::AcsRead acs = cmb::ReadAcs(root, *a);
+          std::string acs_s = acs.state == cmb::AcsState::kUnknown ? "ACS ?(needs root)"
+                              : acs.state == cmb::AcsState::kNoCapability
+                                  ? "no ACS"
+                                  : absl::StrCat("ACS ", cmb::AcsCtrlToString(acs.ctrl),
+                                                 acs.state == cmb::AcsState::kRedirect ? " REDIRECT" : "");
+          what = n.ok() ? absl::StrFormat("bridge %04x:%04x, %s", n->vendor, n->device, acs_s) : acs_s;
+        }
+        std::cout << std::string(4 + 2 * d, ' ') << "`- " << chain[d] << "  " << what << "\n";
+      }
+    }
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string output = "text";
+  bool verbose = false, topology = false;
+  cmb::SysRoot root = cmb::SysRoot::FromEnvironment();
+  static const option kLong[] = {
+      {"output", required_argument, nullptr, 'o'}, {"verbose", no_argument, nullptr, 'v'},
+      {"topology", no_argument, nullptr, 't'},     {"root", required_argument, nullptr, 'r'},
+      {"help", no_argument, nullptr, 'h'},         {"version", no_argument, nullptr, 'V'},
+      {nullptr, 0, nullptr, 0}};
+  int opt;
+  while ((opt = getopt_long(argc, argv, "o:vtr:h", kLong, nullptr)) != -1) {
+    switch (opt) {
+      case 'o': output = optarg; break;
+      case 'v': verbose = true; break;
+      case 't': topology = true; break;
+      case 'r': root = cmb::SysRoot(optarg); break;
+      case 'h': Usage(stdout); return kExitOk;
+      case 'V': std::printf("cmbinfo %s\n", CMB_VERSION); return kExitOk;
+      default: Usage(stderr); return kExitUsage;
+    }
+  }
+  if (optind != argc) {
+    std::fprintf(stderr, "cmbinfo: unexpected argument '%s'\n", argv[optind]);
+    Usage(stderr);
+    return kExitUsage;
+  }
+  if (output != "text" && output != "json") {
+    std::fprintf(stderr, "cmbinfo: unknown output format '%s' (use text or json)\n", output.c_str());
+    return kExitUsage;
+  }
+
+  absl::StatusOr<cmb::System> sys = cmb::Discover(root);
+  if (!sys.ok()) {
+    std::fprintf(stderr, "cmbinfo: discovery failed: %s\n", std::string(sys.status().message()).c_str());
+    return kExitError;
+  }
+  std::vector<cmb::P2pPath> paths = cmbtools::AllPaths(root, *sys);
+
+  if (output == "json") {
+    std::cout << cmbtools::ToJson(*sys, paths).dump(2) << "\n";
+    return sys->controllers.empty() ? kExitNoNvme : kExitOk;
+  }
+  std::cout << absl::StrFormat("Kernel %s: userspace P2PDMA %s (%s)\n",
+                               sys->kernel.release.empty() ? "?" : sys->kernel.release,
+                               cmb::SupportName(sys->kernel.p2pdma), sys->kernel.evidence);
+  if (sys->controllers.empty()) {
+    std::cout << "No NVMe controller found (" << root.Host("/sys/class/nvme")
+              << " is empty or missing): nothing to show.\n";
+    return kExitNoNvme;
+  }
+  for (const cmb::Controller& c : sys->controllers) {
+    std::cout << "\n";
+    PrintController(c, verbose);
+  }
+  PrintPaths(*sys, paths, verbose);
+  if (topology) PrintTopology(root, *sys);
+  return kExitOk;
+}

@@ -1,0 +1,134 @@
+#include "report.h"
+
+#include "absl/strings/str_format.h"
+
+namespace cmbtools {
+
+std::string HumanBytes(uint64_t bytes) {
+  static constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
+  int u = 0;
+  double v = static_cast<double>(bytes);
+  while (v >= 1024 && u < 5) {
+    v /= 1024;
+    ++u;
+  }
+  if (u == 0) return absl::StrFormat("%u B", bytes);
+  if (v == static_cast<double>(static_cast<uint64_t>(v))) return absl::StrFormat("%.0f %s", v, kUnits[u]);
+  return absl::StrFormat("%.1f %s", v, kUnits[u]);
+}
+
+nlohmann::json ToJson(const cmb::Controller& c) {
+  nlohmann::json j;
+  j["name"] = c.name;
+  j["transport"] = c.transport;
+  j["address"] = c.address ? nlohmann::json(c.address->ToString()) : nlohmann::json(nullptr);
+  j["model"] = c.model;
+  j["serial"] = c.serial;
+  j["firmware"] = c.firmware;
+  j["numa_node"] = c.numa_node;
+  j["link_speed"] = c.link_speed.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.link_speed);
+  j["link_width"] = c.link_width ? nlohmann::json(c.link_width) : nlohmann::json(nullptr);
+  if (c.cmb) {
+    const cmb::CmbRegisters& r = *c.cmb;
+    j["cmb"] = {{"size_bytes", r.size_bytes},   {"offset_bytes", r.offset_bytes},
+                {"bir", r.loc.bir},             {"sqs", r.sz.sqs},
+                {"cqs", r.sz.cqs},              {"lists", r.sz.lists},
+                {"rds", r.sz.rds},              {"wds", r.sz.wds},
+                {"szu", r.sz.szu},              {"sz", r.sz.sz},
+                {"ofst", r.loc.ofst},           {"cqmms", r.loc.cqmms},
+                {"cqpds", r.loc.cqpds},         {"cdpmls", r.loc.cdpmls},
+                {"cdpcils", r.loc.cdpcils},     {"cdmmms", r.loc.cdmmms},
+                {"cqda", r.loc.cqda},           {"cmbloc", r.cmbloc_raw},
+                {"cmbsz", r.cmbsz_raw}};
+  } else {
+    j["cmb"] = nullptr;
+  }
+  j["cmb_note"] = c.cmb_note.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.cmb_note);
+  if (c.p2pmem) {
+    j["p2pmem"] = {{"size_bytes", c.p2pmem->size_bytes},
+                   {"available_bytes", c.p2pmem->available_bytes},
+                   {"published", c.p2pmem->published},
+                   {"allocate", c.p2pmem->allocate}};
+  } else {
+    j["p2pmem"] = nullptr;
+  }
+  j["namespaces"] = nlohmann::json::array();
+  for (const cmb::Namespace& n : c.namespaces) {
+    j["namespaces"].push_back({
+        {"nsid", n.nsid},
+        {"name", n.name},
+        {"generic_device", n.generic_device.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.generic_device)},
+        {"block_device", n.block_device},
+        {"lba_size", n.lba_size},
+        {"capacity_blocks", n.capacity_blocks},
+        {"max_transfer_bytes", n.max_transfer_bytes},
+        {"holders", n.holders},
+        {"mountpoints", n.mountpoints},
+    });
+  }
+  return j;
+}
+
+namespace {
+std::string NameOf(const cmb::System& sys, const cmb::PciAddress& a) {
+  const cmb::Controller* c = sys.FindByAddress(a);
+  return c ? c->name : a.ToString();
+}
+}  // namespace
+
+nlohmann::json ToJson(const cmb::P2pPath& p, const cmb::System& sys) {
+  auto addrs = [](const std::vector<cmb::PciAddress>& v) {
+    nlohmann::json a = nlohmann::json::array();
+    for (const cmb::PciAddress& x : v) a.push_back(x.ToString());
+    return a;
+  };
+  return {
+      {"provider", p.provider.ToString()},
+      {"provider_name", NameOf(sys, p.provider)},
+      {"client", p.client.ToString()},
+      {"client_name", NameOf(sys, p.client)},
+      {"verdict", cmb::PathVerdictName(p.verdict)},
+      {"distance", p.distance},
+      {"common_bridge", p.common_bridge ? nlohmann::json(p.common_bridge->ToString()) : nlohmann::json(nullptr)},
+      {"acs_redirect", addrs(p.acs_redirect)},
+      {"acs_unknown", addrs(p.acs_unknown)},
+      {"reason", p.reason},
+      {"fix", p.fix.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.fix)},
+  };
+}
+
+nlohmann::json ToJson(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths) {
+  nlohmann::json j;
+  j["kernel"] = {{"release", sys.kernel.release},
+                 {"p2pdma", cmb::SupportName(sys.kernel.p2pdma)},
+                 {"evidence", sys.kernel.evidence}};
+  j["controllers"] = nlohmann::json::array();
+  for (const cmb::Controller& c : sys.controllers) j["controllers"].push_back(ToJson(c));
+  j["p2p"] = nlohmann::json::array();
+  for (const cmb::P2pPath& p : paths) j["p2p"].push_back(ToJson(p, sys));
+  return j;
+}
+
+std::vector<cmb::P2pPath> AllPaths(const cmb::SysRoot& root, const cmb::System& sys) {
+  std::vector<cmb::P2pPath> out;
+  cmb::PlatformFacts platform = cmb::ReadPlatformFacts(root);
+  for (size_t pi : sys.Providers()) {
+    const cmb::Controller& prov = sys.controllers[pi];
+    for (const cmb::Controller& cl : sys.controllers) {
+      if (!cl.address) continue;
+      absl::StatusOr<cmb::P2pPath> p = cmb::PredictP2pPath(root, platform, *prov.address, *cl.address);
+      if (p.ok()) {
+        out.push_back(*p);
+      } else {
+        cmb::P2pPath u;
+        u.provider = *prov.address;
+        u.client = *cl.address;
+        u.reason = std::string(p.status().message());
+        out.push_back(u);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace cmbtools

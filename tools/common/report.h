@@ -1,0 +1,30 @@
+// Presentation shared by the tools: human-readable sizes and the JSON shapes
+// documented in docs/json-schema.md. The library returns plain structs; only
+// the tools know about JSON.
+//
+//   nlohmann::json j = cmbtools::ToJson(system, paths);
+//   std::cout << j.dump(2);
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "cmb/discovery.h"
+#include "cmb/p2p_path.h"
+
+namespace cmbtools {
+
+std::string HumanBytes(uint64_t bytes);  // "64 MiB", "1.5 GiB", "512 B"
+
+nlohmann::json ToJson(const cmb::Controller& c);
+nlohmann::json ToJson(const cmb::P2pPath& p, const cmb::System& sys);
+nlohmann::json ToJson(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths);
+
+// Every (provider, client) pair: providers are controllers with published
+// p2pmem, clients every PCIe controller. Errors become kUnknown entries.
+std::vector<cmb::P2pPath> AllPaths(const cmb::SysRoot& root, const cmb::System& sys);
+
+}  // namespace cmbtools
