@@ -7,7 +7,7 @@
 #   tests/vm/kernel/build-kernel.sh --stock  # prints the path of the stock vmlinuz
 #
 # Results are cached outside the clone in $CMB_CACHE (default /var/cache/cmb),
-# keyed by the hash of the fragment and this script, so CI reuses them.
+# keyed by the hash of the fragment and a recipe number, so CI reuses them.
 # The Debian mirror is the one the machine's own apt sources use; the machine
 # itself stays on its release: a private apt configuration lists trixie only
 # for these downloads.
@@ -87,7 +87,9 @@ stock() {
 
 p2pdma() {
   local key out
-  key=$(cat "$here/p2pdma.config" "$here/build-kernel.sh" | sha256sum | cut -c1-16)
+  # Bump RECIPE when the build steps below change what gets built.
+  local RECIPE=1
+  key=$( (cat "$here/p2pdma.config"; echo "recipe $RECIPE") | sha256sum | cut -c1-16)
   out="$cache/kernel-$key"
   if [[ ! -s "$out/bzImage" ]]; then
     local deb src tmp jobs

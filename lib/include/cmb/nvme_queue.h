@@ -1,0 +1,113 @@
+// NvmeQueue: NVMe I/O commands through io_uring passthrough
+// (IORING_OP_URING_CMD with NVME_URING_CMD_IO on /dev/ngXnY, SQE128|CQE32),
+// with data buffers in P2P or host memory. One queue per thread; a queue is
+// not thread-safe, and needs no locking when used by one thread.
+//
+//   absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 32, .writable = true});
+//   CMB_RETURN_IF_ERROR(q->Read(slba, nlb, buf.data(), /*tag=*/7));
+//   q->Submit();
+//   absl::StatusOr<cmb::Completion> c = q->Wait();   // c->status explains failures
+//
+// Buffers must be page aligned, a multiple of the LBA size and at most the
+// namespace's max transfer: otherwise the kernel would silently copy through
+// a bounce buffer (blk_rq_map_user_iov) and the DMA would not be P2P. The
+// queue refuses such buffers before submission.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cmb/discovery.h"
+#include "cmb/pci_address.h"
+
+namespace cmb {
+
+struct QueueOptions {
+  unsigned depth = 32;     // in-flight commands at most
+  bool writable = false;   // open the device for writing (needed for Write, Flush, ...)
+};
+
+struct Completion {
+  uint64_t tag = 0;    // the caller's tag from submission
+  int32_t res = 0;     // raw: <0 errno, >0 NVMe status (SCT<<8 | SC, DNR 0x4000), 0 ok
+  uint64_t result = 0; // NVMe completion dword 0/1
+  absl::Status status; // res explained
+};
+
+// What is known about the buffer's provider, for explaining -EREMOTEIO.
+struct IoContext {
+  std::optional<PciAddress> client;    // the controller doing the DMA
+  std::optional<PciAddress> provider;  // the CMB holding the buffer, if P2P
+};
+
+class NvmeQueue {
+ public:
+  // Probes io_uring (SQE128|CQE32, IORING_OP_URING_CMD) and opens the
+  // namespace's generic device.
+  static absl::StatusOr<NvmeQueue> Open(const Namespace& ns, const QueueOptions& options,
+                                        std::optional<PciAddress> client = std::nullopt);
+  NvmeQueue(NvmeQueue&&) noexcept;
+  NvmeQueue& operator=(NvmeQueue&&) noexcept;
+  ~NvmeQueue();
+
+  // Queue a command (not yet submitted); fails when the queue is full or the
+  // request is invalid. `provider` names the CMB when buf is P2P memory.
+  absl::Status Read(uint64_t slba, uint32_t nlb, void* buf, uint64_t tag,
+                    std::optional<PciAddress> provider = std::nullopt);
+  absl::Status Write(uint64_t slba, uint32_t nlb, const void* buf, uint64_t tag,
+                     std::optional<PciAddress> provider = std::nullopt);
+  absl::Status Flush(uint64_t tag);
+  absl::Status WriteZeroes(uint64_t slba, uint32_t nlb, uint64_t tag);
+  // NVMe Copy (single source range) within this namespace; needs ONCS bit 8.
+  absl::Status Copy(uint64_t src_slba, uint32_t nlb, uint64_t dst_slba, uint64_t tag);
+
+  // Hands queued commands to the kernel; returns how many.
+  absl::StatusOr<unsigned> Submit();
+  // Waits for one completion (submitting first if needed). With a timeout,
+  // DeadlineExceeded when none arrived in time.
+  absl::StatusOr<Completion> Wait(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  // Completions already available, without waiting.
+  std::vector<Completion> Poll();
+
+  unsigned in_flight() const { return in_flight_; }
+  unsigned queued() const { return queued_; }
+  unsigned depth() const { return depth_; }
+  const Namespace& ns() const { return ns_; }
+
+  // Explains a raw completion result.
+  static absl::Status Explain(int32_t res, const Namespace& ns, const IoContext& ctx);
+
+ private:
+  struct Ring;
+  NvmeQueue(std::unique_ptr<Ring> ring, int fd, Namespace ns, unsigned depth, std::optional<PciAddress> client);
+  absl::Status CheckRange(uint64_t slba, uint32_t nlb) const;
+  absl::Status CheckBuffer(const void* buf, uint64_t bytes) const;
+  absl::Status Queue(uint8_t opcode, uint64_t slba, uint32_t nlb, const void* buf, uint64_t bytes,
+                     uint32_t cdw12_extra, uint64_t tag, std::optional<PciAddress> provider,
+                     const void* extra = nullptr);
+  Completion Decode(const void* cqe);
+
+  std::unique_ptr<Ring> ring_;
+  int fd_ = -1;
+  Namespace ns_;
+  unsigned depth_ = 0;
+  unsigned in_flight_ = 0;  // submitted, not completed
+  unsigned queued_ = 0;     // prepared, not submitted
+  std::optional<PciAddress> client_;
+  // Per slot: tag and the provider for error explanations.
+  struct Slot {
+    uint64_t tag = 0;
+    std::optional<PciAddress> provider;
+    bool busy = false;
+    alignas(64) std::array<uint8_t, 32> copy_range{};  // NVMe Copy source range
+  };
+  std::vector<Slot> slots_;
+};
+
+}  // namespace cmb

@@ -1,0 +1,313 @@
+#include "cmb/nvme_queue.h"
+
+#include <fcntl.h>
+#include <liburing.h>
+#include <linux/nvme_ioctl.h>
+extern "C" {  // libnvme 1.3 headers lack C++ guards
+#include <nvme/util.h>
+}
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "cmb/dma_buffer.h"
+#include "cmb/p2p_path.h"
+#include "status_macros.h"
+
+namespace cmb {
+namespace {
+
+constexpr uint8_t kOpFlush = 0x00;
+constexpr uint8_t kOpWrite = 0x01;
+constexpr uint8_t kOpRead = 0x02;
+constexpr uint8_t kOpWriteZeroes = 0x08;
+constexpr uint8_t kOpCopy = 0x19;
+
+}  // namespace
+
+struct NvmeQueue::Ring {
+  io_uring ring{};
+  ~Ring() { io_uring_queue_exit(&ring); }
+};
+
+NvmeQueue::NvmeQueue(std::unique_ptr<Ring> ring, int fd, Namespace ns, unsigned depth,
+                     std::optional<PciAddress> client)
+    : ring_(std::move(ring)), fd_(fd), ns_(std::move(ns)), depth_(depth), client_(client), slots_(depth) {}
+
+NvmeQueue::NvmeQueue(NvmeQueue&& o) noexcept
+    : ring_(std::move(o.ring_)),
+      fd_(std::exchange(o.fd_, -1)),
+      ns_(std::move(o.ns_)),
+      depth_(o.depth_),
+      in_flight_(std::exchange(o.in_flight_, 0)),
+      queued_(std::exchange(o.queued_, 0)),
+      client_(o.client_),
+      slots_(std::move(o.slots_)) {}
+
+NvmeQueue& NvmeQueue::operator=(NvmeQueue&& o) noexcept {
+  if (this != &o) {
+    this->~NvmeQueue();
+    new (this) NvmeQueue(std::move(o));
+  }
+  return *this;
+}
+
+NvmeQueue::~NvmeQueue() {
+  // Commands still in flight own DMA into caller memory: reap them first.
+  if (ring_ && in_flight_ + queued_ > 0) {
+    if (queued_ > 0) io_uring_submit(&ring_->ring);
+    in_flight_ += std::exchange(queued_, 0);
+    while (in_flight_ > 0) {
+      io_uring_cqe* cqe = nullptr;
+      if (io_uring_wait_cqe(&ring_->ring, &cqe) != 0) break;
+      io_uring_cqe_seen(&ring_->ring, cqe);
+      --in_flight_;
+    }
+  }
+  ring_.reset();
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOptions& options,
+                                          std::optional<PciAddress> client) {
+  if (ns.generic_device.empty())
+    return absl::FailedPreconditionError(absl::StrCat(
+        ns.name, " has no generic char device (/dev/ngXnY): NVMe passthrough needs Linux >= 5.19"));
+  if (options.depth == 0 || options.depth > 4096)
+    return absl::InvalidArgumentError(absl::StrCat("queue depth ", options.depth, " is not in 1..4096"));
+  auto ring = std::make_unique<Ring>();
+  int rc = io_uring_queue_init(options.depth, &ring->ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32);
+  if (rc < 0) {
+    ring.release();  // nothing to exit
+    if (rc == -EINVAL)
+      return absl::FailedPreconditionError(
+          "io_uring refused SQE128|CQE32 rings: NVMe passthrough needs Linux >= 5.19");
+    if (rc == -ENOSYS || rc == -EPERM)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "io_uring is unavailable (", std::strerror(-rc),
+          "): enable CONFIG_IO_URING, or check /proc/sys/kernel/io_uring_disabled"));
+    return absl::ErrnoToStatus(-rc, "io_uring_queue_init");
+  }
+  io_uring_probe* probe = io_uring_get_probe_ring(&ring->ring);
+  bool has_cmd = probe && io_uring_opcode_supported(probe, IORING_OP_URING_CMD);
+  if (probe) io_uring_free_probe(probe);
+  if (!has_cmd)
+    return absl::FailedPreconditionError("io_uring lacks IORING_OP_URING_CMD: needs Linux >= 5.19");
+  int fd = ::open(ns.generic_device.c_str(), (options.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    if (err == EACCES || err == EPERM)
+      return absl::PermissionDeniedError(absl::StrCat(
+          "cannot open ", ns.generic_device, options.writable ? " for writing" : "",
+          ": permission denied. Run as root, or install ", kUdevRulesFile, " and join the '", kAccessGroup,
+          "' group (see docs/unprivileged.md)"));
+    return absl::ErrnoToStatus(err, absl::StrCat("open ", ns.generic_device));
+  }
+  return NvmeQueue(std::move(ring), fd, ns, options.depth, client);
+}
+
+absl::Status NvmeQueue::CheckRange(uint64_t slba, uint32_t nlb) const {
+  if (nlb == 0) return absl::InvalidArgumentError("a command needs at least 1 LBA");
+  if (nlb > 65536) return absl::InvalidArgumentError(absl::StrCat(nlb, " LBAs exceed NVMe's 65536 per command"));
+  if (slba >= ns_.capacity_blocks || ns_.capacity_blocks - slba < nlb)
+    return absl::OutOfRangeError(absl::StrFormat("LBAs %u..%u are beyond the end of %s (%u LBAs)", slba,
+                                                 slba + nlb - 1, ns_.name, ns_.capacity_blocks));
+  return absl::OkStatus();
+}
+
+absl::Status NvmeQueue::CheckBuffer(const void* buf, uint64_t bytes) const {
+  static const uintptr_t kPage = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  if (buf == nullptr) return absl::InvalidArgumentError("null data buffer");
+  if (reinterpret_cast<uintptr_t>(buf) % kPage != 0)
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "data buffer %p is not page aligned: the kernel would bounce it through host memory instead of "
+        "DMA (blk_rq_map_user_iov)", buf));
+  if (ns_.max_transfer_bytes && bytes > ns_.max_transfer_bytes)
+    return absl::InvalidArgumentError(absl::StrFormat("%u bytes exceed the max transfer of %s (%u bytes)", bytes,
+                                                      ns_.name, ns_.max_transfer_bytes));
+  return absl::OkStatus();
+}
+
+absl::Status NvmeQueue::Queue(uint8_t opcode, uint64_t slba, uint32_t nlb, const void* buf, uint64_t bytes,
+                              uint32_t cdw12_extra, uint64_t tag, std::optional<PciAddress> provider,
+                              const void* extra) {
+  if (in_flight_ + queued_ >= depth_)
+    return absl::ResourceExhaustedError(absl::StrCat("queue full (depth ", depth_, "): wait for completions"));
+  unsigned slot = 0;
+  while (slots_[slot].busy) ++slot;
+  io_uring_sqe* sqe = io_uring_get_sqe(&ring_->ring);
+  if (sqe == nullptr) return absl::ResourceExhaustedError("no free submission entry");
+  std::memset(sqe, 0, 2 * sizeof(io_uring_sqe));  // SQE128
+  sqe->opcode = IORING_OP_URING_CMD;
+  sqe->fd = fd_;
+  sqe->cmd_op = NVME_URING_CMD_IO;
+  sqe->user_data = slot;
+  auto* cmd = reinterpret_cast<nvme_uring_cmd*>(sqe->cmd);
+  cmd->opcode = opcode;
+  cmd->nsid = ns_.nsid;
+  cmd->addr = reinterpret_cast<uintptr_t>(buf != nullptr ? buf : extra);
+  cmd->data_len = static_cast<uint32_t>(bytes);
+  if (opcode != kOpFlush) {
+    cmd->cdw10 = static_cast<uint32_t>(slba);
+    cmd->cdw11 = static_cast<uint32_t>(slba >> 32);
+    cmd->cdw12 = (nlb - 1) | cdw12_extra;
+  }
+  slots_[slot].busy = true;
+  slots_[slot].tag = tag;
+  slots_[slot].provider = provider;
+  ++queued_;
+  return absl::OkStatus();
+}
+
+absl::Status NvmeQueue::Read(uint64_t slba, uint32_t nlb, void* buf, uint64_t tag,
+                             std::optional<PciAddress> provider) {
+  CMB_RETURN_IF_ERROR(CheckRange(slba, nlb));
+  uint64_t bytes = uint64_t{nlb} * ns_.lba_size;
+  CMB_RETURN_IF_ERROR(CheckBuffer(buf, bytes));
+  return Queue(kOpRead, slba, nlb, buf, bytes, 0, tag, provider);
+}
+
+absl::Status NvmeQueue::Write(uint64_t slba, uint32_t nlb, const void* buf, uint64_t tag,
+                              std::optional<PciAddress> provider) {
+  CMB_RETURN_IF_ERROR(CheckRange(slba, nlb));
+  uint64_t bytes = uint64_t{nlb} * ns_.lba_size;
+  CMB_RETURN_IF_ERROR(CheckBuffer(buf, bytes));
+  return Queue(kOpWrite, slba, nlb, buf, bytes, 0, tag, provider);
+}
+
+absl::Status NvmeQueue::Flush(uint64_t tag) { return Queue(kOpFlush, 0, 1, nullptr, 0, 0, tag, std::nullopt); }
+
+absl::Status NvmeQueue::WriteZeroes(uint64_t slba, uint32_t nlb, uint64_t tag) {
+  CMB_RETURN_IF_ERROR(CheckRange(slba, nlb));
+  return Queue(kOpWriteZeroes, slba, nlb, nullptr, 0, 0, tag, std::nullopt);
+}
+
+absl::Status NvmeQueue::Copy(uint64_t src_slba, uint32_t nlb, uint64_t dst_slba, uint64_t tag) {
+  CMB_RETURN_IF_ERROR(CheckRange(src_slba, nlb));
+  CMB_RETURN_IF_ERROR(CheckRange(dst_slba, nlb));
+  if (in_flight_ + queued_ >= depth_) return absl::ResourceExhaustedError("queue full");
+  // Source Range Entry format 0 (32 bytes): SLBA at byte 8, NLB-1 at byte 16.
+  unsigned slot = 0;
+  while (slots_[slot].busy) ++slot;
+  uint8_t* range = slots_[slot].copy_range.data();
+  std::memset(range, 0, 32);
+  std::memcpy(range + 8, &src_slba, 8);
+  uint16_t n = static_cast<uint16_t>(nlb - 1);
+  std::memcpy(range + 16, &n, 2);
+  // cdw10-11: destination SLBA; cdw12 bits 7:0: number of ranges - 1 (0), format 0.
+  CMB_RETURN_IF_ERROR(Queue(kOpCopy, dst_slba, 1, nullptr, 32, 0, tag, std::nullopt, range));
+  // Queue() put nlb-1 = 0 in cdw12, which is "1 range": right for Copy.
+  return absl::OkStatus();
+}
+
+absl::StatusOr<unsigned> NvmeQueue::Submit() {
+  if (queued_ == 0) return 0u;
+  int rc = io_uring_submit(&ring_->ring);
+  if (rc < 0) return absl::ErrnoToStatus(-rc, "io_uring_submit");
+  unsigned n = static_cast<unsigned>(rc);
+  in_flight_ += n;
+  queued_ -= std::min(queued_, n);
+  return n;
+}
+
+absl::Status NvmeQueue::Explain(int32_t res, const Namespace& ns, const IoContext& ctx) {
+  if (res == 0) return absl::OkStatus();
+  if (res < 0) {
+    int err = -res;
+    std::string client = ctx.client ? ctx.client->ToString() : ns.name;
+    switch (err) {
+      case EREMOTEIO: {
+        std::string msg = absl::StrCat("the kernel refused P2P DMA between client ", client);
+        if (ctx.provider) {
+          absl::StrAppend(&msg, " and provider ", ctx.provider->ToString());
+          if (ctx.client) {
+            absl::StatusOr<P2pPath> p = PredictP2pPath(SysRoot::FromEnvironment(), *ctx.provider, *ctx.client);
+            if (p.ok()) {
+              absl::StrAppend(&msg, ": ", p->reason);
+              if (!p->fix.empty()) absl::StrAppend(&msg, ". Fix: ", p->fix);
+            }
+          }
+        }
+        return absl::ErrnoToStatus(err, msg);
+      }
+      case EACCES:
+      case EPERM:
+        return absl::PermissionDeniedError(absl::StrCat(
+            "the kernel refused the command on ", ns.generic_device,
+            ": non-root users need the device opened for writing for writes, and the controller's Commands "
+            "Supported and Effects log must allow the command (see docs/unprivileged.md)"));
+      case EOPNOTSUPP:
+        return absl::UnimplementedError(absl::StrCat(
+            "the kernel does not support this passthrough on ", ns.generic_device,
+            " (P2P buffers in passthrough need Linux >= 6.2 with CONFIG_PCI_P2PDMA)"));
+      case EFAULT:
+        return absl::ErrnoToStatus(err, absl::StrCat(
+            "the kernel could not pin the data buffer for ", ns.generic_device,
+            " (P2P pages need a kernel whose block layer accepts them, Linux >= 6.2)"));
+      default:
+        return absl::ErrnoToStatus(err, absl::StrCat("NVMe passthrough on ", ns.generic_device));
+    }
+  }
+  int sct = res >> 8 & 0x7, sc = res & 0xff;
+  bool dnr = res & 0x4000;
+  return absl::InternalError(absl::StrFormat("NVMe status on %s: %s (SCT 0x%x SC 0x%02x%s)", ns.generic_device,
+                                             nvme_status_to_string(res & 0x7ff, false), sct, sc,
+                                             dnr ? ", do not retry" : ""));
+}
+
+Completion NvmeQueue::Decode(const void* p) {
+  auto* cqe = static_cast<const io_uring_cqe*>(p);
+  unsigned slot = static_cast<unsigned>(cqe->user_data);
+  Completion c;
+  c.res = cqe->res;
+  c.result = cqe->big_cqe[0];
+  if (slot < slots_.size()) {
+    c.tag = slots_[slot].tag;
+    c.status = Explain(c.res, ns_, IoContext{client_, slots_[slot].provider});
+    slots_[slot].busy = false;
+  } else {
+    c.status = absl::InternalError("completion for an unknown slot");
+  }
+  return c;
+}
+
+absl::StatusOr<Completion> NvmeQueue::Wait(std::optional<std::chrono::milliseconds> timeout) {
+  if (queued_ > 0) CMB_RETURN_IF_ERROR(Submit().status());
+  if (in_flight_ == 0) return absl::FailedPreconditionError("no command in flight to wait for");
+  io_uring_cqe* cqe = nullptr;
+  int rc;
+  do {
+    if (timeout) {
+      __kernel_timespec ts{};
+      ts.tv_sec = timeout->count() / 1000;
+      ts.tv_nsec = (timeout->count() % 1000) * 1000000;
+      rc = io_uring_wait_cqe_timeout(&ring_->ring, &cqe, &ts);
+    } else {
+      rc = io_uring_wait_cqe(&ring_->ring, &cqe);
+    }
+  } while (rc == -EINTR);
+  if (rc == -ETIME)
+    return absl::DeadlineExceededError(absl::StrCat("no completion from ", ns_.generic_device, " within ",
+                                                    timeout->count(), " ms"));
+  if (rc < 0) return absl::ErrnoToStatus(-rc, "io_uring_wait_cqe");
+  Completion c = Decode(cqe);
+  io_uring_cqe_seen(&ring_->ring, cqe);
+  --in_flight_;
+  return c;
+}
+
+std::vector<Completion> NvmeQueue::Poll() {
+  std::vector<Completion> out;
+  io_uring_cqe* cqe = nullptr;
+  while (in_flight_ > 0 && io_uring_peek_cqe(&ring_->ring, &cqe) == 0) {
+    out.push_back(Decode(cqe));
+    io_uring_cqe_seen(&ring_->ring, cqe);
+    --in_flight_;
+  }
+  return out;
+}
+
+}  // namespace cmb

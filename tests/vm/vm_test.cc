@@ -1,0 +1,220 @@
+// Tests that run inside the VM testbed (tests/vm/vm.sh) against the real
+// kernel's nvme and p2pdma code on QEMU's emulated NVMe devices. Each
+// topology names its controllers by serial: "cmb" (64 MiB CMB), "src", "dst".
+// $CMB_TOPOLOGY says which topology booted; $CMB_VM_OUT is shared with the host.
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "cmb/discovery.h"
+#include "cmb/dma_buffer.h"
+#include "cmb/nvme_queue.h"
+#include "cmb/p2p_path.h"
+
+namespace {
+
+std::string Topology() {
+  const char* t = std::getenv("CMB_TOPOLOGY");
+  return t ? t : "";
+}
+
+class VmTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(Topology().empty()) << "run inside tests/vm/vm.sh (CMB_TOPOLOGY unset)";
+    absl::StatusOr<cmb::System> s = cmb::Discover(root_);
+    ASSERT_TRUE(s.ok()) << s.status();
+    sys_ = *s;
+  }
+  const cmb::Controller& BySerial(const std::string& serial) {
+    for (const cmb::Controller& c : sys_.controllers)
+      if (c.serial == serial) return c;
+    ADD_FAILURE() << "no controller with serial " << serial;
+    static cmb::Controller none;
+    return none;
+  }
+  const cmb::Namespace& Ns(const std::string& serial) {
+    const cmb::Controller& c = BySerial(serial);
+    EXPECT_FALSE(c.namespaces.empty()) << serial;
+    return c.namespaces.at(0);
+  }
+  cmb::SysRoot root_;
+  cmb::System sys_;
+};
+
+void Fill(uint8_t* p, size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t v = rng();
+    std::memcpy(p + i, &v, std::min<size_t>(8, n - i));
+  }
+}
+
+absl::Status RunOne(cmb::NvmeQueue& q) {
+  absl::StatusOr<cmb::Completion> c = q.Wait(std::chrono::milliseconds(30000));
+  if (!c.ok()) return c.status();
+  return c->status;
+}
+
+TEST_F(VmTest, DiscoveryMatchesTheEmulatedHardware) {
+  ASSERT_EQ(sys_.controllers.size(), 3u);
+  const cmb::Controller& cmb = BySerial("cmb");
+  ASSERT_TRUE(cmb.cmb) << cmb.cmb_note;
+  EXPECT_EQ(cmb.cmb->size_bytes, 64u << 20);
+  EXPECT_EQ(cmb.cmb->loc.bir, 2);
+  EXPECT_TRUE(cmb.cmb->sz.rds && cmb.cmb->sz.wds && cmb.cmb->sz.sqs);
+  ASSERT_TRUE(cmb.p2pmem);
+  EXPECT_TRUE(cmb.p2pmem->published);
+  EXPECT_TRUE(cmb.p2pmem->allocate);
+  EXPECT_EQ(cmb.p2pmem->size_bytes, 64u << 20);
+  EXPECT_LE(cmb.p2pmem->available_bytes, cmb.p2pmem->size_bytes);
+  EXPECT_EQ(sys_.kernel.p2pdma, cmb::Support::kYes);
+  EXPECT_FALSE(BySerial("src").cmb);
+  EXPECT_FALSE(BySerial("src").p2pmem);
+  EXPECT_EQ(Ns("dst").lba_size, Topology() == "lba4k" ? 4096u : 512u);
+  EXPECT_EQ(Ns("src").generic_device.rfind("/dev/ng", 0), 0u);
+  EXPECT_GT(Ns("src").max_transfer_bytes, 0u);
+}
+
+// The heart of the verdict: for every (provider, client) pair, cmbinfo's
+// prediction must equal what the kernel does with a real P2P read.
+TEST_F(VmTest, VerdictEqualsWhatTheKernelDoes) {
+  cmb::PlatformFacts platform = cmb::ReadPlatformFacts(root_);
+  const cmb::Controller& prov = BySerial("cmb");
+  int checked = 0;
+  for (const cmb::Controller& client : sys_.controllers) {
+    absl::StatusOr<cmb::P2pPath> p = cmb::PredictP2pPath(root_, platform, *prov.address, *client.address);
+    ASSERT_TRUE(p.ok()) << p.status();
+    ASSERT_NE(p->verdict, cmb::PathVerdict::kUnknown) << "running as root, nothing should be unknown: " << p->reason;
+    absl::StatusOr<cmb::DmaBuffer> buf = cmb::AllocateP2pMem(root_, *prov.address, 64 << 10);
+    ASSERT_TRUE(buf.ok()) << buf.status();
+    const cmb::Namespace& ns = client.namespaces.at(0);
+    absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 4}, client.address);
+    ASSERT_TRUE(q.ok()) << q.status();
+    ASSERT_TRUE(q->Read(0, (64 << 10) / ns.lba_size, buf->data(), 1, prov.address).ok());
+    absl::StatusOr<cmb::Completion> c = q->Wait(std::chrono::milliseconds(30000));
+    ASSERT_TRUE(c.ok()) << c.status();
+    bool predicted_ok = p->verdict == cmb::PathVerdict::kSwitch || p->verdict == cmb::PathVerdict::kHostBridge;
+    std::string what = absl::StrCat(client.name, " <- CMB of ", prov.name, ": predicted ",
+                                    cmb::PathVerdictName(p->verdict), " (", p->reason, "), kernel said res=",
+                                    c->res, " ", c->status.ToString());
+    if (predicted_ok) {
+      EXPECT_EQ(c->res, 0) << what;
+    } else {
+      EXPECT_EQ(c->res, -EREMOTEIO) << what;
+      // The explanation names the cause and the fix.
+      EXPECT_NE(c->status.message().find("refused P2P DMA"), std::string::npos) << what;
+      EXPECT_NE(c->status.message().find(p->reason), std::string::npos) << what;
+    }
+    std::cout << "[verdict] " << what << "\n";
+    ++checked;
+  }
+  EXPECT_EQ(checked, 3);
+}
+
+// Round trips through the CMB: write a pattern from p2pmem to a namespace,
+// read it back into host memory, at several queue depths with random LBAs.
+// The client is "src" where the kernel allows P2P with the CMB, else the CMB's
+// own controller (distance 0 always works).
+TEST_F(VmTest, RoundTripsThroughP2pMemAtQueueDepths) {
+  const cmb::Controller& prov = BySerial("cmb");
+  absl::StatusOr<cmb::P2pPath> p = cmb::PredictP2pPath(root_, *prov.address, *BySerial("src").address);
+  ASSERT_TRUE(p.ok());
+  const cmb::Controller& src = p->verdict == cmb::PathVerdict::kUnsupported ? prov : BySerial("src");
+  std::cout << "[round trip] client " << src.name << " (" << src.serial << ")\n";
+  const cmb::Namespace& ns = src.namespaces.at(0);
+  constexpr size_t kChunk = 64 << 10;
+  const uint32_t nlb = kChunk / ns.lba_size;
+  for (unsigned qd : {1u, 4u, 16u, 64u}) {
+    absl::StatusOr<cmb::DmaBuffer> cmbbuf = cmb::AllocateP2pMem(root_, *prov.address, qd * kChunk);
+    ASSERT_TRUE(cmbbuf.ok()) << cmbbuf.status();
+    absl::StatusOr<cmb::DmaBuffer> host = cmb::AllocateHostMem(qd * kChunk);
+    ASSERT_TRUE(host.ok());
+    // Distinct random chunk-aligned LBAs.
+    std::mt19937_64 rng(qd);
+    std::set<uint64_t> lbas;
+    while (lbas.size() < qd) lbas.insert(rng() % (ns.capacity_blocks / nlb) * nlb);
+    std::vector<uint64_t> v(lbas.begin(), lbas.end());
+    Fill(cmbbuf->data(), qd * kChunk, 1000 + qd);
+    absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = qd, .writable = true}, src.address);
+    ASSERT_TRUE(q.ok()) << q.status();
+    for (unsigned i = 0; i < qd; ++i)
+      ASSERT_TRUE(q->Write(v[i], nlb, cmbbuf->data() + i * kChunk, i, prov.address).ok());
+    ASSERT_EQ(*q->Submit(), qd);
+    for (unsigned i = 0; i < qd; ++i) ASSERT_TRUE(RunOne(*q).ok()) << "qd " << qd;
+    for (unsigned i = 0; i < qd; ++i) ASSERT_TRUE(q->Read(v[i], nlb, host->data() + i * kChunk, i).ok());
+    for (unsigned i = 0; i < qd; ++i) ASSERT_TRUE(RunOne(*q).ok()) << "qd " << qd;
+    EXPECT_EQ(std::memcmp(cmbbuf->data(), host->data(), qd * kChunk), 0) << "qd " << qd;
+    // And back into the CMB from the device, compared with host memory.
+    std::memset(cmbbuf->data(), 0, qd * kChunk);
+    for (unsigned i = 0; i < qd; ++i)
+      ASSERT_TRUE(q->Read(v[i], nlb, cmbbuf->data() + i * kChunk, i, prov.address).ok());
+    for (unsigned i = 0; i < qd; ++i) ASSERT_TRUE(RunOne(*q).ok()) << "qd " << qd;
+    EXPECT_EQ(std::memcmp(cmbbuf->data(), host->data(), qd * kChunk), 0) << "qd " << qd;
+  }
+}
+
+TEST_F(VmTest, OutOfRangeLbaGetsANamedNvmeStatus) {
+  cmb::Namespace ns = Ns("src");
+  uint64_t real_capacity = ns.capacity_blocks;
+  // The library refuses it before submission...
+  absl::StatusOr<cmb::DmaBuffer> host = cmb::AllocateHostMem(4096);
+  ASSERT_TRUE(host.ok());
+  {
+    absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 2});
+    ASSERT_TRUE(q.ok());
+    absl::Status s = q->Read(real_capacity, 1, host->data(), 1);
+    EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange) << s;
+  }
+  // ...and when told a larger capacity, the device answers and the status is named.
+  ns.capacity_blocks = real_capacity * 2;
+  absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 2});
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(q->Read(real_capacity, 1, host->data(), 1).ok());
+  absl::StatusOr<cmb::Completion> c = q->Wait(std::chrono::milliseconds(30000));
+  ASSERT_TRUE(c.ok());
+  EXPECT_GT(c->res, 0);
+  EXPECT_EQ(c->res & 0xff, 0x80) << "LBA Out of Range";
+  EXPECT_NE(c->status.message().find("SC 0x80"), std::string::npos) << c->status;
+  EXPECT_NE(absl::AsciiStrToLower(c->status.message()).find("out of range"), std::string::npos) << c->status;
+}
+
+TEST_F(VmTest, MisalignedBuffersAreRejectedBeforeSubmission) {
+  const cmb::Namespace& ns = Ns("src");
+  absl::StatusOr<cmb::DmaBuffer> host = cmb::AllocateHostMem(1 << 20);
+  ASSERT_TRUE(host.ok());
+  absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 2});
+  ASSERT_TRUE(q.ok());
+  absl::Status s = q->Read(0, 1, host->data() + 512, 1);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("page aligned"), std::string::npos) << s;
+  uint32_t too_many = static_cast<uint32_t>(ns.max_transfer_bytes / ns.lba_size + 1);
+  s = q->Read(0, too_many, host->data(), 1);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("max transfer"), std::string::npos) << s;
+  EXPECT_EQ(q->queued(), 0u);
+}
+
+TEST_F(VmTest, P2pMemRequestsAboveAvailableAreRefused) {
+  const cmb::Controller& prov = BySerial("cmb");
+  absl::StatusOr<cmb::DmaBuffer> b = cmb::AllocateP2pMem(root_, *prov.address, 65u << 20);
+  ASSERT_FALSE(b.ok());
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_NE(b.status().message().find("available"), std::string::npos) << b.status();
+  // A mapping returns its pages to the pool when dropped.
+  uint64_t before = cmb::ReadP2pMem(root_, *prov.address)->available_bytes;
+  {
+    absl::StatusOr<cmb::DmaBuffer> held = cmb::AllocateP2pMem(root_, *prov.address, 8u << 20);
+    ASSERT_TRUE(held.ok()) << held.status();
+    EXPECT_EQ(cmb::ReadP2pMem(root_, *prov.address)->available_bytes, before - (8u << 20));
+  }
+  EXPECT_EQ(cmb::ReadP2pMem(root_, *prov.address)->available_bytes, before);
+}
+
+}  // namespace
