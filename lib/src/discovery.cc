@@ -1,6 +1,10 @@
 #include "cmb/discovery.h"
 
+#include <fcntl.h>
+#include <unistd.h>
 #include <zlib.h>
+
+#include <cerrno>
 
 #include <algorithm>
 #include <map>
@@ -72,6 +76,31 @@ absl::StatusOr<Namespace> ReadNamespace(const SysRoot& root, const std::string& 
     ns.generic_device = "/dev/" + ng;
   ReadUse(root, mounts, &ns);
   return ns;
+}
+
+// Kernel log lines (text after "prio,seq,time,-;"), from /dev/kmsg without
+// blocking; empty when unreadable (kernel.dmesg_restrict for non-root).
+std::vector<std::string> KernelLog(const SysRoot& root) {
+  std::vector<std::string> out;
+  int fd = ::open(root.Host("/dev/kmsg").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return out;
+  std::string text;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EPIPE) continue;  // overwritten records: skip on
+    if (n <= 0) break;
+    text.append(buf, static_cast<size_t>(n));
+    if (text.size() > (4 << 20)) break;
+  }
+  ::close(fd);
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    size_t semi = line.find(';');
+    if (semi != absl::string_view::npos && line.substr(0, semi).find(',') != absl::string_view::npos)
+      line = line.substr(semi + 1);
+    out.emplace_back(line);
+  }
+  return out;
 }
 
 }  // namespace
@@ -156,8 +185,8 @@ absl::StatusOr<Controller> DiscoverController(const SysRoot& root, const std::st
     c.cmb_note = "cmbloc/cmbsz not shown by this kernel, but a p2pmem pool exists: CMB registers unknown";
   }
 
-  std::multimap<std::string, std::string> mounts = Mounts(root);
   CMB_ASSIGN_OR_RETURN(std::vector<std::string> entries, root.List(dir));
+  std::multimap<std::string, std::string> mounts = Mounts(root);
   static const std::regex kNs(R"(nvme(\d+)n(\d+))");
   static const std::regex kPathNs(R"(nvme(\d+)c(\d+)n(\d+))");
   std::set<std::string> names;
@@ -248,6 +277,14 @@ KernelSupport DetectKernelSupport(const SysRoot& root, const std::vector<Control
 
 absl::StatusOr<System> Discover(const SysRoot& root) {
   System sys;
+  // nvme_map_cmb() logs this when pci_p2pdma_add_resource() fails, e.g. on
+  // kernels without CONFIG_PCI_P2PDMA; cmbloc/cmbsz then stay hidden.
+  std::set<std::string> unregistered;
+  for (const std::string& line : KernelLog(root)) {
+    static const std::regex kFailed(R"(^nvme (nvme\d+): failed to register the CMB)");
+    std::smatch m;
+    if (std::regex_search(line, m, kFailed)) unregistered.insert(m[1].str());
+  }
   if (root.Exists("/sys/class/nvme")) {
     CMB_ASSIGN_OR_RETURN(std::vector<std::string> names, root.List("/sys/class/nvme"));
     // nvme2 after nvme10 otherwise: sort by number.
@@ -256,10 +293,19 @@ absl::StatusOr<System> Discover(const SysRoot& root) {
     });
     for (const std::string& n : names) {
       CMB_ASSIGN_OR_RETURN(Controller c, DiscoverController(root, n));
+      if (!c.cmb && unregistered.count(n))
+        c.cmb_note = "present, but the kernel failed to register it for P2PDMA (kernel log: \"failed to "
+                     "register the CMB\"; CONFIG_PCI_P2PDMA off, or a misaligned CMB); its registers stay hidden";
       sys.controllers.push_back(std::move(c));
     }
   }
   sys.kernel = DetectKernelSupport(root, sys.controllers);
+  if (sys.kernel.p2pdma == Support::kUnknown && !unregistered.empty()) {
+    sys.kernel.p2pdma = Support::kNo;
+    sys.kernel.evidence = absl::StrCat(
+        "the kernel failed to register the CMB of ", *unregistered.begin(),
+        " (kernel log), as kernels built without CONFIG_PCI_P2PDMA do; Debian's stock kernels are: see kmod-notes/");
+  }
   return sys;
 }
 

@@ -97,6 +97,19 @@ TEST(Discovery, KernelWithoutAllocateAndWithoutP2pdma) {
   EXPECT_NE(sys->kernel.evidence.find("CONFIG_PCI_P2PDMA is not set"), std::string::npos);
 }
 
+TEST(Discovery, UnregisteredCmbInKernelLogMeansNoP2pdma) {
+  FakeSysfs t;
+  t.AddNvme(t.HostBridge(), "0000:00:04.0", "nvme1");
+  t.Write("/dev/kmsg", "6,100,2000,-;nvme nvme1: pci function 0000:00:04.0\n"
+                       "4,101,2100,-;nvme nvme1: failed to register the CMB\n");
+  absl::StatusOr<cmb::System> sys = cmb::Discover(t.root());
+  ASSERT_TRUE(sys.ok());
+  EXPECT_FALSE(sys->controllers[0].cmb);
+  EXPECT_NE(sys->controllers[0].cmb_note.find("failed to register"), std::string::npos);
+  EXPECT_EQ(sys->kernel.p2pdma, cmb::Support::kNo);
+  EXPECT_NE(sys->kernel.evidence.find("CONFIG_PCI_P2PDMA"), std::string::npos);
+}
+
 TEST(Discovery, OldKernelWithP2pdmaButNoAllocate) {
   FakeSysfs t;
   t.SetKernel("6.1.0-13-amd64", "CONFIG_PCI_P2PDMA=y\n");

@@ -52,14 +52,19 @@ if [[ ! -s $initrd ]]; then
   cp "$here/init.sh" "$tmp/init"
   chmod +x "$tmp/init"
   if [[ $kernel_kind == stock ]]; then
-    mods="$cache/stock/modules"
-    # Load order matters: dependencies first.
-    for m in netfs 9pnet 9pnet_virtio 9p virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci nvme-core nvme-auth nvme-keyring nvme; do
-      f=$(find "$mods" -name "$m.ko*" | head -n1)
-      [[ -n $f ]] && cp "$f" "$tmp/lib/modules/"
+    # Debian builds 9p and nvme as (xz-compressed) modules; busybox insmod
+    # wants them plain, loaded dependencies first.
+    mods=(netfs 9pnet 9pnet_virtio 9p nvme-auth nvme-core nvme)
+    for m in "${mods[@]}"; do
+      f=$(find "$cache/stock/modules" -name "$m.ko*" | head -n1)
+      [[ -n $f ]] || die "stock kernel module $m not found under $cache/stock/modules"
+      xz -dc "$f" >"$tmp/lib/modules/$m.ko"
     done
-    ls "$tmp/lib/modules" | grep -q 9p || die "stock kernel modules for 9p not found in $mods"
-    sed -i 's|^mount -t devtmpfs devtmpfs /dev$|&\nfor m in netfs 9pnet 9pnet_virtio 9p virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci nvme-keyring nvme-auth nvme-core nvme; do for f in /lib/modules/$m.ko*; do [ -e "$f" ] \&\& insmod "$f"; done; done\nsleep 1|' "$tmp/init"
+    sed -i "s|^mount -t devtmpfs devtmpfs /dev\$|&\nfor m in ${mods[*]}; do insmod /lib/modules/\$m.ko; done|" "$tmp/init"
+    # As on an installed Debian system, /boot holds the kernel's config.
+    mkdir -p "$tmp/boot"
+    cp "$cache/stock/config" "$tmp/boot/config-$(ls "$cache/stock/modules")"
+    sed -i "s|^mkdir -p /host/dev/shm /host/dev/pts\$|mount --bind /boot /host/boot\n&|" "$tmp/init"
   fi
   (cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
   mv "$initrd.tmp" "$initrd"

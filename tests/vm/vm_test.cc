@@ -4,6 +4,9 @@
 // $CMB_TOPOLOGY says which topology booted; $CMB_VM_OUT is shared with the host.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <nlohmann/json.hpp>
+
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -12,6 +15,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "cmb/discovery.h"
 #include "cmb/dma_buffer.h"
 #include "cmb/nvme_queue.h"
@@ -82,15 +86,43 @@ TEST_F(VmTest, DiscoveryMatchesTheEmulatedHardware) {
   EXPECT_GT(Ns("src").max_transfer_bytes, 0u);
 }
 
+// cmbinfo -o json, run as a user would.
+nlohmann::json CmbinfoJson() {
+  FILE* p = popen(CMBINFO_PATH " -o json", "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  EXPECT_EQ(pclose(p), 0) << out;
+  return nlohmann::json::parse(out);
+}
+
+// What each topology must give, by client serial (provider: "cmb").
+std::map<std::string, std::string> ExpectedVerdicts() {
+  std::string t = Topology();
+  if (t == "rc") return {{"cmb", "switch"}, {"src", "unsupported"}, {"dst", "unsupported"}};
+  if (t == "split") return {{"cmb", "switch"}, {"src", "switch"}, {"dst", "unsupported"}};
+  if (t == "zen") return {{"cmb", "switch"}, {"src", "host_bridge"}, {"dst", "host_bridge"}};
+  return {{"cmb", "switch"}, {"src", "switch"}, {"dst", "switch"}};
+}
+
 // The heart of the verdict: for every (provider, client) pair, cmbinfo's
 // prediction must equal what the kernel does with a real P2P read.
 TEST_F(VmTest, VerdictEqualsWhatTheKernelDoes) {
   cmb::PlatformFacts platform = cmb::ReadPlatformFacts(root_);
   const cmb::Controller& prov = BySerial("cmb");
+  nlohmann::json info = CmbinfoJson();
+  std::map<std::string, std::string> expected = ExpectedVerdicts();
   int checked = 0;
   for (const cmb::Controller& client : sys_.controllers) {
     absl::StatusOr<cmb::P2pPath> p = cmb::PredictP2pPath(root_, platform, *prov.address, *client.address);
     ASSERT_TRUE(p.ok()) << p.status();
+    EXPECT_EQ(cmb::PathVerdictName(p->verdict), expected[client.serial]) << client.serial << ": " << p->reason;
+    std::string from_tool;
+    for (const nlohmann::json& e : info["p2p"])
+      if (e["provider"] == prov.address->ToString() && e["client"] == client.address->ToString())
+        from_tool = e["verdict"];
+    EXPECT_EQ(from_tool, cmb::PathVerdictName(p->verdict)) << "cmbinfo -o json disagrees for " << client.serial;
     ASSERT_NE(p->verdict, cmb::PathVerdict::kUnknown) << "running as root, nothing should be unknown: " << p->reason;
     absl::StatusOr<cmb::DmaBuffer> buf = cmb::AllocateP2pMem(root_, *prov.address, 64 << 10);
     ASSERT_TRUE(buf.ok()) << buf.status();
@@ -215,6 +247,49 @@ TEST_F(VmTest, P2pMemRequestsAboveAvailableAreRefused) {
     EXPECT_EQ(cmb::ReadP2pMem(root_, *prov.address)->available_bytes, before - (8u << 20));
   }
   EXPECT_EQ(cmb::ReadP2pMem(root_, *prov.address)->available_bytes, before);
+}
+
+}  // namespace
+
+namespace {
+
+// Leaves in $CMB_VM_OUT/dma-expect.json what tests/vm/dma_trace.py must find
+// in QEMU's pci_nvme_map_addr trace: every P2P byte inside the CMB's BAR, and
+// the host-memory bytes outside it.
+TEST_F(VmTest, DmaTraceProbe) {
+  const char* out = std::getenv("CMB_VM_OUT");
+  ASSERT_NE(out, nullptr);
+  const cmb::Controller& prov = BySerial("cmb");
+  // The CMB's BAR window: line BIR of the PCI resource file, "start end flags".
+  absl::StatusOr<std::string> res = root_.Read(absl::StrCat("/sys/bus/pci/devices/", prov.address->ToString(), "/resource"));
+  ASSERT_TRUE(res.ok());
+  std::vector<std::string> lines = absl::StrSplit(*res, '\n');
+  ASSERT_GT(lines.size(), prov.cmb->loc.bir);
+  std::vector<std::string> f = absl::StrSplit(lines[prov.cmb->loc.bir], ' ');
+  ASSERT_GE(f.size(), 2u);
+  const cmb::Controller& client =
+      cmb::PredictP2pPath(root_, *prov.address, *BySerial("src").address)->verdict == cmb::PathVerdict::kUnsupported
+          ? prov
+          : BySerial("src");
+  const cmb::Namespace& ns = client.namespaces.at(0);
+  constexpr size_t kChunk = 64 << 10, kP2pChunks = 16, kHostChunks = 4;
+  absl::StatusOr<cmb::DmaBuffer> cmbbuf = cmb::AllocateP2pMem(root_, *prov.address, kP2pChunks * kChunk);
+  absl::StatusOr<cmb::DmaBuffer> host = cmb::AllocateHostMem(kHostChunks * kChunk);
+  ASSERT_TRUE(cmbbuf.ok() && host.ok());
+  absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 16, .writable = true}, client.address);
+  ASSERT_TRUE(q.ok());
+  const uint32_t nlb = kChunk / ns.lba_size;
+  for (size_t i = 0; i < kP2pChunks; ++i)
+    ASSERT_TRUE(q->Write(i * nlb, nlb, cmbbuf->data() + i * kChunk, i, prov.address).ok());
+  for (size_t i = 0; i < kP2pChunks; ++i) ASSERT_TRUE(RunOne(*q).ok());
+  for (size_t i = 0; i < kP2pChunks; ++i)
+    ASSERT_TRUE(q->Read(i * nlb, nlb, cmbbuf->data() + i * kChunk, i, prov.address).ok());
+  for (size_t i = 0; i < kP2pChunks; ++i) ASSERT_TRUE(RunOne(*q).ok());
+  for (size_t i = 0; i < kHostChunks; ++i) ASSERT_TRUE(q->Read(i * nlb, nlb, host->data() + i * kChunk, i).ok());
+  for (size_t i = 0; i < kHostChunks; ++i) ASSERT_TRUE(RunOne(*q).ok());
+  std::ofstream(absl::StrCat(out, "/dma-expect.json"))
+      << "{\"window_start\": \"" << f[0] << "\", \"window_end\": \"" << f[1]
+      << "\", \"p2p_bytes\": " << 2 * kP2pChunks * kChunk << ", \"host_bytes\": " << kHostChunks * kChunk << "}\n";
 }
 
 }  // namespace

@@ -30,14 +30,17 @@ mirror() {
   echo "${uri%/}"
 }
 
-# apt-get with a private configuration that knows only trixie.
+# apt-get (or, with --cache, apt-cache) with a private configuration that
+# knows only trixie.
 apt_trixie() {
+  local tool=apt-get
+  if [[ $1 == --cache ]]; then tool=apt-cache; shift; fi
   local d="$cache/apt"
   mkdir -p "$d/lists/partial" "$d/archives/partial" "$d/etc"
   if [[ ! -s "$d/etc/sources.list" ]]; then
     echo "deb $(mirror) trixie main" >"$d/etc/sources.list"
   fi
-  apt-get -q -o Dir::Etc::sourcelist="$d/etc/sources.list" -o Dir::Etc::sourceparts=/dev/null \
+  "$tool" -q -o Dir::Etc::sourcelist="$d/etc/sources.list" -o Dir::Etc::sourceparts=/dev/null \
     -o Dir::State::Lists="$d/lists" -o Dir::Cache="$d" -o Dir::Cache::archives="$d/archives" \
     -o Dir::State::status=/dev/null -o APT::Get::List-Cleanup=0 \
     -o Debug::NoLocking=1 "$@"
@@ -66,9 +69,9 @@ stock() {
     apt_trixie_update
     # The metapackage depends on the versioned unsigned image: resolve it.
     local img
-    img=$(apt_trixie show linux-image-cloud-amd64 2>/dev/null | awk -F': ' '/^Depends:/{print $2; exit}' |
-          tr ',' '\n' | sed 's/[( ].*//' | grep -E '^linux-image-.*-cloud-amd64' | head -n1)
-    [[ -n "$img" ]] || { log "cannot resolve linux-image-cloud-amd64"; exit 1; }
+    img=$(apt_trixie --cache show linux-image-amd64 | awk -F': ' '/^Depends:/{print $2; exit}' |
+          tr ',' '\n' | sed 's/[( ].*//' | grep -E '^linux-image-.*-amd64' | head -n1)
+    [[ -n "$img" ]] || { log "cannot resolve linux-image-amd64"; exit 1; }
     img=${img%-unsigned}-unsigned
     local deb tmp
     deb=$(fetch_deb "$img")
