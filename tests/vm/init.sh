@@ -17,8 +17,17 @@ fi
 mount --rbind /proc /host/proc
 mount --rbind /sys /host/sys
 mount --rbind /dev /host/dev
+# The guest gets its own /tmp, but host directories under /tmp that the job
+# needs (cmb.keep=/tmp/a,/tmp/b: a clone or build tree there) stay visible.
+keep=$(sed -n 's/.*cmb\.keep=\([^ ]*\).*/\1/p' /proc/cmdline)
+mkdir -p /hosttmp
+mount --bind /host/tmp /hosttmp
 mount -t tmpfs tmpfs /host/tmp
 mount -t tmpfs tmpfs /host/run
+for k in $(echo "$keep" | tr ',' ' '); do
+  mkdir -p "/host$k"
+  mount --bind "/hosttmp/${k#/tmp/}" "/host$k"
+done
 # After the tmpfs mounts, so an output directory under /tmp stays visible.
 mkdir -p "/host$out"
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none out "/host$out"

@@ -98,6 +98,15 @@ qemu=(qemu-system-x86_64 -machine q35 -m "$mem" -smp 2 -nographic -no-reboot -ne
       -virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
       -virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap")
 append="console=ttyS0 panic=-1 quiet loglevel=4 cmb.out=$out"
+# Host directories under /tmp the job needs: the guest mounts its own tmpfs there.
+keep=()
+for p in "$PWD" "$@"; do
+  if [[ $p == /tmp/?* ]]; then
+    p=${p#/tmp/}
+    keep+=("/tmp/${p%%/*}")
+  fi
+done
+if ((${#keep[@]})); then append+=" cmb.keep=$(printf '%s\n' "${keep[@]}" | sort -u | paste -sd,)"; fi
 
 disk() {  # disk NAME -> drive id
   truncate -s "${disk_mb}M" "$disks/$1.img"
