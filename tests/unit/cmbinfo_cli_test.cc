@@ -1,29 +1,19 @@
 // cmbinfo end to end over fake trees: exit codes, text and the JSON schema.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "fake_sysfs.h"
+#include "run_command.h"
 
 namespace {
 
-struct CliRun {
-  int status;
-  std::string out;
-};
+using CliRun = cmbtest::CommandResult;
 
 CliRun Cmbinfo(const std::string& root, const std::string& args) {
-  std::string cmd = "CMB_SYSFS_ROOT='" + root + "' " CMBINFO_PATH " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int st = pclose(p);
-  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+  return cmbtest::RunCommand("CMB_SYSFS_ROOT='" + root + "' " CMBINFO_PATH " " + args);
 }
 
 TEST(CmbinfoCli, NoNvmeSaysSoWithDistinctExitCode) {

@@ -8,17 +8,14 @@
 
 #include "cmb/discovery.h"
 #include "cmb/dma_buffer.h"
+#include "run_command.h"
 
 namespace {
 
 TEST(StockKernel, CmbinfoSaysNoP2pdmaAndWhy) {
-  FILE* p = popen(CMBINFO_PATH " -o json", "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  ASSERT_EQ(pclose(p), 0) << out;
-  nlohmann::json j = nlohmann::json::parse(out);
+  cmbtest::CommandResult r = cmbtest::RunCommand(CMBINFO_PATH " -o json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["kernel"]["p2pdma"], "no") << j["kernel"];
   EXPECT_NE(j["kernel"]["evidence"].get<std::string>().find("CONFIG_PCI_P2PDMA is not set"), std::string::npos);
   ASSERT_EQ(j["controllers"].size(), 3u);

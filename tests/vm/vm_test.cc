@@ -22,6 +22,7 @@
 #include "cmb/dma_buffer.h"
 #include "cmb/nvme_queue.h"
 #include "cmb/p2p_path.h"
+#include "run_command.h"
 
 namespace {
 
@@ -90,13 +91,9 @@ TEST_F(VmTest, DiscoveryMatchesTheEmulatedHardware) {
 
 // cmbinfo -o json, run as a user would.
 nlohmann::json CmbinfoJson() {
-  FILE* p = popen(CMBINFO_PATH " -o json", "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  EXPECT_EQ(pclose(p), 0) << out;
-  return nlohmann::json::parse(out);
+  cmbtest::CommandResult r = cmbtest::RunCommand(CMBINFO_PATH " -o json");
+  EXPECT_EQ(r.status, 0) << r.out;
+  return nlohmann::json::parse(r.out);
 }
 
 // What each topology must give, by client serial (provider: "cmb").
