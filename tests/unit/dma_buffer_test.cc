@@ -55,3 +55,40 @@ TEST(DmaBuffer, HostMemoryIsPageAlignedAndMoveOnly) {
 }
 
 }  // namespace
+
+#include <set>
+
+#include "cmb/chunk_pool.h"
+
+namespace {
+
+TEST(ChunkPool, CarvesDistinctAlignedChunksAndReusesThem) {
+  absl::StatusOr<cmb::DmaBuffer> b = cmb::AllocateHostMem(10 * 4096 + 100);  // 11 pages
+  ASSERT_TRUE(b.ok());
+  uint8_t* base = b->data();
+  absl::StatusOr<cmb::ChunkPool> pool = cmb::ChunkPool::Create(std::move(*b), 2 * 4096);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  EXPECT_EQ(pool->chunks(), 5u);  // the odd page is left over
+  std::set<uint8_t*> got;
+  for (int i = 0; i < 5; ++i) {
+    uint8_t* c = pool->Get();
+    ASSERT_NE(c, nullptr);
+    EXPECT_EQ((c - base) % (2 * 4096), 0);
+    EXPECT_LE(c + 2 * 4096, base + 11 * 4096);
+    got.insert(c);
+  }
+  EXPECT_EQ(got.size(), 5u);
+  EXPECT_EQ(pool->Get(), nullptr);
+  pool->Put(*got.begin());
+  EXPECT_EQ(pool->available(), 1u);
+  EXPECT_EQ(pool->Get(), *got.begin());
+}
+
+TEST(ChunkPool, RejectsBadChunkSizes) {
+  EXPECT_FALSE(cmb::ChunkPool::Create(*cmb::AllocateHostMem(8192), 0).ok());
+  EXPECT_FALSE(cmb::ChunkPool::Create(*cmb::AllocateHostMem(8192), 1000).ok());
+  EXPECT_FALSE(cmb::ChunkPool::Create(*cmb::AllocateHostMem(8192), 3 * 4096).ok());
+  EXPECT_FALSE(cmb::ChunkPool::Create(cmb::DmaBuffer(), 4096).ok());
+}
+
+}  // namespace

@@ -18,6 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "cmb/chunk_pool.h"
 #include "cmb/discovery.h"
 #include "cmb/dma_buffer.h"
 #include "cmb/nvme_queue.h"
@@ -352,6 +353,40 @@ TEST_F(VmTest, NvmeCopyWithinANamespace) {
   ASSERT_TRUE(q->Read(5000, nlb, b->data(), 3).ok());
   ASSERT_TRUE(RunOne(*q).ok());
   EXPECT_EQ(std::memcmp(a->data(), b->data(), 4096), 0);
+}
+
+}  // namespace
+
+namespace {
+
+// One p2pmem mapping carved by a ChunkPool serves a full queue of reads.
+TEST_F(VmTest, ChunkPoolOverP2pMemFeedsAQueue) {
+  const cmb::Controller& prov = BySerial("cmb");
+  const cmb::Controller& client =
+      cmb::PredictP2pPath(root_, *prov.address, *BySerial("src").address)->verdict == cmb::PathVerdict::kUnsupported
+          ? prov
+          : BySerial("src");
+  const cmb::Namespace& ns = client.namespaces.at(0);
+  absl::StatusOr<cmb::DmaBuffer> buf = cmb::AllocateP2pMem(root_, *prov.address, 1 << 20);
+  ASSERT_TRUE(buf.ok()) << buf.status();
+  absl::StatusOr<cmb::ChunkPool> pool = cmb::ChunkPool::Create(std::move(*buf), 128 << 10);
+  ASSERT_TRUE(pool.ok());
+  ASSERT_EQ(pool->chunks(), 8u);
+  absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 8}, client.address);
+  ASSERT_TRUE(q.ok());
+  std::vector<uint8_t*> used;
+  while (uint8_t* c = pool->Get()) {
+    ASSERT_TRUE(q->Read(used.size() * 256, (128 << 10) / ns.lba_size, c, used.size(), prov.address).ok());
+    used.push_back(c);
+  }
+  ASSERT_EQ(used.size(), 8u);
+  for (size_t i = 0; i < used.size(); ++i) {
+    absl::StatusOr<cmb::Completion> c = q->Wait(std::chrono::milliseconds(30000));
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c->status.ok()) << c->status;
+    pool->Put(used[c->tag]);
+  }
+  EXPECT_EQ(pool->available(), 8u);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 //
 // Each mmap of `allocate` is one physically contiguous, page-granular,
 // first-fit allocation from the provider's pool and is NOT zeroed: map once
-// and carve it (see BufferPool) instead of mapping per I/O. The pool gets the
+// and carve it (see ChunkPool, chunk_pool.h) instead of mapping per I/O. The pool gets the
 // pages back when the last reference drops (munmap and finished I/O).
 #pragma once
 
