@@ -257,8 +257,8 @@ KernelSupport DetectKernelSupport(const SysRoot& root, const std::vector<Control
     if (line == "CONFIG_PCI_P2PDMA=y") p2pdma = true;
   if (!p2pdma) {
     k.p2pdma = Support::kNo;
-    k.evidence = absl::StrCat(source, ": CONFIG_PCI_P2PDMA is not set (Debian's stock kernels are built "
-                              "without it; see kmod-notes/)");
+    k.evidence = absl::StrCat(source, ": CONFIG_PCI_P2PDMA is not set: rebuild the kernel with it "
+                              "(Debian's stock kernels lack it too; see kmod-notes/)");
     return k;
   }
   k.p2pdma = Support::kYes;
