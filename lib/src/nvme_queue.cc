@@ -132,14 +132,19 @@ absl::Status NvmeQueue::CheckBuffer(const void* buf, uint64_t bytes) const {
 }
 
 absl::Status NvmeQueue::Queue(uint8_t opcode, uint64_t slba, uint32_t nlb, const void* buf, uint64_t bytes,
-                              uint32_t cdw12_extra, uint64_t tag, std::optional<PciAddress> provider,
-                              const void* extra) {
+                              uint64_t tag, std::optional<PciAddress> provider, const CopyRange* copy_range) {
   if (in_flight_ + queued_ >= depth_)
     return absl::ResourceExhaustedError(absl::StrCat("queue full (depth ", depth_, "): wait for completions"));
   unsigned slot = 0;
   while (slots_[slot].busy) ++slot;
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_->ring);
   if (sqe == nullptr) return absl::ResourceExhaustedError("no free submission entry");
+  if (copy_range != nullptr) {
+    // The descriptor must live until completion: keep it in the slot.
+    slots_[slot].copy_range = *copy_range;
+    buf = slots_[slot].copy_range.data();
+    bytes = copy_range->size();
+  }
   std::memset(sqe, 0, 2 * sizeof(io_uring_sqe));  // SQE128
   sqe->opcode = IORING_OP_URING_CMD;
   sqe->fd = fd_;
@@ -148,12 +153,12 @@ absl::Status NvmeQueue::Queue(uint8_t opcode, uint64_t slba, uint32_t nlb, const
   auto* cmd = reinterpret_cast<nvme_uring_cmd*>(sqe->cmd);
   cmd->opcode = opcode;
   cmd->nsid = ns_.nsid;
-  cmd->addr = reinterpret_cast<uintptr_t>(buf != nullptr ? buf : extra);
+  cmd->addr = reinterpret_cast<uintptr_t>(buf);
   cmd->data_len = static_cast<uint32_t>(bytes);
   if (opcode != kOpFlush) {
     cmd->cdw10 = static_cast<uint32_t>(slba);
     cmd->cdw11 = static_cast<uint32_t>(slba >> 32);
-    cmd->cdw12 = (nlb - 1) | cdw12_extra;
+    cmd->cdw12 = nlb - 1;  // for Copy: number of ranges - 1, format 0
   }
   slots_[slot].busy = true;
   slots_[slot].tag = tag;
@@ -162,45 +167,41 @@ absl::Status NvmeQueue::Queue(uint8_t opcode, uint64_t slba, uint32_t nlb, const
   return absl::OkStatus();
 }
 
-absl::Status NvmeQueue::Read(uint64_t slba, uint32_t nlb, void* buf, uint64_t tag,
-                             std::optional<PciAddress> provider) {
+absl::Status NvmeQueue::QueueData(uint8_t opcode, uint64_t slba, uint32_t nlb, const void* buf, uint64_t tag,
+                                  std::optional<PciAddress> provider) {
   CMB_RETURN_IF_ERROR(CheckRange(slba, nlb));
   uint64_t bytes = uint64_t{nlb} * ns_.lba_size;
   CMB_RETURN_IF_ERROR(CheckBuffer(buf, bytes));
-  return Queue(kOpRead, slba, nlb, buf, bytes, 0, tag, provider);
+  return Queue(opcode, slba, nlb, buf, bytes, tag, provider);
+}
+
+absl::Status NvmeQueue::Read(uint64_t slba, uint32_t nlb, void* buf, uint64_t tag,
+                             std::optional<PciAddress> provider) {
+  return QueueData(kOpRead, slba, nlb, buf, tag, provider);
 }
 
 absl::Status NvmeQueue::Write(uint64_t slba, uint32_t nlb, const void* buf, uint64_t tag,
                               std::optional<PciAddress> provider) {
-  CMB_RETURN_IF_ERROR(CheckRange(slba, nlb));
-  uint64_t bytes = uint64_t{nlb} * ns_.lba_size;
-  CMB_RETURN_IF_ERROR(CheckBuffer(buf, bytes));
-  return Queue(kOpWrite, slba, nlb, buf, bytes, 0, tag, provider);
+  return QueueData(kOpWrite, slba, nlb, buf, tag, provider);
 }
 
-absl::Status NvmeQueue::Flush(uint64_t tag) { return Queue(kOpFlush, 0, 1, nullptr, 0, 0, tag, std::nullopt); }
+absl::Status NvmeQueue::Flush(uint64_t tag) { return Queue(kOpFlush, 0, 1, nullptr, 0, tag, std::nullopt); }
 
 absl::Status NvmeQueue::WriteZeroes(uint64_t slba, uint32_t nlb, uint64_t tag) {
   CMB_RETURN_IF_ERROR(CheckRange(slba, nlb));
-  return Queue(kOpWriteZeroes, slba, nlb, nullptr, 0, 0, tag, std::nullopt);
+  return Queue(kOpWriteZeroes, slba, nlb, nullptr, 0, tag, std::nullopt);
 }
 
 absl::Status NvmeQueue::Copy(uint64_t src_slba, uint32_t nlb, uint64_t dst_slba, uint64_t tag) {
   CMB_RETURN_IF_ERROR(CheckRange(src_slba, nlb));
   CMB_RETURN_IF_ERROR(CheckRange(dst_slba, nlb));
-  if (in_flight_ + queued_ >= depth_) return absl::ResourceExhaustedError("queue full");
   // Source Range Entry format 0 (32 bytes): SLBA at byte 8, NLB-1 at byte 16.
-  unsigned slot = 0;
-  while (slots_[slot].busy) ++slot;
-  uint8_t* range = slots_[slot].copy_range.data();
-  std::memset(range, 0, 32);
-  std::memcpy(range + 8, &src_slba, 8);
+  CopyRange range{};
+  std::memcpy(range.data() + 8, &src_slba, 8);
   uint16_t n = static_cast<uint16_t>(nlb - 1);
-  std::memcpy(range + 16, &n, 2);
-  // cdw10-11: destination SLBA; cdw12 bits 7:0: number of ranges - 1 (0), format 0.
-  CMB_RETURN_IF_ERROR(Queue(kOpCopy, dst_slba, 1, nullptr, 32, 0, tag, std::nullopt, range));
-  // Queue() put nlb-1 = 0 in cdw12, which is "1 range": right for Copy.
-  return absl::OkStatus();
+  std::memcpy(range.data() + 16, &n, 2);
+  // cdw10-11: destination SLBA; one range.
+  return Queue(kOpCopy, dst_slba, 1, nullptr, 0, tag, std::nullopt, &range);
 }
 
 absl::StatusOr<unsigned> NvmeQueue::Submit() {

@@ -47,6 +47,14 @@ class VmTest : public ::testing::Test {
     static cmb::Controller none;
     return none;
   }
+  // "src" where the kernel allows P2P with the CMB, else the CMB's own
+  // controller (distance 0 always works), so data tests run in every topology.
+  const cmb::Controller& P2pClient() {
+    const cmb::Controller& prov = BySerial("cmb");
+    absl::StatusOr<cmb::P2pPath> p = cmb::PredictP2pPath(root_, *prov.address, *BySerial("src").address);
+    EXPECT_TRUE(p.ok()) << p.status();
+    return p.ok() && p->verdict == cmb::PathVerdict::kUnsupported ? prov : BySerial("src");
+  }
   const cmb::Namespace& Ns(const std::string& serial) {
     const cmb::Controller& c = BySerial(serial);
     EXPECT_FALSE(c.namespaces.empty()) << serial;
@@ -152,13 +160,9 @@ TEST_F(VmTest, VerdictEqualsWhatTheKernelDoes) {
 
 // Round trips through the CMB: write a pattern from p2pmem to a namespace,
 // read it back into host memory, at several queue depths with random LBAs.
-// The client is "src" where the kernel allows P2P with the CMB, else the CMB's
-// own controller (distance 0 always works).
 TEST_F(VmTest, RoundTripsThroughP2pMemAtQueueDepths) {
   const cmb::Controller& prov = BySerial("cmb");
-  absl::StatusOr<cmb::P2pPath> p = cmb::PredictP2pPath(root_, *prov.address, *BySerial("src").address);
-  ASSERT_TRUE(p.ok());
-  const cmb::Controller& src = p->verdict == cmb::PathVerdict::kUnsupported ? prov : BySerial("src");
+  const cmb::Controller& src = P2pClient();
   std::cout << "[round trip] client " << src.name << " (" << src.serial << ")\n";
   const cmb::Namespace& ns = src.namespaces.at(0);
   constexpr size_t kChunk = 64 << 10;
@@ -267,10 +271,7 @@ TEST_F(VmTest, DmaTraceProbe) {
   ASSERT_GT(lines.size(), prov.cmb->loc.bir);
   std::vector<std::string> f = absl::StrSplit(lines[prov.cmb->loc.bir], ' ');
   ASSERT_GE(f.size(), 2u);
-  const cmb::Controller& client =
-      cmb::PredictP2pPath(root_, *prov.address, *BySerial("src").address)->verdict == cmb::PathVerdict::kUnsupported
-          ? prov
-          : BySerial("src");
+  const cmb::Controller& client = P2pClient();
   const cmb::Namespace& ns = client.namespaces.at(0);
   constexpr size_t kChunk = 64 << 10, kP2pChunks = 16, kHostChunks = 4;
   absl::StatusOr<cmb::DmaBuffer> cmbbuf = cmb::AllocateP2pMem(root_, *prov.address, kP2pChunks * kChunk);
@@ -362,10 +363,7 @@ namespace {
 // One p2pmem mapping carved by a ChunkPool serves a full queue of reads.
 TEST_F(VmTest, ChunkPoolOverP2pMemFeedsAQueue) {
   const cmb::Controller& prov = BySerial("cmb");
-  const cmb::Controller& client =
-      cmb::PredictP2pPath(root_, *prov.address, *BySerial("src").address)->verdict == cmb::PathVerdict::kUnsupported
-          ? prov
-          : BySerial("src");
+  const cmb::Controller& client = P2pClient();
   const cmb::Namespace& ns = client.namespaces.at(0);
   absl::StatusOr<cmb::DmaBuffer> buf = cmb::AllocateP2pMem(root_, *prov.address, 1 << 20);
   ASSERT_TRUE(buf.ok()) << buf.status();

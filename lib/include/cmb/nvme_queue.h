@@ -88,9 +88,12 @@ class NvmeQueue {
   NvmeQueue(std::unique_ptr<Ring> ring, int fd, Namespace ns, unsigned depth, std::optional<PciAddress> client);
   absl::Status CheckRange(uint64_t slba, uint32_t nlb) const;
   absl::Status CheckBuffer(const void* buf, uint64_t bytes) const;
-  absl::Status Queue(uint8_t opcode, uint64_t slba, uint32_t nlb, const void* buf, uint64_t bytes,
-                     uint32_t cdw12_extra, uint64_t tag, std::optional<PciAddress> provider,
-                     const void* extra = nullptr);
+  using CopyRange = std::array<uint8_t, 32>;  // NVMe Copy source range entry
+  absl::Status Queue(uint8_t opcode, uint64_t slba, uint32_t nlb, const void* buf, uint64_t bytes, uint64_t tag,
+                     std::optional<PciAddress> provider, const CopyRange* copy_range = nullptr);
+  // Read/Write: range and buffer checks, then Queue().
+  absl::Status QueueData(uint8_t opcode, uint64_t slba, uint32_t nlb, const void* buf, uint64_t tag,
+                         std::optional<PciAddress> provider);
   Completion Decode(const void* cqe);
 
   std::unique_ptr<Ring> ring_;
@@ -105,7 +108,7 @@ class NvmeQueue {
     uint64_t tag = 0;
     std::optional<PciAddress> provider;
     bool busy = false;
-    alignas(64) std::array<uint8_t, 32> copy_range{};  // NVMe Copy source range
+    alignas(64) CopyRange copy_range{};  // kept until the Copy completes
   };
   std::vector<Slot> slots_;
 };
