@@ -311,4 +311,10 @@ std::vector<Completion> NvmeQueue::Poll() {
   return out;
 }
 
+absl::Status NvmeQueue::NotifyEventFd(int eventfd) {
+  int rc = io_uring_register_eventfd(&ring_->ring, eventfd);
+  if (rc < 0) return absl::ErrnoToStatus(-rc, "io_uring_register_eventfd");
+  return absl::OkStatus();
+}
+
 }  // namespace cmb

@@ -74,6 +74,9 @@ class NvmeQueue {
   absl::StatusOr<Completion> Wait(std::optional<std::chrono::milliseconds> timeout = std::nullopt);
   // Completions already available, without waiting.
   std::vector<Completion> Poll();
+  // Signals `eventfd` on every completion, so one thread can wait on several
+  // queues with poll(2) (io_uring_register_eventfd).
+  absl::Status NotifyEventFd(int eventfd);
 
   unsigned in_flight() const { return in_flight_; }
   unsigned queued() const { return queued_; }

@@ -1,0 +1,54 @@
+// Copy engine: executes a CopyPlan (copy_plan.h). For p2p and bounce, one
+// buffer (CMB p2pmem or host memory) is carved into plan.qd chunks; reads of
+// later chunks run while earlier chunks are written, each chunk going from
+// the source's read straight to the destination's write without the CPU
+// touching the data. nvme-copy keeps plan.qd Copy commands in flight. A
+// Flush of the destination ends every run, complete or not.
+//
+//   cmb::CopyControl ctl{.stop = [] { return g_interrupted.load(); }};
+//   cmb::CopyResult r = cmb::RunCopy(root, *plan, ctl);
+//   // r.bytes_done: the destination's first r.bytes_done bytes are written
+//   // and flushed, whatever happened after; resume with ctl.resume_bytes.
+//
+// Writes never leave [dst.lba, dst.lba + dst_lbas()): every command's range
+// is checked against the plan before it is queued.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+
+#include "absl/status/status.h"
+#include "cmb/copy_plan.h"
+#include "cmb/sysroot.h"
+
+namespace cmb {
+
+struct CopyProgress {
+  uint64_t bytes_done = 0;   // contiguous prefix written, including resume_bytes
+  uint64_t bytes_total = 0;  // plan.bytes
+  double seconds = 0;        // since this run started
+};
+
+struct CopyControl {
+  // Polled between completions (at least every `tick`): true stops
+  // submitting; what is in flight drains.
+  std::function<bool()> stop;
+  std::function<void(const CopyProgress&)> progress;  // every `tick`, and once at the end
+  std::chrono::milliseconds tick{1000};
+  uint64_t resume_bytes = 0;  // bytes already copied by an earlier run (a multiple of both LBA sizes)
+};
+
+struct CopyResult {
+  absl::Status status;       // the first failure; OK when complete or stopped cleanly
+  bool stopped = false;      // control.stop asked to stop before the end
+  uint64_t bytes_done = 0;   // contiguous prefix of the range now on the destination
+  double seconds = 0;        // wall time of this run
+  uint64_t bytes_moved = 0;  // bytes this run wrote (bytes_done - resume, plus any beyond the prefix)
+  uint64_t commands = 0;     // NVMe commands completed
+  bool complete() const { return status.ok() && !stopped; }
+};
+
+CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl& control = {});
+
+}  // namespace cmb

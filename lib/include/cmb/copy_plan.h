@@ -1,0 +1,73 @@
+// Copy planning: turns "copy these LBAs of SRC to DST" into a checked plan:
+// which method (P2P through a CMB, NVMe Copy inside one namespace, or a bounce
+// through host memory), which CMB, chunk size and queue depth, and why. Every
+// refusal happens here, before any I/O: ranges beyond the end, byte ranges
+// not aligned to both LBA sizes, overlapping ranges in one namespace, a
+// mounted or held destination, no P2P path the kernel would allow.
+//
+//   cmb::CopyRequest req{.src = *src, .dst = *dst, .count = 2048};
+//   absl::StatusOr<cmb::CopyPlan> plan = cmb::PlanCopy(root, sys, req);
+//   if (!plan.ok()) ...                         // the message names cause and fix
+//   for (const std::string& why : plan->reasons) std::cerr << why << "\n";
+//
+// Status codes: InvalidArgument (the request itself is malformed), NotFound
+// (a named provider does not exist), OutOfRange (beyond a namespace's end),
+// FailedPrecondition (refused for safety or because the kernel would refuse),
+// ResourceExhausted (the CMB has too little free memory).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "cmb/discovery.h"
+#include "cmb/namespace_spec.h"
+#include "cmb/p2p_path.h"
+
+namespace cmb {
+
+enum class CopyMethod { kAuto, kP2p, kBounce, kNvmeCopy };
+const char* CopyMethodName(CopyMethod m);  // "auto", "p2p", "bounce", "nvme-copy"
+absl::StatusOr<CopyMethod> ParseCopyMethod(absl::string_view text);
+
+struct CopyRequest {
+  NamespaceRef src, dst;
+  uint64_t src_lba = 0, dst_lba = 0;
+  std::optional<uint64_t> count;  // source LBAs; exactly one of count and bytes
+  std::optional<uint64_t> bytes;
+  std::optional<PciAddress> via;  // the CMB to use; nullopt picks one
+  CopyMethod method = CopyMethod::kAuto;
+  bool allow_bounce = false;      // let auto fall back to host memory
+  uint64_t chunk_bytes = 0;       // 0: the largest both devices accept, at most 1 MiB
+  unsigned qd = 0;                // chunks in flight; 0: 16
+  bool force = false;             // allow a destination that is mounted or held
+};
+
+// One side of the copy, self-contained (no pointers into the System).
+struct CopyEnd {
+  Namespace ns;
+  std::string controller;  // "nvme0"
+  std::string serial;
+  std::optional<PciAddress> address;
+  uint64_t lba = 0;  // first LBA
+};
+
+struct CopyPlan {
+  CopyMethod method = CopyMethod::kP2p;
+  CopyEnd src, dst;
+  uint64_t bytes = 0;
+  std::optional<PciAddress> provider;  // the CMB, for kP2p
+  std::vector<P2pPath> paths;          // provider -> src, provider -> dst, for kP2p
+  uint64_t chunk_bytes = 0;            // bytes per command
+  unsigned qd = 0;                     // commands (chunks) in flight
+  uint64_t ring_bytes() const { return method == CopyMethod::kNvmeCopy ? 0 : chunk_bytes * qd; }
+  uint64_t src_lbas() const { return bytes / src.ns.lba_size; }
+  uint64_t dst_lbas() const { return bytes / dst.ns.lba_size; }
+  std::vector<std::string> reasons;  // why this method, provider, chunk and depth
+};
+
+absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const CopyRequest& req);
+
+}  // namespace cmb

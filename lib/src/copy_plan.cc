@@ -1,0 +1,296 @@
+#include "cmb/copy_plan.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "cmb/identify.h"
+#include "status_macros.h"
+
+namespace cmb {
+namespace {
+
+constexpr uint64_t kPage = 4096;
+constexpr uint64_t kDefaultMaxChunk = 1 << 20;
+constexpr unsigned kDefaultQd = 16;
+constexpr unsigned kMaxQd = 1024;
+
+CopyEnd End(const NamespaceRef& r, uint64_t lba) {
+  return CopyEnd{*r.ns, r.controller->name, r.controller->serial, r.controller->address, lba};
+}
+
+bool Allowed(PathVerdict v) { return v == PathVerdict::kSwitch || v == PathVerdict::kHostBridge; }
+
+std::string Range(const CopyEnd& e, uint64_t lbas) {
+  return absl::StrFormat("%s LBAs %u..%u", e.ns.name, e.lba, e.lba + lbas - 1);
+}
+
+// Bytes and range checks that hold for every method.
+absl::Status CheckRanges(const CopyRequest& req, CopyPlan& plan) {
+  const Namespace &s = plan.src.ns, &d = plan.dst.ns;
+  if (req.count.has_value() == req.bytes.has_value())
+    return absl::InvalidArgumentError("give exactly one of --count (source LBAs) and --bytes");
+  if (req.count) {
+    if (*req.count == 0) return absl::InvalidArgumentError("--count is 0: nothing to copy");
+    if (*req.count > UINT64_MAX / s.lba_size) return absl::InvalidArgumentError("--count is too large");
+    plan.bytes = *req.count * s.lba_size;
+  } else {
+    if (*req.bytes == 0) return absl::InvalidArgumentError("--bytes is 0: nothing to copy");
+    plan.bytes = *req.bytes;
+  }
+  uint64_t unit = std::lcm<uint64_t>(s.lba_size, d.lba_size);
+  if (plan.bytes % unit != 0)
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%u bytes is not a whole number of LBAs on both sides (%s has %u-byte LBAs, %s has %u-byte LBAs): "
+        "use a multiple of %u bytes",
+        plan.bytes, s.name, s.lba_size, d.name, d.lba_size, unit));
+  for (const CopyEnd* e : {&plan.src, &plan.dst}) {
+    uint64_t lbas = plan.bytes / e->ns.lba_size;
+    if (e->lba >= e->ns.capacity_blocks || e->ns.capacity_blocks - e->lba < lbas)
+      return absl::OutOfRangeError(absl::StrFormat("%s is beyond the end of %s (%u LBAs of %u bytes)",
+                                                   Range(*e, lbas), e->ns.name, e->ns.capacity_blocks,
+                                                   e->ns.lba_size));
+  }
+  if (plan.src.ns.block_device == plan.dst.ns.block_device) {
+    uint64_t n = plan.src_lbas();
+    if (plan.src.lba < plan.dst.lba + n && plan.dst.lba < plan.src.lba + n)
+      return absl::FailedPreconditionError(absl::StrFormat(
+          "%s and LBAs %u..%u overlap in the same namespace: the copy would read data it already overwrote",
+          Range(plan.src, n), plan.dst.lba, plan.dst.lba + n - 1));
+  }
+  if (d.in_use() && !req.force) {
+    std::vector<std::string> uses;
+    for (const std::string& m : d.mountpoints) uses.push_back("mounted on " + m);
+    for (const std::string& h : d.holders) uses.push_back("held by " + h);
+    return absl::FailedPreconditionError(absl::StrCat(
+        "destination ", d.block_device, " is in use (", absl::StrJoin(uses, ", "),
+        "): writing under a file system or device mapper corrupts it. Unmount it, or pass --force"));
+  }
+  return absl::OkStatus();
+}
+
+// Chunk and depth for a data-moving method: a chunk is page aligned, a whole
+// number of LBAs on both sides, at most both devices' max transfer (larger
+// commands would be split or bounced by the kernel) and fits in `budget`.
+absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan) {
+  const Namespace &s = plan.src.ns, &d = plan.dst.ns;
+  uint64_t unit = std::lcm<uint64_t>(std::lcm<uint64_t>(s.lba_size, d.lba_size), kPage);
+  uint64_t limit = std::min(s.max_transfer_bytes, d.max_transfer_bytes);
+  limit = std::min<uint64_t>(limit, 65536ull * std::min(s.lba_size, d.lba_size)) / unit * unit;
+  if (limit == 0)
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "max transfer (%s %u bytes, %s %u bytes) is below one %u-byte chunk", s.name, s.max_transfer_bytes, d.name,
+        d.max_transfer_bytes, unit));
+  uint64_t chunk = req.chunk_bytes;
+  if (chunk != 0) {
+    if (chunk % unit != 0)
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--chunk %u is not a multiple of %u (page size and both LBA sizes)", chunk, unit));
+    if (chunk > limit)
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "--chunk %u exceeds the max transfer both devices accept (%u bytes: %s %u, %s %u)", chunk, limit, s.name,
+          s.max_transfer_bytes, d.name, d.max_transfer_bytes));
+  } else {
+    chunk = std::min(limit, kDefaultMaxChunk / unit * unit);
+    if (chunk == 0) chunk = unit;
+    plan.reasons.push_back(absl::StrFormat("chunk %u bytes: min(max transfer %s %u, %s %u, 1 MiB)", chunk, s.name,
+                                           s.max_transfer_bytes, d.name, d.max_transfer_bytes));
+  }
+  unsigned qd = req.qd ? req.qd : kDefaultQd;
+  if (qd > kMaxQd) return absl::InvalidArgumentError(absl::StrCat("--qd ", qd, " is above ", kMaxQd));
+  if (budget < chunk) {
+    if (req.chunk_bytes != 0 || budget < unit)
+      return absl::ResourceExhaustedError(absl::StrFormat(
+          "the CMB has %u bytes free, less than one %u-byte chunk; free it (another process holds it) or "
+          "use a smaller --chunk",
+          budget, req.chunk_bytes ? chunk : unit));
+    chunk = budget / unit * unit;
+    plan.reasons.push_back(absl::StrFormat("chunk shrunk to %u bytes: only %u bytes of the CMB are free", chunk, budget));
+  }
+  if (uint64_t fit = budget / chunk; fit < qd) {
+    plan.reasons.push_back(absl::StrFormat("queue depth %u -> %u: %u bytes of the CMB are free", qd, fit, budget));
+    qd = static_cast<unsigned>(fit);
+  }
+  uint64_t chunks = (plan.bytes + chunk - 1) / chunk;
+  if (chunks < qd) qd = static_cast<unsigned>(chunks);
+  plan.chunk_bytes = chunk;
+  plan.qd = qd;
+  return absl::OkStatus();
+}
+
+struct Candidate {
+  const Controller* c = nullptr;
+  std::vector<P2pPath> paths;
+  bool ok = false, maybe = false;
+  std::string why;
+};
+
+Candidate Judge(const SysRoot& root, const Controller& c, const CopyPlan& plan) {
+  Candidate k;
+  k.c = &c;
+  std::vector<std::string> why;
+  for (const CopyEnd* e : {&plan.src, &plan.dst}) {
+    absl::StatusOr<P2pPath> p = PredictP2pPath(root, *c.address, *e->address);
+    if (!p.ok()) {
+      why.push_back(absl::StrCat(e->controller, ": ", p.status().message()));
+      continue;
+    }
+    k.paths.push_back(*p);
+    if (!Allowed(p->verdict))
+      why.push_back(absl::StrCat(c.address->ToString(), " -> ", e->controller, " ", PathVerdictName(p->verdict),
+                                 ": ", p->reason, p->fix.empty() ? "" : absl::StrCat(". Fix: ", p->fix)));
+  }
+  bool all_known = k.paths.size() == 2;
+  k.ok = all_known && std::all_of(k.paths.begin(), k.paths.end(), [](const P2pPath& p) { return Allowed(p.verdict); });
+  k.maybe = !k.ok && all_known && std::none_of(k.paths.begin(), k.paths.end(), [](const P2pPath& p) {
+    return p.verdict == PathVerdict::kUnsupported;
+  });
+  if (!c.p2pmem || !c.p2pmem->allocate)
+    why.push_back(absl::StrCat(c.address->ToString(), ": this kernel has no p2pmem/allocate (needs Linux >= 6.2)")),
+        k.ok = k.maybe = false;
+  k.why = absl::StrJoin(why, "; ");
+  return k;
+}
+
+absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequest& req, CopyPlan& plan) {
+  for (const CopyEnd* e : {&plan.src, &plan.dst})
+    if (!e->address)
+      return absl::FailedPreconditionError(
+          absl::StrCat(e->controller, " is not a PCIe device: P2P DMA needs PCIe on both ends"));
+  std::vector<const Controller*> order;
+  if (req.via) {
+    const Controller* c = sys.FindByAddress(*req.via);
+    if (c == nullptr) return absl::NotFoundError(absl::StrCat("--via ", req.via->ToString(), ": no NVMe controller there"));
+    if (!c->p2pmem)
+      return absl::FailedPreconditionError(absl::StrCat("--via ", req.via->ToString(), " (", c->name,
+                                                        ") has no p2pmem pool: ",
+                                                        c->cmb_note.empty() ? "no CMB registered" : c->cmb_note));
+    if (!c->p2pmem->published)
+      return absl::FailedPreconditionError(absl::StrCat(
+          "--via ", req.via->ToString(), ": its CMB is not published (the nvme driver publishes only CMBs that "
+          "support both reads and writes, CMBSZ.WDS and RDS)"));
+    order.push_back(c);
+  } else {
+    for (const std::string* serial : {&plan.dst.serial, &plan.src.serial})
+      for (size_t i : sys.Providers())
+        if (sys.controllers[i].serial == *serial && sys.controllers[i].address) order.push_back(&sys.controllers[i]);
+    for (size_t i : sys.Providers())
+      if (sys.controllers[i].address && std::find(order.begin(), order.end(), &sys.controllers[i]) == order.end())
+        order.push_back(&sys.controllers[i]);
+  }
+  if (order.empty())
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no CMB is published as P2P memory on this machine (kernel P2PDMA support: ", SupportName(sys.kernel.p2pdma),
+        sys.kernel.evidence.empty() ? "" : absl::StrCat(", ", sys.kernel.evidence),
+        "); run cmbinfo for details, or use --allow-bounce to copy through host memory"));
+  std::vector<Candidate> judged;
+  for (const Controller* c : order) judged.push_back(Judge(root, *c, plan));
+  const Candidate* pick = nullptr;
+  for (const Candidate& k : judged)
+    if (k.ok && !pick) pick = &k;
+  for (const Candidate& k : judged)
+    if (k.maybe && !pick) {
+      pick = &k;
+      plan.reasons.push_back(absl::StrCat("provider ", k.c->address->ToString(),
+                                          ": path not decidable without root (", k.why, "); trying it"));
+    }
+  if (!pick) {
+    std::vector<std::string> whys;
+    for (const Candidate& k : judged) whys.push_back(absl::StrCat(k.c->name, " (", k.c->address->ToString(), "): ", k.why));
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no CMB has a P2P path the kernel allows to both ", plan.src.controller, " and ", plan.dst.controller, ": ",
+        absl::StrJoin(whys, " | "), req.method == CopyMethod::kP2p ? "" : "; or pass --allow-bounce to copy through host memory"));
+  }
+  plan.provider = pick->c->address;
+  plan.paths = pick->paths;
+  if (pick->ok) {
+    std::string role = pick->c->serial == plan.dst.serial ? "the destination's own CMB"
+                       : pick->c->serial == plan.src.serial ? "the source's own CMB"
+                                                           : "a third controller's CMB";
+    plan.reasons.push_back(absl::StrFormat("provider %s (%s, %s): %s -> %s %s, -> %s %s", pick->c->address->ToString(),
+                                           pick->c->name, role, pick->c->name, plan.src.controller,
+                                           PathVerdictName(pick->paths[0].verdict), plan.dst.controller,
+                                           PathVerdictName(pick->paths[1].verdict)));
+  }
+  for (const Candidate& k : judged)
+    if (&k != pick && !k.why.empty()) plan.reasons.push_back(absl::StrCat("not ", k.c->name, ": ", k.why));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const char* CopyMethodName(CopyMethod m) {
+  switch (m) {
+    case CopyMethod::kAuto: return "auto";
+    case CopyMethod::kP2p: return "p2p";
+    case CopyMethod::kBounce: return "bounce";
+    case CopyMethod::kNvmeCopy: return "nvme-copy";
+  }
+  return "?";
+}
+
+absl::StatusOr<CopyMethod> ParseCopyMethod(absl::string_view text) {
+  for (CopyMethod m : {CopyMethod::kAuto, CopyMethod::kP2p, CopyMethod::kBounce, CopyMethod::kNvmeCopy})
+    if (text == CopyMethodName(m)) return m;
+  return absl::InvalidArgumentError(absl::StrCat("unknown method '", text, "' (auto, p2p, bounce, nvme-copy)"));
+}
+
+absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const CopyRequest& req) {
+  if (req.src.ns == nullptr || req.dst.ns == nullptr) return absl::InvalidArgumentError("source or destination missing");
+  CopyPlan plan;
+  plan.src = End(req.src, req.src_lba);
+  plan.dst = End(req.dst, req.dst_lba);
+  CMB_RETURN_IF_ERROR(CheckRanges(req, plan));
+
+  CopyMethod m = req.method;
+  bool same_ns = plan.src.ns.block_device == plan.dst.ns.block_device;
+  if (m == CopyMethod::kAuto || m == CopyMethod::kNvmeCopy) {
+    absl::StatusOr<IdentifyInfo> id = same_ns ? Identify(plan.dst.ns) : absl::StatusOr<IdentifyInfo>(IdentifyInfo{});
+    uint32_t max_lbas = id.ok() ? std::min<uint32_t>(id->max_copy_lbas(), 65536) : 0;
+    if (same_ns && max_lbas > 0) {
+      m = CopyMethod::kNvmeCopy;
+      plan.chunk_bytes = uint64_t{max_lbas} * plan.dst.ns.lba_size;
+      unsigned qd = req.qd ? req.qd : kDefaultQd;
+      if (qd > kMaxQd) return absl::InvalidArgumentError(absl::StrCat("--qd ", qd, " is above ", kMaxQd));
+      plan.qd = static_cast<unsigned>(std::min<uint64_t>(qd, (plan.bytes + plan.chunk_bytes - 1) / plan.chunk_bytes));
+      plan.reasons.push_back(absl::StrFormat(
+          "nvme-copy: source and destination are the same namespace and the controller supports Copy (ONCS bit 8); "
+          "%u LBAs per command (min of MSSRL %u, MCL %u)", max_lbas, id->mssrl, id->mcl));
+    } else if (m == CopyMethod::kNvmeCopy) {
+      if (!same_ns)
+        return absl::InvalidArgumentError(
+            "--method=nvme-copy copies within one namespace only; source and destination differ");
+      if (!id.ok()) return absl::Status(id.status().code(), absl::StrCat("cannot tell whether Copy is supported: ", id.status().message()));
+      return absl::FailedPreconditionError(absl::StrCat(plan.dst.controller, " does not support NVMe Copy (ONCS bit 8 clear)"));
+    } else {
+      if (same_ns)
+        plan.reasons.push_back(id.ok() ? "not nvme-copy: the controller does not support Copy (ONCS bit 8)"
+                                       : absl::StrCat("not nvme-copy: ", id.status().message()));
+      m = CopyMethod::kAuto;
+    }
+  }
+  if (m == CopyMethod::kAuto || m == CopyMethod::kP2p) {
+    absl::Status s = PickProvider(root, sys, req, plan);
+    if (s.ok()) {
+      m = CopyMethod::kP2p;
+    } else if (m == CopyMethod::kAuto && req.allow_bounce && !req.via && s.code() == absl::StatusCode::kFailedPrecondition) {
+      m = CopyMethod::kBounce;
+      plan.reasons.push_back(absl::StrCat("BOUNCE through host memory, not peer-to-peer: ", s.message()));
+    } else {
+      return s;
+    }
+  }
+  plan.method = m;
+  if (m == CopyMethod::kP2p) {
+    const Controller* prov = sys.FindByAddress(*plan.provider);
+    CMB_RETURN_IF_ERROR(SizeChunks(req, prov->p2pmem->available_bytes, plan));
+  } else if (m == CopyMethod::kBounce) {
+    CMB_RETURN_IF_ERROR(SizeChunks(req, UINT64_MAX, plan));
+  }
+  plan.reasons.insert(plan.reasons.begin(), absl::StrCat("method ", CopyMethodName(m)));
+  return plan;
+}
+
+}  // namespace cmb
