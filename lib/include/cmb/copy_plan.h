@@ -33,11 +33,11 @@ const char* CopyMethodName(CopyMethod m);  // "auto", "p2p", "bounce", "nvme-cop
 absl::StatusOr<CopyMethod> ParseCopyMethod(absl::string_view text);
 
 struct CopyRequest {
-  NamespaceRef src, dst;
+  NamespaceRef src{}, dst{};
   uint64_t src_lba = 0, dst_lba = 0;
-  std::optional<uint64_t> count;  // source LBAs; exactly one of count and bytes
-  std::optional<uint64_t> bytes;
-  std::optional<PciAddress> via;  // the CMB to use; nullopt picks one
+  std::optional<uint64_t> count{};  // source LBAs; exactly one of count and bytes
+  std::optional<uint64_t> bytes{};
+  std::optional<PciAddress> via{};  // the CMB to use; nullopt picks one
   CopyMethod method = CopyMethod::kAuto;
   bool allow_bounce = false;      // let auto fall back to host memory
   uint64_t chunk_bytes = 0;       // 0: the largest both devices accept, at most 1 MiB

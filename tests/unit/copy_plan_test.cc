@@ -1,0 +1,271 @@
+// Copy planning and the parsers of user-typed text (namespace specs, sizes,
+// SPDK ranges), plus CRC-32C, over fake sysfs trees. What the plan promises
+// is checked for real by tests/vm/cmbcp_test.cc.
+#include <gtest/gtest.h>
+
+#include "cmb/copy_plan.h"
+#include "cmb/crc32c.h"
+#include "cmb/namespace_spec.h"
+#include "fake_sysfs.h"
+
+namespace {
+
+using cmbtest::FakeSysfs;
+
+// Root port -> switch -> three NVMe: nvme0 (64 MiB CMB), nvme1, nvme2.
+struct Tree {
+  FakeSysfs t;
+  cmb::System sys;
+  explicit Tree(std::optional<uint16_t> nvme2_port_acs = uint16_t{0}, cmbtest::NvmeOptions nvme2 = {},
+                uint64_t available = 0) {
+    std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
+    std::string up = t.AddBridge(rp, "0000:01:00.0", 5, std::nullopt);
+    t.AddNvme(t.AddBridge(up, "0000:02:00.0", 6), "0000:03:00.0", "nvme0", {.cmb_mb = 64});
+    t.AddNvme(t.AddBridge(up, "0000:02:01.0", 6), "0000:04:00.0", "nvme1");
+    t.AddNvme(t.AddBridge(up, "0000:02:02.0", 6, nvme2_port_acs), "0000:05:00.0", "nvme2", nvme2);
+    if (available) t.Write("/sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0/0000:02:00.0/0000:03:00.0/p2pmem/available",
+                           std::to_string(available) + "\n");
+  }
+  void Load() { sys = *cmb::Discover(t.root()); }
+  cmb::NamespaceRef Ref(const std::string& spec) {
+    absl::StatusOr<cmb::NamespaceRef> r = cmb::ResolveNamespace(t.root(), sys, spec);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return r.ok() ? *r : cmb::NamespaceRef{};
+  }
+  absl::StatusOr<cmb::CopyPlan> Plan(cmb::CopyRequest req, const std::string& src = "nvme1:1",
+                                     const std::string& dst = "nvme2:1") {
+    if (sys.controllers.empty()) Load();
+    req.src = Ref(src);
+    req.dst = Ref(dst);
+    return cmb::PlanCopy(t.root(), sys, req);
+  }
+};
+
+bool Has(const absl::Status& s, const std::string& text) {
+  return std::string(s.message()).find(text) != std::string::npos;
+}
+
+TEST(CopyPlan, ThroughASwitchUsesTheCmbWithMaxTransferChunks) {
+  Tree tr;
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 100000});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->method, cmb::CopyMethod::kP2p);
+  EXPECT_EQ(p->provider->ToString(), "0000:03:00.0");
+  EXPECT_EQ(p->chunk_bytes, 512u << 10);  // max_hw_sectors_kb 512
+  EXPECT_EQ(p->qd, 16u);
+  EXPECT_EQ(p->ring_bytes(), 8u << 20);
+  EXPECT_EQ(p->bytes, 100000u * 512);
+  ASSERT_EQ(p->paths.size(), 2u);
+  EXPECT_EQ(p->paths[0].verdict, cmb::PathVerdict::kSwitch);
+  EXPECT_EQ(p->paths[1].verdict, cmb::PathVerdict::kSwitch);
+}
+
+TEST(CopyPlan, PrefersTheDestinationsOwnCmb) {
+  Tree tr(uint16_t{0}, {.cmb_mb = 16});
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->provider->ToString(), "0000:05:00.0");
+  EXPECT_EQ(p->qd, 1u) << "8 LBAs are one chunk";
+}
+
+TEST(CopyPlan, NoAllowedPathIsRefusedWithFixUnlessBounceIsAllowed) {
+  Tree tr(uint16_t{0x0004 | 0x0008});  // ACS RR|CR on nvme2's downstream port
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Has(p.status(), "no CMB has a P2P path the kernel allows")) << p.status();
+  EXPECT_TRUE(Has(p.status(), "pci=disable_acs_redir=")) << p.status();
+  EXPECT_TRUE(Has(p.status(), "--allow-bounce")) << p.status();
+  absl::StatusOr<cmb::CopyPlan> b = tr.Plan({.count = 8, .allow_bounce = true});
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->method, cmb::CopyMethod::kBounce);
+  EXPECT_FALSE(b->provider);
+  EXPECT_NE(b->reasons[1].find("BOUNCE"), std::string::npos);
+  // An explicit --method=p2p never bounces.
+  EXPECT_FALSE(tr.Plan({.count = 8, .method = cmb::CopyMethod::kP2p, .allow_bounce = true}).ok());
+}
+
+TEST(CopyPlan, ViaMustNameAPublishedCmb) {
+  Tree tr;
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8, .via = *cmb::PciAddress::Parse("0000:04:00.0")});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Has(p.status(), "no p2pmem pool")) << p.status();
+  p = tr.Plan({.count = 8, .via = *cmb::PciAddress::Parse("0000:09:00.0")});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kNotFound);
+  p = tr.Plan({.count = 8, .via = *cmb::PciAddress::Parse("0000:03:00.0")});
+  EXPECT_TRUE(p.ok()) << p.status();
+}
+
+TEST(CopyPlan, UnpublishedCmbIsNotUsed) {
+  FakeSysfs t;
+  std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
+  std::string up = t.AddBridge(rp, "0000:01:00.0", 5, std::nullopt);
+  t.AddNvme(t.AddBridge(up, "0000:02:00.0", 6), "0000:03:00.0", "nvme0", {.cmb_mb = 64, .published = false});
+  t.AddNvme(t.AddBridge(up, "0000:02:01.0", 6), "0000:04:00.0", "nvme1");
+  cmb::System sys = *cmb::Discover(t.root());
+  cmb::CopyRequest req{.src = *cmb::ResolveNamespace(t.root(), sys, "nvme0:1"),
+                       .dst = *cmb::ResolveNamespace(t.root(), sys, "nvme1:1"), .count = 8};
+  absl::StatusOr<cmb::CopyPlan> p = cmb::PlanCopy(t.root(), sys, req);
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Has(p.status(), "no CMB is published")) << p.status();
+}
+
+TEST(CopyPlan, RangesAreCheckedBeforeAnything) {
+  Tree tr(uint16_t{0}, {.lba_size = 4096});
+  // Exactly one of count and bytes.
+  EXPECT_EQ(tr.Plan({}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(tr.Plan({.count = 8, .bytes = 4096}).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(tr.Plan({.count = 0}).status().code(), absl::StatusCode::kInvalidArgument);
+  // 7 x 512 B is not a whole number of the destination's 4096 B LBAs.
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 7});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Has(p.status(), "4096-byte LBAs")) << p.status();
+  p = tr.Plan({.count = 16});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->dst_lbas(), 2u);
+  // 1 GiB namespaces: 262144 LBAs of 4 KiB on the destination.
+  p = tr.Plan({.dst_lba = 262143, .bytes = 8192});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_TRUE(Has(p.status(), "beyond the end of nvme2n1")) << p.status();
+  EXPECT_TRUE(tr.Plan({.dst_lba = 262142, .bytes = 8192}).ok());
+  p = tr.Plan({.src_lba = (1u << 21) - 1, .count = 8});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST(CopyPlan, OverlapInOneNamespaceIsRefused) {
+  Tree tr;
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.src_lba = 0, .dst_lba = 100, .count = 200}, "nvme1:1", "nvme1:1");
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Has(p.status(), "overlap")) << p.status();
+  p = tr.Plan({.src_lba = 0, .dst_lba = 200, .count = 200}, "nvme1:1", "nvme1:1");
+  EXPECT_TRUE(p.ok()) << p.status();  // adjacent, not overlapping
+}
+
+TEST(CopyPlan, MountedOrHeldDestinationNeedsForce) {
+  Tree tr;
+  tr.t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 259:20 / /mnt/x rw - xfs /dev/nvme2n1 rw\n");
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Has(p.status(), "mounted on /mnt/x")) << p.status();
+  EXPECT_TRUE(Has(p.status(), "--force")) << p.status();
+  EXPECT_TRUE(tr.Plan({.count = 8, .force = true}).ok());
+  // A mounted source is fine: it is only read.
+  EXPECT_TRUE(tr.Plan({.count = 8}, "nvme2:1", "nvme1:1").ok());
+}
+
+TEST(CopyPlan, RingShrinksToTheFreeCmbAndRefusesWhenNoneIsFree) {
+  Tree a(uint16_t{0}, {}, 1 << 20);  // 1 MiB free: two 512 KiB chunks
+  absl::StatusOr<cmb::CopyPlan> p = a.Plan({.count = 100000});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->chunk_bytes, 512u << 10);
+  EXPECT_EQ(p->qd, 2u);
+  Tree b(uint16_t{0}, {}, 12288);  // 12 KiB free: one smaller chunk
+  p = b.Plan({.count = 100000});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->chunk_bytes, 12288u);
+  EXPECT_EQ(p->qd, 1u);
+  Tree c(uint16_t{0}, {}, 0 + 1);  // less than a page
+  p = c.Plan({.count = 100000});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(Has(p.status(), "1 bytes free")) << p.status();
+}
+
+TEST(CopyPlan, ChunkAndDepthOptionsAreValidated) {
+  Tree tr;
+  EXPECT_EQ(tr.Plan({.count = 8, .chunk_bytes = 1000}).status().code(), absl::StatusCode::kInvalidArgument);
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8, .chunk_bytes = 1 << 20});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Has(p.status(), "max transfer")) << p.status();
+  p = tr.Plan({.count = 100000, .chunk_bytes = 64 << 10, .qd = 4});
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->chunk_bytes, 64u << 10);
+  EXPECT_EQ(p->qd, 4u);
+  EXPECT_EQ(tr.Plan({.count = 8, .qd = 5000}).status().code(), absl::StatusCode::kInvalidArgument);
+  // NVMe Copy works within one namespace only.
+  EXPECT_EQ(tr.Plan({.count = 8, .method = cmb::CopyMethod::kNvmeCopy}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(NamespaceSpec, EveryFormResolves) {
+  Tree tr;
+  tr.Load();
+  for (const char* spec : {"/dev/ng1n1", "/dev/nvme1n1", "ng1n1", "nvme1n1", "nvme1:1", "0000:04:00.0:1", "04:00.0:1"}) {
+    absl::StatusOr<cmb::NamespaceRef> r = cmb::ResolveNamespace(tr.t.root(), tr.sys, spec);
+    ASSERT_TRUE(r.ok()) << spec << ": " << r.status();
+    EXPECT_EQ(r->ns->name, "nvme1n1") << spec;
+    EXPECT_EQ(r->controller->name, "nvme1") << spec;
+  }
+}
+
+TEST(NamespaceSpec, BadSpecsSayWhatWasExpected) {
+  Tree tr;
+  tr.Load();
+  struct Case {
+    const char* spec;
+    absl::StatusCode code;
+    const char* text;
+  } cases[] = {
+      {"", absl::StatusCode::kInvalidArgument, "expected /dev/ngXnY"},
+      {"/etc/passwd", absl::StatusCode::kInvalidArgument, "not under /dev"},
+      {"/dev/ng9n1", absl::StatusCode::kNotFound, "known: /dev/ng0n1"},
+      {"nvme1:2", absl::StatusCode::kNotFound, "has no namespace 2"},
+      {"nvme7:1", absl::StatusCode::kNotFound, "no controller nvme7"},
+      {"nvme1:0", absl::StatusCode::kInvalidArgument, "no valid NSID"},
+      {"nvme1:x", absl::StatusCode::kInvalidArgument, "no valid NSID"},
+      {"nvme1:-1", absl::StatusCode::kInvalidArgument, "no valid NSID"},
+      {"0000:09:00.0:1", absl::StatusCode::kNotFound, "no NVMe controller at 0000:09:00.0"},
+      {"zz:1", absl::StatusCode::kInvalidArgument, "no controller name or PCI address"},
+      {"banana", absl::StatusCode::kInvalidArgument, "names no namespace"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<cmb::NamespaceRef> r = cmb::ResolveNamespace(tr.t.root(), tr.sys, c.spec);
+    ASSERT_FALSE(r.ok()) << c.spec;
+    EXPECT_EQ(r.status().code(), c.code) << c.spec << ": " << r.status();
+    EXPECT_TRUE(Has(r.status(), c.text)) << c.spec << ": " << r.status();
+  }
+}
+
+TEST(ParseSize, SuffixesAndErrors) {
+  EXPECT_EQ(*cmb::ParseSize("4096"), 4096u);
+  EXPECT_EQ(*cmb::ParseSize("64K"), 64u << 10);
+  EXPECT_EQ(*cmb::ParseSize("64KiB"), 64u << 10);
+  EXPECT_EQ(*cmb::ParseSize("1m"), 1u << 20);
+  EXPECT_EQ(*cmb::ParseSize("2G"), 2ull << 30);
+  EXPECT_EQ(*cmb::ParseSize("1T"), 1ull << 40);
+  EXPECT_EQ(*cmb::ParseSize("0"), 0u);
+  for (const char* bad : {"", "K", "-1", "12X", "1.5G", " 1", "1 ", "99999999999999999999", "20000000T", "0x10"})
+    EXPECT_FALSE(cmb::ParseSize(bad).ok()) << bad;
+}
+
+TEST(ParseCount, DecimalAndHex) {
+  EXPECT_EQ(*cmb::ParseCount("17"), 17u);
+  EXPECT_EQ(*cmb::ParseCount("0x10"), 16u);
+  EXPECT_EQ(*cmb::ParseCount("0XfF"), 255u);
+  for (const char* bad : {"", "-1", "+1", "0x", "0x-1", "abc", "1e3", "18446744073709551616"})
+    EXPECT_FALSE(cmb::ParseCount(bad).ok()) << bad;
+}
+
+TEST(ParseSpdkRange, CmbCopyForm) {
+  absl::StatusOr<cmb::SpdkRange> r = cmb::ParseSpdkRange("0000:03:00.0-1-100-2048");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->bdf.ToString(), "0000:03:00.0");
+  EXPECT_EQ(r->nsid, 1u);
+  EXPECT_EQ(r->slba, 100u);
+  EXPECT_EQ(r->nlbas, 2048u);
+  for (const char* bad : {"0000:03:00.0-1-100", "0000:03:00.0-0-0-8", "0000:03:00.0-1-0-0", "x-1-0-8",
+                          "0000:03:00.0-1-0-8-9", "0000:03:00.0-4294967296-0-8"})
+    EXPECT_FALSE(cmb::ParseSpdkRange(bad).ok()) << bad;
+}
+
+TEST(Crc32c, KnownVectorsAndIncremental) {
+  EXPECT_EQ(cmb::Crc32c(0, "123456789", 9), 0xe3069283u);  // the standard check value
+  EXPECT_EQ(cmb::Crc32c(0, "", 0), 0u);
+  std::string zeros(32, '\0');
+  EXPECT_EQ(cmb::Crc32c(0, zeros.data(), zeros.size()), 0x8a9136aau);  // RFC 3720 B.4
+  std::string text = "The quick brown fox jumps over the lazy dog, 0123456789";
+  uint32_t whole = cmb::Crc32c(0, text.data(), text.size());
+  for (size_t cut = 0; cut <= text.size(); ++cut)
+    EXPECT_EQ(cmb::Crc32c(cmb::Crc32c(0, text.data(), cut), text.data() + cut, text.size() - cut), whole) << cut;
+}
+
+}  // namespace
