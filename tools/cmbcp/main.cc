@@ -3,6 +3,7 @@
 // -> cmb::PlanCopy -> cmb::RunCopy -> cmb::VerifyCopy -> report.
 #include <getopt.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -439,6 +440,9 @@ int main(int argc, char** argv) {
       if (!v->match) rc = kExitMismatch;
     }
   }
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  out["peak_rss_bytes"] = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
   out["exit_status"] = rc;
   if (o.json) std::cout << out.dump(2) << "\n";
   return rc;

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Inside the VM (switch topology, booted with --trace): fills BYTES of src,
+# copies them to dst with cmbcp, checks them with cmp, and writes
+# $CMB_VM_OUT/dma-expect.json for dma_trace.py: every payload byte must cross
+# the CMB's BAR window twice (src writes it in, dst reads it out), and those
+# must be the only DMA bytes inside the window.
+#
+#   cmbcp_trace_probe.sh CMBCP BYTES
+set -euo pipefail
+cmbcp=$1 bytes=$2
+ctrl() {  # the controller with serial $1
+  for c in /sys/class/nvme/*; do
+    if [[ $(tr -d ' ' <"$c/serial") == "$1" ]]; then basename "$c"; return; fi
+  done
+  echo "cmbcp_trace_probe: no controller with serial $1" >&2
+  return 1
+}
+src=$(ctrl src) dst=$(ctrl dst) prov=$(ctrl cmb)
+bdf=$(basename "$(readlink -f "/sys/class/nvme/$prov/device")")
+# BAR2 holds QEMU's CMB (CMBLOC.BIR = 2): line 3 of the resource file.
+read -r start end _ <<<"$(sed -n 3p "/sys/bus/pci/devices/$bdf/resource")"
+dd if=/dev/urandom of="/dev/${src}n1" bs=1M count=$((bytes >> 20)) oflag=direct status=none
+"$cmbcp" "${src}:1" "${dst}:1" --bytes "$bytes" --no-progress
+cmp -n "$bytes" "/dev/${src}n1" "/dev/${dst}n1"
+printf '{"window_start": "%s", "window_end": "%s", "p2p_bytes": %d, "host_bytes": 0}\n' \
+  "$start" "$end" $((2 * bytes)) >"$CMB_VM_OUT/dma-expect.json"
+echo "cmbcp_trace_probe: $bytes bytes copied and equal; window $start-$end"
