@@ -8,19 +8,14 @@
 #   cmbcp_trace_probe.sh CMBCP BYTES
 set -euo pipefail
 cmbcp=$1 bytes=$2
-ctrl() {  # the controller with serial $1
-  for c in /sys/class/nvme/*; do
-    if [[ $(tr -d ' ' <"$c/serial") == "$1" ]]; then basename "$c"; return; fi
-  done
-  echo "cmbcp_trace_probe: no controller with serial $1" >&2
-  return 1
-}
+here=$(cd "$(dirname "$0")" && pwd)
+ctrl() { "$here/by-serial" "$1"; }
 src=$(ctrl src) dst=$(ctrl dst) prov=$(ctrl cmb)
 bdf=$(basename "$(readlink -f "/sys/class/nvme/$prov/device")")
 # BAR2 holds QEMU's CMB (CMBLOC.BIR = 2): line 3 of the resource file.
 read -r start end _ <<<"$(sed -n 3p "/sys/bus/pci/devices/$bdf/resource")"
 dd if=/dev/urandom of="/dev/${src}n1" bs=1M count=$((bytes >> 20)) oflag=direct status=none
-"$cmbcp" "${src}:1" "${dst}:1" --bytes "$bytes" --no-progress
+"$cmbcp" "${src}:1" "${dst}:1" --bytes "$bytes" --no-progress -v
 cmp -n "$bytes" "/dev/${src}n1" "/dev/${dst}n1"
 printf '{"window_start": "%s", "window_end": "%s", "p2p_bytes": %d, "host_bytes": 0}\n' \
   "$start" "$end" $((2 * bytes)) >"$CMB_VM_OUT/dma-expect.json"

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Benchmark: cmbcp against the device ceiling (fio io_uring_cmd), a QD1
+# copy (SPDK cmb_copy's pattern), p2pmem-test's synchronous threads, a bounce
+# through host memory and dd, all on the same emulated devices in one boot of
+# the VM testbed's switch topology; then cmbcp's DMA trace. Prints ratios
+# measured in this run (a noisy machine: compare within a run, not across).
+#
+#   bench/run.sh [SIZE...]      (default: 64M 1G)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@"); ((${#sizes[@]})) || sizes=(64M 1G)
+scripts/deps.sh >/dev/null
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build --target cmbcp p2pmem_sync >/dev/null
+tests/vm/kernel/build-kernel.sh >/dev/null
+out=build/bench
+tests/vm/vm.sh --topology switch --disk-mb 2048 --mem 2G --timeout 3000 --out "$out/run" -- \
+  bench/inside.sh "$PWD/build" "${sizes[@]}"
+tests/vm/vm.sh --trace --topology switch --out "$out/trace" -- \
+  tests/vm/cmbcp_trace_probe.sh "$PWD/build/tools/cmbcp" 67108864
+trace=$(tests/vm/dma_trace.py "$out/trace/trace.log" --expect "$out/trace/dma-expect.json")
+echo "$trace"
+python3 - "$out/run/bench.jsonl" "$trace" <<'PY'
+import json, re, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+by = {}
+for r in rows: by.setdefault(r["size"], {})[r["method"]] = r
+print()
+print(f"{'size':>5} {'method':<18} {'MB/s':>8}  notes")
+for size, m in by.items():
+    for name, r in m.items():
+        note = ""
+        if "peak_rss_bytes" in r: note = f"peak RSS {r['peak_rss_bytes']/2**20:.1f} MiB, chunk {r['chunk']>>10} KiB, qd {r['qd']}"
+        print(f"{size:>5} {name:<18} {r['bytes_per_s']/1e6:8.1f}  {note}")
+print()
+for size, m in by.items():
+    p2p = m["cmbcp_p2p"]["bytes_per_s"]
+    ceil = min(m["fio_read"]["bytes_per_s"], m["fio_write"]["bytes_per_s"])
+    print(f"{size}: cmbcp p2p / min(fio read, fio write) = {p2p/ceil:.2f}   (target >= 0.95)")
+    print(f"{size}: cmbcp p2p / QD1 copy (cmb_copy style)  = {p2p/m['cmbcp_qd1']['bytes_per_s']:.2f}   (target >= 4)")
+    print(f"{size}: cmbcp p2p / p2pmem-test style          = {p2p/m['p2pmem_test_style']['bytes_per_s']:.2f}   (target >= 2)")
+    print(f"{size}: cmbcp p2p / bounce via host memory     = {p2p/m['cmbcp_bounce']['bytes_per_s']:.2f}")
+    print(f"{size}: cmbcp p2p / dd iflag=direct oflag=direct = {p2p/m['dd_direct']['bytes_per_s']:.2f}")
+    print(f"{size}: cmbcp peak RSS = {m['cmbcp_p2p']['peak_rss_bytes']/2**20:.1f} MiB   (target < 16 MiB)")
+t = re.search(r"(\d+) bytes inside", sys.argv[2])
+print(f"DMA trace (64 MiB copy): {int(t.group(1))} bytes inside the CMB window = "
+      f"{int(t.group(1))/(2*67108864):.0%} of 2 x payload   (target 100 %)")
+PY
