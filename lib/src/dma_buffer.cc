@@ -13,6 +13,8 @@
 #include "status_macros.h"
 
 namespace cmb {
+
+const char* AccessGroup() { return CMB_ACCESS_GROUP; }
 namespace {
 size_t PageRound(size_t n) {
   size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
@@ -87,7 +89,7 @@ absl::StatusOr<DmaBuffer> AllocateP2pMem(const SysRoot& root, const PciAddress& 
     if (err == EACCES || err == EPERM)
       return absl::PermissionDeniedError(absl::StrCat(
           "cannot open ", root.Host(alloc), ": permission denied. Run as root, or install ", kUdevRulesFile,
-          " and join the '", kAccessGroup, "' group (see docs/unprivileged.md)"));
+          " and join the '", AccessGroup(), "' group (see docs/unprivileged.md)"));
     return absl::ErrnoToStatus(err, absl::StrCat("open ", root.Host(alloc)));
   }
   // MAP_SHARED and offset 0: the kernel refuses anything else (p2pmem_alloc_mmap).

@@ -102,7 +102,7 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
     if (err == EACCES || err == EPERM)
       return absl::PermissionDeniedError(absl::StrCat(
           "cannot open ", ns.generic_device, options.writable ? " for writing" : "",
-          ": permission denied. Run as root, or install ", kUdevRulesFile, " and join the '", kAccessGroup,
+          ": permission denied. Run as root, or install ", kUdevRulesFile, " and join the '", AccessGroup(),
           "' group (see docs/unprivileged.md)"));
     return absl::ErrnoToStatus(err, absl::StrCat("open ", ns.generic_device));
   }

@@ -60,8 +60,9 @@ class DmaBuffer {
 absl::StatusOr<DmaBuffer> AllocateP2pMem(const SysRoot& root, const PciAddress& provider, size_t bytes);
 absl::StatusOr<DmaBuffer> AllocateHostMem(size_t bytes);
 
-// The group the udev rules give access to (udev/70-cmb.rules), for hints.
-inline constexpr const char* kAccessGroup = "cmb";
+// The group the udev rules give access to (udev/70-cmb.rules.in; set at
+// build time with -DCMB_GROUP=...), for hints.
+const char* AccessGroup();
 inline constexpr const char* kUdevRulesFile = "/usr/lib/udev/rules.d/70-cmb.rules";
 
 }  // namespace cmb

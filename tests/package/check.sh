@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Packaging check (ctest label "package"): builds the .deb with CPack, checks
+# its contents and metadata, unpacks it into a scratch root, and builds the
+# examples/ project against that unpacked package twice, as users would:
+# with find_package(cmb) and with pkg-config.
+#
+#   tests/package/check.sh BUILD_DIR
+set -euo pipefail
+build=$(cd "$1" && pwd)
+src=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d /tmp/cmb-package.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "package check: FAIL: $*" >&2; exit 1; }
+# The example, run without arguments, must load libcmb and print its usage with status 2.
+runs() {
+  local out rc
+  out=$(LD_LIBRARY_PATH=$root/usr/lib "$1" 2>&1) && rc=0 || rc=$?
+  [[ $rc == 2 && $out == *usage:* ]] || fail "$1 exited $rc: $out"
+}
+
+(cd "$build" && cpack -B "$work/out" >/dev/null)
+deb=$(ls "$work"/out/cmb_*_amd64.deb)
+echo "package check: built $(basename "$deb") ($(stat -c %s "$deb") bytes)"
+dpkg-deb -c "$deb" | awk '{print $6}' >"$work/files"
+for f in usr/bin/cmbinfo usr/bin/cmbcp usr/include/cmb/copy_engine.h usr/lib/libcmb.a usr/lib/libcmb.so.0 \
+         usr/lib/pkgconfig/cmb.pc usr/lib/cmake/cmb/cmbConfig.cmake usr/lib/udev/rules.d/70-cmb.rules \
+         usr/share/man/man1/cmbcp.1; do
+  grep -qx "./$f" "$work/files" || fail "$f is not in the package"
+done
+dpkg-deb -f "$deb" Depends | grep -q liburing2 || fail "Depends lacks liburing2: $(dpkg-deb -f "$deb" Depends)"
+dpkg-deb -e "$deb" "$work/control"
+grep -q "addgroup --system" "$work/control/postinst" || fail "postinst does not create the group"
+
+root=$work/root
+dpkg-deb -x "$deb" "$root"
+soname=$(objdump -p "$root/usr/lib/libcmb.so.0" | awk '/SONAME/ {print $2}')
+[[ $soname == libcmb.so.0 ]] || fail "SONAME is '$soname'"
+"$root/usr/bin/cmbcp" --version | grep -q "cmbcp " || fail "the packaged cmbcp does not run"
+
+# find_package(cmb), the CMake way.
+cmake -S "$src/examples" -B "$work/ex" -G Ninja -DCMAKE_PREFIX_PATH="$root/usr" >/dev/null
+cmake --build "$work/ex" >/dev/null
+runs "$work/ex/p2p_copy"
+# pkg-config, the Makefile way.
+PKG_CONFIG_PATH=$root/usr/lib/pkgconfig
+flags=$(PKG_CONFIG_PATH=$PKG_CONFIG_PATH pkg-config --define-variable=prefix="$root/usr" --cflags --libs cmb)
+g++ -std=c++20 "$src/examples/p2p_copy.cc" -o "$work/p2p_copy_pc" $flags
+runs "$work/p2p_copy_pc"
+echo "package check: contents, metadata, SONAME, find_package(cmb) and pkg-config builds all OK"
