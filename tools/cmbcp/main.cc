@@ -84,7 +84,8 @@ Checking and output:
 Exit status: 0 copied (and verified), 1 I/O error after the copy started
 (the completed prefix is reported), 2 usage error, 3 device not found,
 4 refused before writing (in use, overlap, beyond the end, no P2P path,
-CMB full), 5 verify mismatch, 130 interrupted (resume with --resume).
+CMB full, permission denied), 5 verify mismatch, 130 interrupted (resume
+with --resume).
 )");
 }
 
@@ -413,7 +414,8 @@ int main(int argc, char** argv) {
           std::fprintf(stderr, "cmbcp: could not save the journal (%s); continue with --resume=%llu\n",
                        std::string(js.message()).c_str(), static_cast<unsigned long long>(r.bytes_done));
       }
-      rc = r.stopped && r.status.ok() ? kExitInterrupted : kExitIo;
+      // Nothing completed (open, allocation or the first command failed): nothing was written.
+      rc = r.stopped && r.status.ok() ? kExitInterrupted : r.commands == 0 ? kExitRefused : kExitIo;
     }
   }
   if (rc == kExitOk && (o.verify || o.verify_only)) {

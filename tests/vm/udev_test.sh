@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Inside the VM (switch topology): Debian's systemd-udevd with cmb's rules
+# (udev/70-cmb.rules.in, rendered for a numeric group, since the testbed's
+# /etc is the host's, read-only), a coldplug trigger, then:
+#  - /dev/ngXnY and every published p2pmem/allocate belong to the group, mode 0660;
+#  - a user in the group runs cmbinfo and a cmbcp copy (checked with cmp);
+#  - a user outside it gets a permission error naming the group and the rules file.
+#
+#   udev_test.sh RULES_TEMPLATE CMBINFO CMBCP
+set -euo pipefail
+template=$1 cmbinfo=$2 cmbcp=$3
+here=$(cd "$(dirname "$0")" && pwd)
+gid=4242 uid=4343
+fail() { echo "udev_test: FAIL: $*" >&2; exit 1; }
+
+mkdir -p /run/udev/rules.d
+sed "s/@CMB_GROUP@/$gid/g" "$template" >/run/udev/rules.d/70-cmb.rules
+# systemd-udevd refuses to work in a chroot unless told (the testbed chroots into the host's /).
+export SYSTEMD_IGNORE_CHROOT=1
+/lib/systemd/systemd-udevd --daemon
+udevadm trigger --action=add --subsystem-match=nvme-generic --subsystem-match=pci
+udevadm settle --timeout=60
+
+for ng in /dev/ng*n*; do
+  [[ $(stat -c %g:%a "$ng") == "$gid:660" ]] || fail "$ng is $(stat -c %g:%a "$ng"), want $gid:660"
+done
+n=0
+for a in /sys/bus/pci/devices/*/p2pmem/allocate; do
+  [[ $(stat -c %g:%a "$a") == "$gid:660" ]] || fail "$a is $(stat -c %g:%a "$a"), want $gid:660"
+  n=$((n + 1))
+done
+((n > 0)) || fail "no p2pmem/allocate found"
+echo "udev_test: $(ls /dev/ng*n* | wc -l) generic devices and $n p2pmem/allocate now group $gid, mode 0660"
+
+src=$("$here/by-serial" src) dst=$("$here/by-serial" dst)
+dd if=/dev/urandom of="/dev/${src}n1" bs=1M count=4 oflag=direct status=none
+member=(setpriv --reuid=$uid --regid=$uid --groups=$gid --inh-caps=-all --bounding-set=-all env HOME=/tmp)
+outsider=(setpriv --reuid=$uid --regid=$uid --clear-groups --inh-caps=-all --bounding-set=-all env HOME=/tmp)
+
+"${member[@]}" "$cmbinfo" >/tmp/udev-cmbinfo.txt || fail "cmbinfo as a group member: $(cat /tmp/udev-cmbinfo.txt)"
+grep -q "p2pmem   published" /tmp/udev-cmbinfo.txt || fail "cmbinfo as a member sees no p2pmem"
+if ! "${member[@]}" "$cmbcp" "${src}:1" "${dst}:1" --bytes 4M --no-progress -v >/tmp/udev-cp.txt 2>&1; then
+  fail "cmbcp as a group member: $(cat /tmp/udev-cp.txt)"
+fi
+cmp -n 4194304 "/dev/${src}n1" "/dev/${dst}n1" || fail "the member's copy differs"
+echo "udev_test: a member of group $gid ran cmbinfo and copied 4 MiB with cmbcp: $(tail -1 /tmp/udev-cp.txt)"
+
+set +e
+"${outsider[@]}" "$cmbcp" "${src}:1" "${dst}:1" --bytes 4M --no-progress >/tmp/udev-out.txt 2>&1
+rc=$?
+set -e
+msg=$(cat /tmp/udev-out.txt)
+[[ $rc == 4 ]] || fail "cmbcp outside the group exited $rc, want 4 (refused before writing)"
+[[ $msg == *"permission denied"* && $msg == *"join the 'cmb' group"* && $msg == *70-cmb.rules* ]] ||
+  fail "the outsider's error does not name the cause and fix: $msg"
+echo "udev_test: outside the group, cmbcp exits $rc: $msg"
