@@ -98,8 +98,7 @@ absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan)
     plan.reasons.push_back(absl::StrFormat("chunk %u bytes: min(max transfer %s %u, %s %u, 1 MiB)", chunk, s.name,
                                            s.max_transfer_bytes, d.name, d.max_transfer_bytes));
   }
-  unsigned qd = req.qd ? req.qd : kDefaultQd;
-  if (qd > kMaxQd) return absl::InvalidArgumentError(absl::StrCat("--qd ", qd, " is above ", kMaxQd));
+  unsigned qd = req.qd ? req.qd : kDefaultQd;  // checked against kMaxQd by PlanCopy
   if (budget < chunk) {
     if (req.chunk_bytes != 0 || budget < unit)
       return absl::ResourceExhaustedError(absl::StrFormat(
@@ -243,6 +242,7 @@ absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const 
   plan.src = End(req.src, req.src_lba);
   plan.dst = End(req.dst, req.dst_lba);
   CMB_RETURN_IF_ERROR(CheckRanges(req, plan));
+  if (req.qd > kMaxQd) return absl::InvalidArgumentError(absl::StrCat("--qd ", req.qd, " is above ", kMaxQd));
 
   CopyMethod m = req.method;
   bool same_ns = plan.src.ns.block_device == plan.dst.ns.block_device;
@@ -253,7 +253,6 @@ absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const 
       m = CopyMethod::kNvmeCopy;
       plan.chunk_bytes = uint64_t{max_lbas} * plan.dst.ns.lba_size;
       unsigned qd = req.qd ? req.qd : kDefaultQd;
-      if (qd > kMaxQd) return absl::InvalidArgumentError(absl::StrCat("--qd ", qd, " is above ", kMaxQd));
       plan.qd = static_cast<unsigned>(std::min<uint64_t>(qd, (plan.bytes + plan.chunk_bytes - 1) / plan.chunk_bytes));
       plan.reasons.push_back(absl::StrFormat(
           "nvme-copy: source and destination are the same namespace and the controller supports Copy (ONCS bit 8); "

@@ -18,13 +18,11 @@
 #include "absl/strings/str_cat.h"
 #include "cmb/discovery.h"
 #include "run_command.h"
+#include "testbed.h"
 
 namespace {
 
-std::string Topology() {
-  const char* t = std::getenv("CMB_TOPOLOGY");
-  return t ? t : "";
-}
+using cmbtest::Topology;
 
 // Every 8-byte word says which namespace offset it belongs to and the seed
 // of the run, so a misplaced or stale block is caught, not just a wrong one.
@@ -50,13 +48,7 @@ class Cmbcp : public ::testing::Test {
     sys_ = *s;
     ::setenv("CMB_STATE_DIR", "/tmp/cmbcp-state", 1);
   }
-  const cmb::Controller& Ctrl(const std::string& serial) {
-    for (const cmb::Controller& c : sys_.controllers)
-      if (c.serial == serial) return c;
-    ADD_FAILURE() << "no controller " << serial;
-    static cmb::Controller none;
-    return none;
-  }
+  const cmb::Controller& Ctrl(const std::string& serial) { return cmbtest::BySerial(sys_, serial); }
   const cmb::Namespace& Ns(const std::string& serial) { return Ctrl(serial).namespaces.at(0); }
   std::string Spec(const std::string& serial) { return Ctrl(serial).name + ":1"; }
 

@@ -24,13 +24,11 @@
 #include "cmb/nvme_queue.h"
 #include "cmb/p2p_path.h"
 #include "run_command.h"
+#include "testbed.h"
 
 namespace {
 
-std::string Topology() {
-  const char* t = std::getenv("CMB_TOPOLOGY");
-  return t ? t : "";
-}
+using cmbtest::Topology;
 
 class VmTest : public ::testing::Test {
  protected:
@@ -40,13 +38,7 @@ class VmTest : public ::testing::Test {
     ASSERT_TRUE(s.ok()) << s.status();
     sys_ = *s;
   }
-  const cmb::Controller& BySerial(const std::string& serial) {
-    for (const cmb::Controller& c : sys_.controllers)
-      if (c.serial == serial) return c;
-    ADD_FAILURE() << "no controller with serial " << serial;
-    static cmb::Controller none;
-    return none;
-  }
+  const cmb::Controller& BySerial(const std::string& serial) { return cmbtest::BySerial(sys_, serial); }
   // "src" where the kernel allows P2P with the CMB, else the CMB's own
   // controller (distance 0 always works), so data tests run in every topology.
   const cmb::Controller& P2pClient() {
