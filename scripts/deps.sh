@@ -18,7 +18,7 @@ test_pkgs=(
   clang libclang-rt-14-dev
   qemu-system-x86 qemu-utils cpio gzip xz-utils busybox-static kmod
   bc flex bison libelf-dev libssl-dev dwarves python3 rsync
-  udev fio util-linux procps e2fsprogs
+  udev fio util-linux procps e2fsprogs debootstrap
 )
 
 pkgs=("${build_pkgs[@]}")

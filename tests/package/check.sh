@@ -24,7 +24,8 @@ echo "package check: built $(basename "$deb") ($(stat -c %s "$deb") bytes)"
 dpkg-deb -c "$deb" | awk '{print $6}' >"$work/files"
 for f in usr/bin/cmbinfo usr/bin/cmbcp usr/include/cmb/copy_engine.h usr/lib/libcmb.a usr/lib/libcmb.so.0 \
          usr/lib/pkgconfig/cmb.pc usr/lib/cmake/cmb/cmbConfig.cmake usr/lib/udev/rules.d/70-cmb.rules \
-         usr/share/man/man1/cmbcp.1; do
+         usr/share/man/man1/cmbcp.1 usr/share/man/man1/cmbinfo.1 usr/share/man/man7/cmb.7 \
+         usr/share/bash-completion/completions/cmbcp usr/share/bash-completion/completions/cmbinfo; do
   grep -qx "./$f" "$work/files" || fail "$f is not in the package"
 done
 dpkg-deb -f "$deb" Depends | grep -q liburing2 || fail "Depends lacks liburing2: $(dpkg-deb -f "$deb" Depends)"

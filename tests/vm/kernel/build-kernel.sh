@@ -17,18 +17,8 @@ cache=${CMB_CACHE:-/var/cache/cmb}
 mkdir -p "$cache"
 log() { echo "build-kernel: $*" >&2; }
 
-mirror() {
-  # First Debian archive URI among the machine's apt sources (deb822 or one-line).
-  local uri
-  uri=$(grep -hs -E '^\s*URIs:' /etc/apt/sources.list.d/*.sources 2>/dev/null |
-        awk '{print $2}' | grep -E '/debian/?$' | head -n1 || true)
-  if [[ -z "$uri" ]]; then
-    uri=$(grep -hs -E '^\s*deb\s' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
-          awk '{for(i=2;i<=NF;i++) if ($i ~ /^https?:/) {print $i; exit}}' | grep -E '/debian/?$' | head -n1 || true)
-  fi
-  [[ -n "$uri" ]] || { log "no Debian archive found in /etc/apt/sources*"; exit 1; }
-  echo "${uri%/}"
-}
+# shellcheck source=mirror.sh
+source "$here/mirror.sh"
 
 # apt-get (or, with --cache, apt-cache) with a private configuration that
 # knows only trixie.
@@ -38,7 +28,8 @@ apt_trixie() {
   local d="$cache/apt"
   mkdir -p "$d/lists/partial" "$d/archives/partial" "$d/etc"
   if [[ ! -s "$d/etc/sources.list" ]]; then
-    echo "deb $(mirror) trixie main" >"$d/etc/sources.list"
+    local m; m=$(mirror)
+    echo "deb $m trixie main" >"$d/etc/sources.list"
   fi
   "$tool" -q -o Dir::Etc::sourcelist="$d/etc/sources.list" -o Dir::Etc::sourceparts=/dev/null \
     -o Dir::State::Lists="$d/lists" -o Dir::Cache="$d" -o Dir::Cache::archives="$d/archives" \

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The .deb installs on a fresh Debian machine (ctest label "package"): a
+# minimal debootstrap of this machine's release (cached as a tarball), where
+# apt installs ./cmb_*.deb and pulls the runtime libraries its Depends name
+# from the same Debian mirror this machine uses. Then: the tools run, the
+# postinst created the group, the udev rules, man pages and completion are in
+# place, and removing the package leaves none of its files behind.
+#
+#   sudo tests/package/install_fresh.sh BUILD_DIR
+# Needs root (debootstrap, chroot). Cache: $CMB_CACHE (default /var/cache/cmb).
+set -euo pipefail
+build=$(cd "$1" && pwd)
+src=$(cd "$(dirname "$0")/../.." && pwd)
+cache=${CMB_CACHE:-/var/cache/cmb}
+fail() { echo "install test: FAIL: $*" >&2; exit 1; }
+[[ $(id -u) == 0 ]] || fail "needs root (debootstrap and chroot); run it as root"
+command -v debootstrap >/dev/null || fail "debootstrap missing: run scripts/deps.sh"
+# shellcheck source=../vm/kernel/mirror.sh
+source "$src/tests/vm/kernel/mirror.sh"
+. /etc/os-release
+suite=${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}
+
+work=$(mktemp -d /tmp/cmb-install.XXXXXX)
+root=$work/root
+cleanup() {
+  for m in proc dev; do mountpoint -q "$root/$m" && umount -l "$root/$m"; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+base=$cache/debootstrap-$suite-minbase.tar
+if [[ ! -s $base ]]; then
+  echo "install test: debootstrap --variant=minbase $suite (once; cached in $base)"
+  mkdir -p "$cache" "$work/boot"
+  m=$(mirror)
+  debootstrap --variant=minbase "$suite" "$work/boot" "$m" >"$work/debootstrap.log" 2>&1 ||
+    { tail -n 20 "$work/debootstrap.log" >&2; fail "debootstrap failed"; }
+  tar -C "$work/boot" -cf "$base.tmp" . && mv "$base.tmp" "$base"
+  rm -rf "$work/boot"
+fi
+mkdir -p "$root"
+tar -C "$root" -xf "$base"
+mount -t proc proc "$root/proc"
+mount --bind /dev "$root/dev"
+
+(cd "$build" && cpack -B "$work/out" >"$work/cpack.log" 2>&1) || { cat "$work/cpack.log" >&2; fail "cpack failed"; }
+deb=$(ls "$work"/out/cmb_*_amd64.deb)
+cp "$deb" "$root/tmp/"
+in_root() { chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive "$@"; }
+
+! in_root getent group cmb >/dev/null || fail "the fresh root already has a cmb group"
+in_root apt-get update -qq
+in_root apt-get install -y -qq --no-install-recommends "/tmp/$(basename "$deb")" >"$work/apt.log" 2>&1 ||
+  { tail -n 30 "$work/apt.log" >&2; fail "apt-get install ./$(basename "$deb") failed"; }
+echo "install test: apt installed $(basename "$deb") with: $(grep -oE 'Unpacking [^ ]+' "$work/apt.log" | cut -d' ' -f2 | paste -sd' ')"
+
+in_root dpkg-query -W -f='${Status}\n' cmb | grep -qx "install ok installed" || fail "dpkg does not list cmb installed"
+in_root cmbcp --version | grep -q '^cmbcp ' || fail "cmbcp does not run"
+in_root cmbinfo --version | grep -q '^cmbinfo ' || fail "cmbinfo does not run"
+# No NVMe in the chroot's view of an empty root: exit 3, said plainly.
+mkdir -p "$root/tmp/empty"
+set +e; out=$(in_root cmbinfo --root /tmp/empty 2>&1); rc=$?; set -e
+[[ $rc == 3 ]] || fail "cmbinfo on an empty root exited $rc, not 3: $out"
+in_root getent group cmb >/dev/null || fail "postinst did not create the group cmb"
+for f in /usr/lib/udev/rules.d/70-cmb.rules /usr/share/man/man1/cmbinfo.1.gz /usr/share/man/man1/cmbcp.1.gz \
+         /usr/share/man/man7/cmb.7.gz /usr/share/bash-completion/completions/cmbcp /usr/lib/libcmb.so.0; do
+  [[ -e $root$f || -e $root${f%.gz} ]] || fail "$f is missing after install"
+done
+grep -q 'GROUP="cmb"' "$root/usr/lib/udev/rules.d/70-cmb.rules" || fail "the installed rules do not name the group cmb"
+
+in_root apt-get remove -y -qq cmb >"$work/remove.log" 2>&1 || { cat "$work/remove.log" >&2; fail "apt-get remove cmb failed"; }
+left=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print substr($6, 2)}' | while read -r f; do if [[ -e $root$f ]]; then echo "$f"; fi; done)
+[[ -z $left ]] || fail "files left after remove: $left"
+echo "install test: installed on a fresh $suite root, ran, created group cmb, removed cleanly"
