@@ -23,7 +23,7 @@ suite=${VERSION_CODENAME:?no VERSION_CODENAME in /etc/os-release}
 work=$(mktemp -d /tmp/cmb-install.XXXXXX)
 root=$work/root
 cleanup() {
-  for m in proc dev; do mountpoint -q "$root/$m" && umount -l "$root/$m"; done
+  for m in var/cache/apt/archives proc dev; do mountpoint -q "$root/$m" && umount -l "$root/$m"; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -42,6 +42,9 @@ mkdir -p "$root"
 tar -C "$root" -xf "$base"
 mount -t proc proc "$root/proc"
 mount --bind /dev "$root/dev"
+# Downloaded packages persist between runs (the root itself is fresh each time).
+mkdir -p "$cache/debs-$suite"
+mount --bind "$cache/debs-$suite" "$root/var/cache/apt/archives"
 
 (cd "$build" && cpack -B "$work/out" >"$work/cpack.log" 2>&1) || { cat "$work/cpack.log" >&2; fail "cpack failed"; }
 deb=$(ls "$work"/out/cmb_*_amd64.deb)
@@ -67,6 +70,26 @@ for f in /usr/lib/udev/rules.d/70-cmb.rules /usr/share/man/man1/cmbinfo.1.gz /us
   [[ -e $root$f || -e $root${f%.gz} ]] || fail "$f is missing after install"
 done
 grep -q 'GROUP="cmb"' "$root/usr/lib/udev/rules.d/70-cmb.rules" || fail "the installed rules do not name the group cmb"
+
+# A developer on that machine builds the examples against the installed package,
+# with find_package(cmb) and with pkg-config, using only what Depends and
+# Recommends bring plus a compiler.
+recommends=$(dpkg-deb -f "$deb" Recommends | tr -d ' ' | tr ',' ' ')
+# shellcheck disable=SC2086
+in_root apt-get install -y -qq --no-install-recommends g++ cmake ninja-build $recommends >"$work/apt-dev.log" 2>&1 ||
+  { tail -n 30 "$work/apt-dev.log" >&2; fail "installing a compiler and the Recommends ($recommends) failed"; }
+cp -r "$src/examples" "$root/tmp/examples"
+in_root cmake -S /tmp/examples -B /tmp/ex -G Ninja >"$work/ex.log" 2>&1 && in_root cmake --build /tmp/ex >>"$work/ex.log" 2>&1 ||
+  { cat "$work/ex.log" >&2; fail "examples/ does not build with find_package(cmb) against the installed package"; }
+in_root sh -c 'g++ -std=c++20 /tmp/examples/p2p_copy.cc -o /tmp/p2p_copy_pc $(pkg-config --cflags --libs cmb)' >"$work/pc.log" 2>&1 ||
+  { cat "$work/pc.log" >&2; fail "examples/p2p_copy.cc does not build with pkg-config against the installed package"; }
+for exe in /tmp/ex/p2p_copy /tmp/p2p_copy_pc; do
+  set +e; out=$(in_root "$exe" 2>&1); rc=$?; set -e
+  [[ $rc == 2 && $out == *usage:* ]] || fail "$exe (built against the installed package) exited $rc: $out"
+done
+libs=$(in_root ldd /tmp/ex/p2p_copy)
+grep -qE 'libcmb\.so\.0 => (/usr)?/lib/libcmb\.so\.0' <<<"$libs" || fail "p2p_copy does not load the installed libcmb.so.0: $libs"
+echo "install test: examples/ built against the installed package with find_package(cmb) and pkg-config, and run"
 
 in_root apt-get remove -y -qq cmb >"$work/remove.log" 2>&1 || { cat "$work/remove.log" >&2; fail "apt-get remove cmb failed"; }
 left=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print substr($6, 2)}' | while read -r f; do if [[ -e $root$f ]]; then echo "$f"; fi; done)
