@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs what is missing, builds with -Werror,
 # runs every test (unit tests, then the VM testbed tests against a real
-# kernel on emulated NVMe), then the unit tests again under ASan+UBSan.
+# kernel on emulated NVMe), then under ASan+UBSan the unit tests and the VM
+# tests of cmbinfo and cmbcp, then a short run of every libFuzzer target.
 #
 #   sudo scripts/test.sh            # everything
 #   scripts/test.sh -L unit         # extra arguments go to ctest (both passes)
@@ -25,7 +26,15 @@ tests/vm/kernel/build-kernel.sh --stock >/dev/null
 echo "== tests"
 (cd build && ctest --output-on-failure -j 1 "$@")
 
-echo "== unit tests under ASan+UBSan"
-cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMB_WERROR=ON -DCMB_SANITIZE=ON -DCMB_VM_TESTS=OFF >/dev/null
+echo "== ASan+UBSan: unit tests, and cmbinfo and cmbcp in the VM testbed"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMB_WERROR=ON -DCMB_SANITIZE=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -L unit -j "$jobs" "$@")
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j 1 \
+   -R '^vm\.(switch\.library|switch\.cmbcp|rc\.cmbcp|stock\.cmbinfo|switch\.hotplug_cmb)$' "$@")
+
+echo "== fuzz targets (libFuzzer+ASan+UBSan, corpus then ${CMB_FUZZ_SECONDS:-30}s each; tests/fuzz/README.md)"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMB_WERROR=ON \
+  -DCMB_FUZZ=ON -DCMB_VM_TESTS=OFF -DCMB_FUZZ_SECONDS="${CMB_FUZZ_SECONDS:-30}" >/dev/null
+cmake --build build-fuzz -j "$jobs"
+(cd build-fuzz && TMPDIR=/dev/shm ctest --output-on-failure -L fuzz -j "$jobs" "$@")

@@ -218,8 +218,14 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
     absl::StatusOr<Completion> c = s.ok() ? out->Wait(std::chrono::milliseconds(60000))
                                           : absl::StatusOr<Completion>(s);
     absl::Status fs = !c.ok() ? c.status() : c->status;
-    if (!fs.ok() && r.status.ok())
-      r.status = absl::Status(fs.code(), absl::StrCat("flushing ", plan.dst.ns.name, ": ", fs.message()));
+    r.flushed = fs.ok();
+    if (!fs.ok()) {
+      std::string what = absl::StrCat("flushing ", plan.dst.ns.name, ": ", fs.message());
+      r.status = r.status.ok() ? absl::Status(fs.code(), what)
+                               : absl::Status(r.status.code(), absl::StrCat(r.status.message(), "; then ", what));
+    }
+  } else {
+    r.flushed = true;  // nothing written, nothing to make durable
   }
   return finish();
 }

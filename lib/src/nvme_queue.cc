@@ -244,10 +244,28 @@ absl::Status NvmeQueue::Explain(int32_t res, const Namespace& ns, const IoContex
         return absl::UnimplementedError(absl::StrCat(
             "the kernel does not support this passthrough on ", ns.generic_device,
             " (P2P buffers in passthrough need Linux >= 6.2 with CONFIG_PCI_P2PDMA)"));
-      case EFAULT:
+      case EFAULT: {
+        // The kernel unmaps every user mapping of p2pmem when its provider
+        // goes away (pci_p2pdma_unmap_mappings removes p2pmem/allocate): the
+        // buffer's address is then simply unmapped.
+        if (ctx.provider) {
+          SysRoot root = SysRoot::FromEnvironment();
+          std::string alloc = absl::StrCat("/sys/bus/pci/devices/", ctx.provider->ToString(), "/p2pmem/allocate");
+          if (!root.Exists(alloc))
+            return absl::UnavailableError(absl::StrCat(
+                "the CMB's P2P memory is gone: its provider ", ctx.provider->ToString(),
+                " was removed or unbound (", root.Host(alloc), " no longer exists), and the kernel unmapped the "
+                "buffer; command on ", ns.generic_device, " not sent"));
+        }
         return absl::ErrnoToStatus(err, absl::StrCat(
             "the kernel could not pin the data buffer for ", ns.generic_device,
             " (P2P pages need a kernel whose block layer accepts them, Linux >= 6.2)"));
+      }
+      case ENODEV:
+      case ENXIO:
+        return absl::UnavailableError(absl::StrCat(
+            ns.generic_device, " is gone (", std::strerror(err),
+            "): its controller was removed or unbound from the nvme driver during the I/O"));
       default:
         return absl::ErrnoToStatus(err, absl::StrCat("NVMe passthrough on ", ns.generic_device));
     }

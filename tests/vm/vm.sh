@@ -10,17 +10,21 @@
 # Kept in --out (default: a new directory under /tmp): console.log, dmesg.txt,
 # trace.log (QEMU's pci_nvme_map_addr DMA trace, with --trace), rc.
 # Topologies: switch rc split lba4k iommu zen stock (see docs/testbed.md).
+# --hotplug: PCIe native hotplug (pciehp) instead of ACPI's, and a QMP monitor;
+# the guest asks for `device_del ID` by writing ID to $CMB_VM_OUT/qmp-request
+# (tests/vm/qmp_watch.py relays it). Device ids: c_cmb, c_src, c_dst.
 # Fails loudly (exit 125) when the guest does not boot or times out.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-topology=switch kernel_kind=p2pdma timeout=600 out="" trace=0 disk_mb=2048 mem=2G
-usage() { sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+topology=switch kernel_kind=p2pdma timeout=600 out="" trace=0 hotplug=0 disk_mb=2048 mem=2G
+usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 while (($#)); do
   case "$1" in
     --topology) topology=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --trace) trace=1; shift ;;
+    --hotplug) hotplug=1; shift ;;
     --disk-mb) disk_mb=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     -h|--help) usage ;;
@@ -74,7 +78,7 @@ fi
 if [[ -z $out ]]; then out=$(mktemp -d /tmp/cmb-vm.XXXXXX); fi
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-rm -f "$out/rc" "$out/dmesg.txt" "$out/console.log" "$out/trace.log"
+rm -f "$out/rc" "$out/dmesg.txt" "$out/console.log" "$out/trace.log" "$out"/qmp*
 disks="$out/disks"
 mkdir -p "$disks"
 
@@ -151,6 +155,14 @@ case $topology in
     append+=" intel_iommu=on" ;;
 esac
 ((trace)) && qemu+=(-trace "pci_nvme_map_addr" -D "$out/trace.log")
+if ((hotplug)); then
+  # QEMU's q35 default (ACPI hotplug) never lets the guest release the device;
+  # with it off, the guest's pciehp handles the attention button.
+  qemu+=(-global ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off -qmp "unix:$out/qmp.sock,server=on,wait=off")
+  "$here/qmp_watch.py" "$out/qmp.sock" "$out" 2>>"$out/qmp.log" &
+  watcher=$!
+  trap 'kill "$watcher" 2>/dev/null' EXIT
+fi
 qemu+=(-append "$append")
 
 echo "vm.sh: booting '$topology' ($(basename "$kernel")), output in $out" >&2

@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cmb/crc32c.h"
@@ -36,8 +37,9 @@ absl::Status MakeDirs(const std::string& dir) {
 Journal Journal::For(const cmb::CopyPlan& plan) {
   Journal j;
   // Serial and NSID name a namespace across reboots; nvmeX numbers do not.
-  j.key_ = absl::StrFormat("%s/%u/%u -> %s/%u/%u, %u bytes", plan.src.serial, plan.src.ns.nsid, plan.src.lba,
-                           plan.dst.serial, plan.dst.ns.nsid, plan.dst.lba, plan.bytes);
+  // Serials are device bytes, not always UTF-8: escaped, so the JSON holds them.
+  j.key_ = absl::StrFormat("%s/%u/%u -> %s/%u/%u, %u bytes", absl::CHexEscape(plan.src.serial), plan.src.ns.nsid,
+                           plan.src.lba, absl::CHexEscape(plan.dst.serial), plan.dst.ns.nsid, plan.dst.lba, plan.bytes);
   j.path_ = absl::StrFormat("%s/%08x.json", StateDir(), cmb::Crc32c(0, j.key_.data(), j.key_.size()));
   return j;
 }

@@ -335,13 +335,13 @@ int main(int argc, char** argv) {
   }
   absl::StatusOr<cmb::CopyPlan> plan = cmb::PlanCopy(root, *sys, req);
   if (!plan.ok()) {
-    if (o.json) std::cout << nlohmann::json{{"error", plan.status().message()}}.dump(2) << "\n";
+    if (o.json) std::cout << cmbtools::Dump(nlohmann::json{{"error", plan.status().message()}}) << "\n";
     std::fprintf(stderr, "cmbcp: %s\n", std::string(plan.status().message()).c_str());
     return ExitFor(plan.status());
   }
   nlohmann::json out = {{"plan", PlanJson(*plan)}};
   if (o.dry_run) {
-    if (o.json) std::cout << out.dump(2) << "\n";
+    if (o.json) std::cout << cmbtools::Dump(out) << "\n";
     else PrintPlan(*plan, true);
     return kExitOk;
   }
@@ -388,7 +388,8 @@ int main(int argc, char** argv) {
                    {"dst_done", {{"first_lba", plan->dst.lba}, {"lbas", done_lbas}}},
                    {"seconds", r.seconds},
                    {"mb_per_s", Rate(moved, r.seconds)},
-                   {"commands", r.commands}};
+                   {"commands", r.commands},
+                   {"flushed", r.flushed}};
     if (r.complete()) {
       journal.Remove();
       if (!o.json)
@@ -399,13 +400,20 @@ int main(int argc, char** argv) {
                              ? absl::StrFormat("; LBAs %u..%u are not", plan->dst.lba + done_lbas,
                                                plan->dst.lba + plan->dst_lbas() - 1)
                              : "";
-      std::string done = done_lbas ? absl::StrFormat("%s LBAs %u..%u (%u bytes) are copied and flushed%s",
+      // Only a successful Flush makes the prefix durable; say which it is.
+      std::string done = done_lbas ? absl::StrFormat("%s LBAs %u..%u (%u bytes) are %s%s",
                                                      plan->dst.ns.name, plan->dst.lba, plan->dst.lba + done_lbas - 1,
-                                                     r.bytes_done, left)
+                                                     r.bytes_done,
+                                                     r.flushed ? "copied and flushed" : "written but NOT flushed (the flush failed)",
+                                                     left)
                                    : absl::StrFormat("no LBA of %s was completed", plan->dst.ns.name);
       if (!r.status.ok()) std::fprintf(stderr, "cmbcp: %s\n", std::string(r.status.message()).c_str());
       std::fprintf(stderr, "cmbcp: %s: %s\n", r.stopped ? "interrupted" : "failed", done.c_str());
-      if (r.bytes_done > 0 && r.bytes_done < plan->bytes) {
+      // A prefix that was not flushed is not known to be durable: no journal.
+      if (!r.flushed && r.bytes_done > 0) {
+        std::fprintf(stderr, "cmbcp: nothing is known to be durable on %s: copy again from the start\n",
+                     plan->dst.ns.name.c_str());
+      } else if (r.bytes_done > 0 && r.bytes_done < plan->bytes) {
         absl::Status js = journal.Save(r.bytes_done);
         if (js.ok())
           std::fprintf(stderr, "cmbcp: to continue, run the same command with --resume (journal %s)\n",
@@ -446,6 +454,6 @@ int main(int argc, char** argv) {
   getrusage(RUSAGE_SELF, &ru);
   out["peak_rss_bytes"] = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
   out["exit_status"] = rc;
-  if (o.json) std::cout << out.dump(2) << "\n";
+  if (o.json) std::cout << cmbtools::Dump(out) << "\n";
   return rc;
 }

@@ -199,7 +199,7 @@ int main(int argc, char** argv) {
   std::vector<cmb::P2pPath> paths = cmbtools::AllPaths(root, *sys);
 
   if (output == "json") {
-    std::cout << cmbtools::ToJson(*sys, paths).dump(2) << "\n";
+    std::cout << cmbtools::Dump(cmbtools::ToJson(*sys, paths)) << "\n";
     return sys->controllers.empty() ? kExitNoNvme : kExitOk;
   }
   std::cout << absl::StrFormat("Kernel %s: userspace P2PDMA %s (%s)\n",

@@ -3,7 +3,7 @@
 // the tools know about JSON.
 //
 //   nlohmann::json j = cmbtools::ToJson(system, paths);
-//   std::cout << j.dump(2);
+//   std::cout << cmbtools::Dump(j);
 #pragma once
 
 #include <cstdint>
@@ -22,6 +22,11 @@ std::string HumanBytes(uint64_t bytes);  // "64 MiB", "1.5 GiB", "512 B"
 nlohmann::json ToJson(const cmb::Controller& c);
 nlohmann::json ToJson(const cmb::P2pPath& p, const cmb::System& sys);
 nlohmann::json ToJson(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths);
+
+// Indented JSON text. Strings from sysfs (model, serial) are bytes, not
+// always UTF-8: invalid sequences become U+FFFD instead of an exception
+// (found by tests/fuzz/sysfs_fuzz).
+std::string Dump(const nlohmann::json& j);
 
 // Every (provider, client) pair: providers are controllers with published
 // p2pmem, clients every PCIe controller. Errors become kUnknown entries.

@@ -46,6 +46,7 @@ struct CopyResult {
   double seconds = 0;        // wall time of this run
   uint64_t bytes_moved = 0;  // bytes this run wrote (bytes_done - resume, plus any beyond the prefix)
   uint64_t commands = 0;     // NVMe commands completed
+  bool flushed = false;      // the final Flush of dst succeeded: bytes_done is durable
   bool complete() const { return status.ok() && !stopped; }
 };
 

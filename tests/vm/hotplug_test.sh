@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Inside the VM (switch topology booted with vm.sh --hotplug): removes one
+# device while cmbcp copies 384 MiB through the CMB, and checks the promises:
+#  - cmbcp ends within a bound (no hang) and exits non-zero (1: I/O error);
+#  - its report (JSON) gives a prefix of the destination range, and says
+#    whether the flush made it durable;
+#  - the destination holds exactly the source data in that prefix, and the
+#    4 KiB on either side of the requested range are unchanged (when the
+#    destination still exists to be read);
+#  - the removed device is really gone (the kernel's pciehp removed it).
+#
+#   hotplug_test.sh cmb|src|dst CMBCP
+set -euo pipefail
+victim=$1 cmbcp=$2
+here=$(cd "$(dirname "$0")" && pwd)
+fail() { echo "hotplug_test($victim): FAIL: $*" >&2; exit 1; }
+ctrl() { "$here/by-serial" "$1"; }
+src=$(ctrl src) dst=$(ctrl dst) prov=$(ctrl cmb)
+prov_bdf=$(basename "$(readlink -f "/sys/class/nvme/$prov/device")")
+victim_ctrl=$(ctrl "$victim")
+mib=384 dst_lba=8 bound=90
+total=$((mib << 20))
+
+# Source: a 16 MiB random pattern, repeated. Destination: random sentinels in
+# the 4 KiB before (LBAs 0..7) and after the requested range.
+head -c 16M /dev/urandom >/tmp/pattern
+for ((i = 0; i < mib / 16; i++)); do
+  dd if=/tmp/pattern of="/dev/${src}n1" bs=1M seek=$((i * 16)) oflag=direct status=none
+done
+head -c 4096 /dev/urandom >/tmp/before
+head -c 4096 /dev/urandom >/tmp/after
+dd if=/tmp/before of="/dev/${dst}n1" bs=4096 seek=0 oflag=direct status=none
+dd if=/tmp/after of="/dev/${dst}n1" bs=512 seek=$((dst_lba + total / 512)) oflag=direct status=none
+
+"$cmbcp" "${src}:1" "${dst}:1" --dst-lba "$dst_lba" --bytes "${mib}M" --via "$prov_bdf" -o json \
+  >/tmp/cmbcp.json 2>/tmp/cmbcp.err &
+pid=$!
+sleep 3
+kill -0 "$pid" 2>/dev/null || fail "cmbcp ended before the removal: $(cat /tmp/cmbcp.err)"
+echo "c_$victim" >"$CMB_VM_OUT/qmp-request.tmp"
+mv "$CMB_VM_OUT/qmp-request.tmp" "$CMB_VM_OUT/qmp-request"  # atomic: the host never reads it half written
+t0=$(date +%s)
+echo "hotplug_test($victim): device_del c_$victim ($victim_ctrl) while cmbcp runs"
+while kill -0 "$pid" 2>/dev/null; do
+  if (($(date +%s) - t0 > bound)); then
+    kill -9 "$pid"
+    fail "cmbcp still running ${bound}s after device_del: a hang"
+  fi
+  sleep 0.5
+done
+rc=0; wait "$pid" || rc=$?
+took=$(($(date +%s) - t0))
+cat /tmp/cmbcp.err >&2
+echo "hotplug_test($victim): cmbcp exited $rc, ${took}s after device_del"
+[[ -s $CMB_VM_OUT/qmp-reply ]] && grep -q '"return"' "$CMB_VM_OUT/qmp-reply" ||
+  fail "QEMU did not accept device_del: $(cat "$CMB_VM_OUT/qmp-reply" 2>/dev/null)"
+((rc == 1)) || fail "cmbcp exited $rc; expected 1 (I/O error after the copy started)"
+
+# The device is gone from the guest (pciehp removes it ~5 s after the button).
+for ((i = 0; i < 30; i++)); do [[ -e /sys/class/nvme/$victim_ctrl ]] || break; sleep 1; done
+[[ ! -e /sys/class/nvme/$victim_ctrl ]] || fail "$victim_ctrl is still present 30 s after cmbcp ended"
+
+read -r done flushed err <<<"$(python3 -c '
+import json, sys
+c = json.load(open("/tmp/cmbcp.json"))["copy"]
+print(c["bytes_done"], str(c["flushed"]).lower(), json.dumps(c["error"]).replace(" ", "_"))')"
+echo "hotplug_test($victim): report: bytes_done $done, flushed $flushed, error $err"
+((done % 512 == 0 && done < total)) || fail "bytes_done $done is not a proper prefix of $total"
+[[ $err != null ]] || fail "the report names no error"
+grep -q "cmbcp: failed: ${dst}n1 LBAs\|cmbcp: failed: no LBA" /tmp/cmbcp.err || fail "no 'failed: ... LBAs' line on stderr"
+
+if [[ $victim == dst ]]; then
+  [[ $flushed == false ]] || fail "the destination is gone, yet the report says flushed"
+  grep -q "NOT flushed\|no LBA of" /tmp/cmbcp.err || fail "stderr claims a flushed prefix on a removed destination"
+  grep -q "copy again from the start" /tmp/cmbcp.err || fail "stderr does not say nothing is known durable"
+  echo "hotplug_test($victim): OK (destination gone; prefix reported, not claimed durable)"
+  exit 0
+fi
+[[ $flushed == true ]] || fail "the destination is still there but the flush failed"
+echo 3 >/proc/sys/vm/drop_caches
+python3 - "/dev/${dst}n1" "$dst_lba" "$done" "$total" <<'PY'
+import sys
+dev, lba, done, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+pattern = open("/tmp/pattern", "rb").read()
+with open(dev, "rb") as d:
+    d.seek(0)
+    assert d.read(4096) == open("/tmp/before", "rb").read(), "the 4 KiB before the range changed"
+    d.seek(lba * 512 + total)
+    assert d.read(4096) == open("/tmp/after", "rb").read(), "the 4 KiB after the range changed"
+    d.seek(lba * 512)
+    off = 0
+    while off < done:
+        n = min(len(pattern), done - off)
+        got = d.read(n)
+        if got != pattern[:n]:
+            bad = next(i for i in range(n) if got[i] != pattern[i])
+            sys.exit(f"hotplug_test: dst byte {off + bad} of the reported prefix differs from the source")
+        off += n
+print(f"hotplug_test: the {done}-byte prefix matches the source; both sentinels unchanged")
+PY
+echo "hotplug_test($victim): OK"
