@@ -102,9 +102,10 @@ absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan)
   if (budget < chunk) {
     if (req.chunk_bytes != 0 || budget < unit)
       return absl::ResourceExhaustedError(absl::StrFormat(
-          "the CMB has %u bytes free, less than one %u-byte chunk; free it (another process holds it) or "
-          "use a smaller --chunk",
-          budget, req.chunk_bytes ? chunk : unit));
+          "the CMB of %s has %u bytes free, less than one %u-byte chunk: other processes hold it "
+          "(grep -l p2pmem/allocate /proc/[0-9]*/maps lists them)%s; or --via another CMB, or --allow-bounce",
+          plan.provider ? plan.provider->ToString() : "the provider", budget, req.chunk_bytes ? chunk : unit,
+          budget >= unit ? ", or use a smaller --chunk" : ""));
     chunk = budget / unit * unit;
     plan.reasons.push_back(absl::StrFormat("chunk shrunk to %u bytes: only %u bytes of the CMB are free", chunk, budget));
   }

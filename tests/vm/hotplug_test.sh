@@ -60,6 +60,12 @@ echo "hotplug_test($victim): cmbcp exited $rc, ${took}s after device_del"
 for ((i = 0; i < 30; i++)); do [[ -e /sys/class/nvme/$victim_ctrl ]] || break; sleep 1; done
 [[ ! -e /sys/class/nvme/$victim_ctrl ]] || fail "$victim_ctrl is still present 30 s after cmbcp ended"
 
+# The kernel took the removal in its stride: no oops, warning or hung task.
+if dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|hung_task|Call Trace' >/tmp/kbad; then
+  cat /tmp/kbad >&2
+  fail "the kernel logged the above during the removal"
+fi
+
 read -r done flushed err <<<"$(python3 -c '
 import json, sys
 c = json.load(open("/tmp/cmbcp.json"))["copy"]
