@@ -22,7 +22,7 @@ for target in pci_config cli_parsers sysfs journal; do
      -artifact_prefix="$work/" new "$corpus" >log 2>&1) || status=$?
   execs=$(grep -oE 'stat::number_of_executed_units: [0-9]+' "$work/log" | awk '{print $2}')
   rate=$(grep -oE 'stat::average_exec_per_sec: +[0-9]+' "$work/log" | awk '{print $2}')
-  cov=$(grep -E '^#[0-9]+ ' "$work/log" | tail -n1 | grep -oE 'cov: [0-9]+ ft: [0-9]+' | awk '{print $2 "/" $4}')
+  cov=$(grep -E '^#[0-9]+\s' "$work/log" | tail -n1 | grep -oE 'cov: [0-9]+ ft: [0-9]+' | awk '{print $2 "/" $4}')
   findings=none
   if ((status != 0)); then
     findings="exit $status: $(ls "$work" | grep -E '^(crash|leak|timeout|oom)-' | paste -sd' ')"
