@@ -173,6 +173,7 @@ absl::StatusOr<Controller> DiscoverController(const SysRoot& root, const std::st
     int width = 0;
     if (absl::SimpleAtoi(AttrOr(root, pci + "/current_link_width"), &width)) c.link_width = width;
     if (absl::StatusOr<P2pMem> m = ReadP2pMem(root, *c.address); m.ok()) c.p2pmem = *m;
+    c.iommu_domain = AttrOr(root, pci + "/iommu_group/type");
   }
   absl::StatusOr<uint64_t> loc = root.ReadUint(dir + "/cmbloc");
   absl::StatusOr<uint64_t> sz = root.ReadUint(dir + "/cmbsz");
@@ -300,6 +301,8 @@ absl::StatusOr<System> Discover(const SysRoot& root) {
     }
   }
   sys.kernel = DetectKernelSupport(root, sys.controllers);
+  if (root.Exists("/sys/class/iommu"))
+    if (absl::StatusOr<std::vector<std::string>> l = root.List("/sys/class/iommu"); l.ok()) sys.kernel.iommus = *l;
   if (sys.kernel.p2pdma == Support::kUnknown && !unregistered.empty()) {
     sys.kernel.p2pdma = Support::kNo;
     sys.kernel.evidence = absl::StrCat(

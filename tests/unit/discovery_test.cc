@@ -191,3 +191,30 @@ TEST(SysRoot, ResolvesRelativeLinksInsideTheTree) {
 }
 
 }  // namespace
+
+// Laid out as the kernel does with intel_iommu=on (seen in the iommu topology):
+// /sys/class/iommu/dmar0, and iommu_group/type on each PCI function.
+TEST(Discovery, IommuAndDomainType) {
+  FakeSysfs t;
+  std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0");
+  std::string dev = t.AddNvme(rp, "0000:01:00.0", "nvme0", {.cmb_mb = 64});
+  t.Write("/sys/kernel/iommu_groups/3/type", "DMA-FQ\n");
+  t.Link(dev + "/iommu_group", "../../../../kernel/iommu_groups/3");
+  t.Write("/sys/devices/virtual/iommu/dmar0/intel-iommu/version", "1:0\n");
+  t.Link("/sys/class/iommu/dmar0", "../../devices/virtual/iommu/dmar0");
+  absl::StatusOr<cmb::System> sys = cmb::Discover(t.root());
+  ASSERT_TRUE(sys.ok()) << sys.status();
+  EXPECT_EQ(sys->kernel.iommus, std::vector<std::string>{"dmar0"});
+  ASSERT_EQ(sys->controllers.size(), 1u);
+  EXPECT_EQ(sys->controllers[0].iommu_domain, "DMA-FQ");
+}
+
+TEST(Discovery, NoIommu) {
+  FakeSysfs t;
+  std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0");
+  t.AddNvme(rp, "0000:01:00.0", "nvme0", {.cmb_mb = 64});
+  absl::StatusOr<cmb::System> sys = cmb::Discover(t.root());
+  ASSERT_TRUE(sys.ok()) << sys.status();
+  EXPECT_TRUE(sys->kernel.iommus.empty());
+  EXPECT_EQ(sys->controllers[0].iommu_domain, "");
+}

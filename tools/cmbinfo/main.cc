@@ -51,9 +51,10 @@ std::string Flag(bool on, const char* name) { return on ? name : "-"; }
 
 void PrintController(const cmb::Controller& c, bool verbose) {
   std::string link = c.link_speed.empty() ? "" : absl::StrCat("  link ", c.link_speed, " x", c.link_width);
-  std::cout << absl::StrFormat("%s  %s  %s  serial %s  fw %s%s\n", c.name,
+  std::string iommu = c.iommu_domain.empty() ? "" : absl::StrCat("  iommu ", c.iommu_domain);
+  std::cout << absl::StrFormat("%s  %s  %s  serial %s  fw %s%s%s\n", c.name,
                                c.address ? c.address->ToString() : c.transport, c.model, c.serial,
-                               c.firmware, link);
+                               c.firmware, link, iommu);
   if (c.cmb) {
     const cmb::CmbRegisters& r = *c.cmb;
     std::cout << absl::StrFormat("  CMB      %s at offset %s of BAR%u; %s %s %s %s %s\n",
@@ -205,6 +206,10 @@ int main(int argc, char** argv) {
   std::cout << absl::StrFormat("Kernel %s: userspace P2PDMA %s (%s)\n",
                                sys->kernel.release.empty() ? "?" : sys->kernel.release,
                                cmb::SupportName(sys->kernel.p2pdma), sys->kernel.evidence);
+  if (!sys->kernel.iommus.empty())
+    std::cout << "IOMMU " << absl::StrJoin(sys->kernel.iommus, ", ")
+              << ": on. The kernel sets ACS redirect on every port that has ACS, which sends P2P through the "
+                 "root complex (see the P2P paths below; pci=disable_acs_redir= undoes it per port)\n";
   if (sys->controllers.empty()) {
     std::cout << "No NVMe controller found (" << root.Host("/sys/class/nvme")
               << " is empty or missing): nothing to show.\n";

@@ -48,6 +48,7 @@ nlohmann::json ToJson(const cmb::Controller& c) {
     j["cmb"] = nullptr;
   }
   j["cmb_note"] = c.cmb_note.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.cmb_note);
+  j["iommu_domain"] = c.iommu_domain.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.iommu_domain);
   if (c.p2pmem) {
     j["p2pmem"] = {{"size_bytes", c.p2pmem->size_bytes},
                    {"available_bytes", c.p2pmem->available_bytes},
@@ -105,7 +106,8 @@ nlohmann::json ToJson(const cmb::System& sys, const std::vector<cmb::P2pPath>& p
   nlohmann::json j;
   j["kernel"] = {{"release", sys.kernel.release},
                  {"p2pdma", cmb::SupportName(sys.kernel.p2pdma)},
-                 {"evidence", sys.kernel.evidence}};
+                 {"evidence", sys.kernel.evidence},
+                 {"iommus", sys.kernel.iommus}};
   j["controllers"] = nlohmann::json::array();
   for (const cmb::Controller& c : sys.controllers) j["controllers"].push_back(ToJson(c));
   j["p2p"] = nlohmann::json::array();

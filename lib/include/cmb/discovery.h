@@ -53,6 +53,9 @@ struct Controller {
   std::string cmb_note;  // why cmb is absent or odd ("attributes missing; p2pmem present")
   std::optional<P2pMem> p2pmem;
   std::vector<Namespace> namespaces;
+  // The IOMMU domain of the PCI function (iommu_group/type: "DMA", "DMA-FQ",
+  // "identity", ...); empty when no IOMMU manages it.
+  std::string iommu_domain;
 };
 
 enum class Support { kYes, kNo, kUnknown };
@@ -62,6 +65,9 @@ struct KernelSupport {
   std::string release;       // uname -r
   Support p2pdma = Support::kUnknown;
   std::string evidence;      // how we know: "p2pmem/allocate present on 0000:03:00.0"
+  // Active IOMMUs (/sys/class/iommu: "dmar0", "ivhd0"). With one, the kernel
+  // turns on ACS redirect wherever ports have ACS, which can change verdicts.
+  std::vector<std::string> iommus;
 };
 
 struct System {
