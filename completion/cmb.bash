@@ -22,8 +22,9 @@ _cmbinfo() {
   case $prev in
     -o|--output) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur"); return ;;
     -r|--root) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+    --udev) mapfile -t COMPREPLY < <(compgen -W "$(_cmb_providers)" -- "$cur"); return ;;
   esac
-  mapfile -t COMPREPLY < <(compgen -W "--output --verbose --topology --root --help --version" -- "$cur")
+  mapfile -t COMPREPLY < <(compgen -W "--output --verbose --topology --root --udev --help --version" -- "$cur")
 }
 
 _cmbcp() {

@@ -11,10 +11,12 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/cmb-package.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 fail() { echo "package check: FAIL: $*" >&2; exit 1; }
+# Debian's multiarch library directory (GNUInstallDirs uses it under /usr).
+lib=usr/lib/$(gcc -print-multiarch)
 # The example, run without arguments, must load libcmb and print its usage with status 2.
 runs() {
   local out rc
-  out=$(LD_LIBRARY_PATH=$root/usr/lib "$1" 2>&1) && rc=0 || rc=$?
+  out=$(LD_LIBRARY_PATH=$root/$lib "$1" 2>&1) && rc=0 || rc=$?
   [[ $rc == 2 && $out == *usage:* ]] || fail "$1 exited $rc: $out"
 }
 
@@ -22,8 +24,8 @@ runs() {
 deb=$(ls "$work"/out/cmb_*_amd64.deb)
 echo "package check: built $(basename "$deb") ($(stat -c %s "$deb") bytes)"
 dpkg-deb -c "$deb" | awk '{print $6}' >"$work/files"
-for f in usr/bin/cmbinfo usr/bin/cmbcp usr/include/cmb/copy_engine.h usr/lib/libcmb.a usr/lib/libcmb.so.0 \
-         usr/lib/pkgconfig/cmb.pc usr/lib/cmake/cmb/cmbConfig.cmake usr/lib/udev/rules.d/70-cmb.rules \
+for f in usr/bin/cmbinfo usr/bin/cmbcp usr/include/cmb/copy_engine.h $lib/libcmb.a $lib/libcmb.so.0 \
+         $lib/pkgconfig/cmb.pc $lib/cmake/cmb/cmbConfig.cmake usr/lib/udev/rules.d/70-cmb.rules \
          usr/share/man/man1/cmbcp.1 usr/share/man/man1/cmbinfo.1 usr/share/man/man7/cmb.7 \
          usr/share/bash-completion/completions/cmbcp usr/share/bash-completion/completions/cmbinfo; do
   grep -qx "./$f" "$work/files" || fail "$f is not in the package"
@@ -34,7 +36,7 @@ grep -q "addgroup --system" "$work/control/postinst" || fail "postinst does not 
 
 root=$work/root
 dpkg-deb -x "$deb" "$root"
-soname=$(objdump -p "$root/usr/lib/libcmb.so.0" | awk '/SONAME/ {print $2}')
+soname=$(objdump -p "$root/$lib/libcmb.so.0" | awk '/SONAME/ {print $2}')
 [[ $soname == libcmb.so.0 ]] || fail "SONAME is '$soname'"
 "$root/usr/bin/cmbcp" --version | grep -q "cmbcp " || fail "the packaged cmbcp does not run"
 
@@ -43,7 +45,7 @@ cmake -S "$src/examples" -B "$work/ex" -G Ninja -DCMAKE_PREFIX_PATH="$root/usr" 
 cmake --build "$work/ex" >/dev/null
 runs "$work/ex/p2p_copy"
 # pkg-config, the Makefile way.
-PKG_CONFIG_PATH=$root/usr/lib/pkgconfig
+PKG_CONFIG_PATH=$root/$lib/pkgconfig
 flags=$(PKG_CONFIG_PATH=$PKG_CONFIG_PATH pkg-config --define-variable=prefix="$root/usr" --cflags --libs cmb)
 g++ -std=c++20 "$src/examples/p2p_copy.cc" -o "$work/p2p_copy_pc" $flags
 runs "$work/p2p_copy_pc"

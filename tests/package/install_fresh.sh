@@ -66,10 +66,13 @@ set +e; out=$(in_root cmbinfo --root /tmp/empty 2>&1); rc=$?; set -e
 [[ $rc == 3 ]] || fail "cmbinfo on an empty root exited $rc, not 3: $out"
 in_root getent group cmb >/dev/null || fail "postinst did not create the group cmb"
 for f in /usr/lib/udev/rules.d/70-cmb.rules /usr/share/man/man1/cmbinfo.1.gz /usr/share/man/man1/cmbcp.1.gz \
-         /usr/share/man/man7/cmb.7.gz /usr/share/bash-completion/completions/cmbcp /usr/lib/libcmb.so.0; do
+         /usr/share/man/man7/cmb.7.gz /usr/share/bash-completion/completions/cmbcp "/usr/lib/$(gcc -print-multiarch)/libcmb.so.0"; do
   [[ -e $root$f || -e $root${f%.gz} ]] || fail "$f is missing after install"
 done
 grep -q 'GROUP="cmb"' "$root/usr/lib/udev/rules.d/70-cmb.rules" || fail "the installed rules do not name the group cmb"
+grep -q 'IMPORT{program}="/usr/bin/cmbinfo --udev %k"' "$root/usr/lib/udev/rules.d/70-cmb.rules" ||
+  fail "the installed rules do not run the installed /usr/bin/cmbinfo"
+grep -qx 'prefix=/usr' "$root/usr/lib/$(gcc -print-multiarch)/pkgconfig/cmb.pc" || fail "cmb.pc does not say prefix=/usr"
 
 # A developer on that machine builds the examples against the installed package,
 # with find_package(cmb) and with pkg-config, using only what Depends and
@@ -88,7 +91,7 @@ for exe in /tmp/ex/p2p_copy /tmp/p2p_copy_pc; do
   [[ $rc == 2 && $out == *usage:* ]] || fail "$exe (built against the installed package) exited $rc: $out"
 done
 libs=$(in_root ldd /tmp/ex/p2p_copy)
-grep -qE 'libcmb\.so\.0 => (/usr)?/lib/libcmb\.so\.0' <<<"$libs" || fail "p2p_copy does not load the installed libcmb.so.0: $libs"
+grep -qE 'libcmb\.so\.0 => (/usr)?/lib/(x86_64-linux-gnu/)?libcmb\.so\.0' <<<"$libs" || fail "p2p_copy does not load the installed libcmb.so.0: $libs"
 echo "install test: examples/ built against the installed package with find_package(cmb) and pkg-config, and run"
 
 in_root apt-get remove -y -qq cmb >"$work/remove.log" 2>&1 || { cat "$work/remove.log" >&2; fail "apt-get remove cmb failed"; }

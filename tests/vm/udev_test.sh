@@ -4,7 +4,8 @@
 # /etc is the host's, read-only), a coldplug trigger, then:
 #  - /dev/ngXnY and every published p2pmem/allocate belong to the group, mode 0660;
 #  - a user in the group runs cmbinfo and a cmbcp copy (checked with cmp);
-#  - a user outside it gets a permission error naming the group and the rules file.
+#  - a user outside it gets a permission error naming the group and the rules file;
+#  - udevadm info shows the CMB's properties (IMPORT{program} of cmbinfo --udev).
 #
 #   udev_test.sh RULES_TEMPLATE CMBINFO CMBCP
 set -euo pipefail
@@ -14,7 +15,8 @@ gid=4242 uid=4343
 fail() { echo "udev_test: FAIL: $*" >&2; exit 1; }
 
 mkdir -p /run/udev/rules.d
-sed "s/@CMB_GROUP@/$gid/g" "$template" >/run/udev/rules.d/70-cmb.rules
+sed -e "s/@CMB_GROUP@/$gid/g" -e "s|@CMAKE_INSTALL_FULL_BINDIR@|$(dirname "$cmbinfo")|g" "$template" \
+  >/run/udev/rules.d/70-cmb.rules
 # systemd-udevd refuses to work in a chroot unless told (the testbed chroots into the host's /).
 export SYSTEMD_IGNORE_CHROOT=1
 /lib/systemd/systemd-udevd --daemon
@@ -31,6 +33,21 @@ for a in /sys/bus/pci/devices/*/p2pmem/allocate; do
 done
 ((n > 0)) || fail "no p2pmem/allocate found"
 echo "udev_test: $(ls /dev/ng*n* | wc -l) generic devices and $n p2pmem/allocate now group $gid, mode 0660"
+
+# IMPORT{program}: the CMB's properties, as udevadm info shows them.
+prov=$("$here/by-serial" cmb)
+prov_bdf=$(basename "$(readlink -f "/sys/class/nvme/$prov/device")")
+udevadm info "/sys/bus/pci/devices/$prov_bdf" >/tmp/udev-info.txt
+grep -E '^E: CMB_' /tmp/udev-info.txt
+grep -qx "E: CMB_NVME=$prov" /tmp/udev-info.txt || fail "udevadm info lacks CMB_NVME=$prov"
+grep -qx "E: CMB_SIZE=67108864" /tmp/udev-info.txt || fail "udevadm info lacks CMB_SIZE=67108864"
+grep -qx "E: CMB_P2PMEM=published" /tmp/udev-info.txt || fail "udevadm info lacks CMB_P2PMEM=published"
+clients=$(sed -n 's/^E: CMB_P2P_CLIENTS=//p' /tmp/udev-info.txt)
+for s in src dst; do
+  c=$("$here/by-serial" "$s")
+  b=$(basename "$(readlink -f "/sys/class/nvme/$c/device")")
+  [[ " $clients " == *" $b "* ]] || fail "CMB_P2P_CLIENTS='$clients' lacks $s ($b), which is on the same switch"
+done
 
 src=$("$here/by-serial" src) dst=$("$here/by-serial" dst)
 dd if=/dev/urandom of="/dev/${src}n1" bs=1M count=4 oflag=direct status=none

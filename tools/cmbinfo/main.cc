@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,8 @@ Options:
   -t, --topology        the PCIe tree above every NVMe controller
   -r, --root DIR        read sysfs/proc/dev under DIR instead of /
                         (default: $CMB_SYSFS_ROOT, else /)
+      --udev BDF        KEY=VALUE lines about the NVMe controller at BDF, for
+                        udev's IMPORT{program} (udevadm info then shows them)
   -h, --help            this text
       --version         version
 
@@ -159,16 +162,54 @@ void PrintTopology(const cmb::SysRoot& root, const cmb::System& sys) {
   }
 }
 
+// For udev's IMPORT{program}: what the rules file's "cmbinfo --udev %k" adds
+// to the PCI device's properties (udevadm info /sys/bus/pci/devices/BDF).
+int PrintUdev(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths, const std::string& bdf) {
+  const cmb::Controller* c = nullptr;
+  for (const cmb::Controller& x : sys.controllers)
+    if (x.address && x.address->ToString() == bdf) c = &x;
+  if (c == nullptr) {
+    std::fprintf(stderr, "cmbinfo: --udev %s: no NVMe controller there\n", bdf.c_str());
+    return kExitNoNvme;
+  }
+  std::printf("CMB_NVME=%s\n", c->name.c_str());
+  if (c->cmb) std::printf("CMB_SIZE=%llu\n", static_cast<unsigned long long>(c->cmb->size_bytes));
+  if (!c->p2pmem) {
+    std::printf("CMB_P2PMEM=none\n");
+    return kExitOk;
+  }
+  std::printf("CMB_P2PMEM=%s\nCMB_P2PMEM_SIZE=%llu\nCMB_P2PMEM_ALLOCATE=%d\n",
+              c->p2pmem->published ? "published" : "unpublished",
+              static_cast<unsigned long long>(c->p2pmem->size_bytes), c->p2pmem->allocate ? 1 : 0);
+  std::vector<std::string> ok, refused, unknown;
+  for (const cmb::P2pPath& p : paths) {
+    if (p.provider != *c->address || p.client == *c->address) continue;
+    std::string client = p.client.ToString();
+    switch (p.verdict) {
+      case cmb::PathVerdict::kSwitch:
+      case cmb::PathVerdict::kHostBridge: ok.push_back(client); break;
+      case cmb::PathVerdict::kUnsupported: refused.push_back(client); break;
+      default: unknown.push_back(client); break;
+    }
+  }
+  // udev property values: space-separated lists, no quoting needed for BDFs.
+  std::printf("CMB_P2P_CLIENTS=%s\nCMB_P2P_REFUSED=%s\nCMB_P2P_UNKNOWN=%s\n", absl::StrJoin(ok, " ").c_str(),
+              absl::StrJoin(refused, " ").c_str(), absl::StrJoin(unknown, " ").c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string output = "text";
+  std::optional<std::string> udev;
   bool verbose = false, topology = false;
   cmb::SysRoot root = cmb::SysRoot::FromEnvironment();
   static const option kLong[] = {
       {"output", required_argument, nullptr, 'o'}, {"verbose", no_argument, nullptr, 'v'},
       {"topology", no_argument, nullptr, 't'},     {"root", required_argument, nullptr, 'r'},
       {"help", no_argument, nullptr, 'h'},         {"version", no_argument, nullptr, 'V'},
+      {"udev", required_argument, nullptr, 'U'},
       {nullptr, 0, nullptr, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, "o:vtr:h", kLong, nullptr)) != -1) {
@@ -179,6 +220,7 @@ int main(int argc, char** argv) {
       case 'r': root = cmb::SysRoot(optarg); break;
       case 'h': Usage(stdout); return kExitOk;
       case 'V': std::printf("cmbinfo %s\n", CMB_VERSION); return kExitOk;
+      case 'U': udev = optarg; break;
       default: Usage(stderr); return kExitUsage;
     }
   }
@@ -198,6 +240,7 @@ int main(int argc, char** argv) {
     return kExitError;
   }
   std::vector<cmb::P2pPath> paths = cmbtools::AllPaths(root, *sys);
+  if (udev) return PrintUdev(*sys, paths, *udev);
 
   if (output == "json") {
     std::cout << cmbtools::Dump(cmbtools::ToJson(*sys, paths)) << "\n";
