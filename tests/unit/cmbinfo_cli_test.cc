@@ -90,4 +90,25 @@ TEST(CmbinfoCli, UsageErrors) {
   EXPECT_NE(h.out.find("Usage: cmbinfo"), std::string::npos);
 }
 
+// --udev: the properties udev imports; a client on another root port is refused.
+TEST(CmbinfoCli, UdevPropertiesListClientsByVerdict) {
+  cmbtest::FakeSysfs t;
+  std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
+  std::string up = t.AddBridge(rp, "0000:01:00.0", 5, std::nullopt);
+  t.AddNvme(t.AddBridge(up, "0000:02:00.0", 6), "0000:03:00.0", "nvme0", {.cmb_mb = 64});
+  t.AddNvme(t.AddBridge(up, "0000:02:01.0", 6), "0000:04:00.0", "nvme1");
+  t.AddNvme(t.AddBridge(t.HostBridge(), "0000:00:1d.0", 4), "0000:05:00.0", "nvme2");
+  CliRun r = Cmbinfo(t.dir(), "--udev 0000:03:00.0");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out,
+            "CMB_NVME=nvme0\nCMB_SIZE=67108864\nCMB_P2PMEM=published\nCMB_P2PMEM_SIZE=67108864\n"
+            "CMB_P2PMEM_ALLOCATE=1\nCMB_P2P_CLIENTS=0000:04:00.0\nCMB_P2P_REFUSED=0000:05:00.0\nCMB_P2P_UNKNOWN=\n");
+  CliRun none = Cmbinfo(t.dir(), "--udev 0000:04:00.0");
+  ASSERT_EQ(none.status, 0) << none.out;
+  EXPECT_EQ(none.out, "CMB_NVME=nvme1\nCMB_P2PMEM=none\n");
+  CliRun missing = Cmbinfo(t.dir(), "--udev 0000:09:00.0");
+  EXPECT_EQ(missing.status, 3);
+  EXPECT_NE(missing.out.find("no NVMe controller there"), std::string::npos) << missing.out;
+}
+
 }  // namespace
