@@ -32,10 +32,17 @@ head -c 4096 /dev/urandom >/tmp/after
 dd if=/tmp/before of="/dev/${dst}n1" bs=4096 seek=0 oflag=direct status=none
 dd if=/tmp/after of="/dev/${dst}n1" bs=512 seek=$((dst_lba + total / 512)) oflag=direct status=none
 
-"$cmbcp" "${src}:1" "${dst}:1" --dst-lba "$dst_lba" --bytes "${mib}M" --via "$prov_bdf" -o json \
+"$cmbcp" "${src}:1" "${dst}:1" --dst-lba "$dst_lba" --bytes "${mib}M" --via "$prov_bdf" -o json --progress \
   >/tmp/cmbcp.json 2>/tmp/cmbcp.err &
 pid=$!
-sleep 3
+# Remove the device once data is moving (the first progress line), not
+# before: startup takes seconds under ASan and TCG.
+for ((i = 0; i < 120; i++)); do
+  grep -q ' copied, ' /tmp/cmbcp.err && break
+  kill -0 "$pid" 2>/dev/null || fail "cmbcp ended before the removal: $(cat /tmp/cmbcp.err)"
+  sleep 0.5
+done
+grep -q ' copied, ' /tmp/cmbcp.err || fail "cmbcp showed no progress within 60 s: $(cat /tmp/cmbcp.err)"
 kill -0 "$pid" 2>/dev/null || fail "cmbcp ended before the removal: $(cat /tmp/cmbcp.err)"
 echo "c_$victim" >"$CMB_VM_OUT/qmp-request.tmp"
 mv "$CMB_VM_OUT/qmp-request.tmp" "$CMB_VM_OUT/qmp-request"  # atomic: the host never reads it half written
@@ -50,7 +57,7 @@ while kill -0 "$pid" 2>/dev/null; do
 done
 rc=0; wait "$pid" || rc=$?
 took=$(($(date +%s) - t0))
-cat /tmp/cmbcp.err >&2
+grep -v ' copied, ' /tmp/cmbcp.err >&2
 echo "hotplug_test($victim): cmbcp exited $rc, ${took}s after device_del"
 [[ -s $CMB_VM_OUT/qmp-reply ]] && grep -q '"return"' "$CMB_VM_OUT/qmp-reply" ||
   fail "QEMU did not accept device_del: $(cat "$CMB_VM_OUT/qmp-reply" 2>/dev/null)"
