@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "cmb/discovery.h"
@@ -44,6 +45,30 @@ TEST(StockKernel, P2pMemAllocationNamesTheMissingPool) {
     return;
   }
   FAIL() << "no controller with serial cmb";
+}
+
+// cmbcp on this kernel: refused before writing (exit 4), saying the kernel
+// lacks P2PDMA and offering the bounce path; with it, the copy is exact.
+TEST(StockKernel, CmbcpRefusesWithTheKernelReasonAndBouncesWhenAsked) {
+  std::string src, dst;
+  absl::StatusOr<cmb::System> sys = cmb::Discover(cmb::SysRoot());
+  ASSERT_TRUE(sys.ok());
+  for (const cmb::Controller& c : sys->controllers) {
+    if (c.serial == "src") src = c.name + ":1";
+    if (c.serial == "dst") dst = c.name + ":1";
+  }
+  ASSERT_FALSE(src.empty() || dst.empty());
+  ASSERT_EQ(cmbtest::RunCommand("dd if=/dev/urandom of=/dev/" + src.substr(0, src.size() - 2) +
+                                "n1 bs=1M count=2 oflag=direct status=none").status, 0);
+  cmbtest::CommandResult r = cmbtest::RunCommand(CMBCP_PATH " " + src + " " + dst + " --bytes 2M --no-progress");
+  EXPECT_EQ(r.status, 4) << r.out;
+  EXPECT_NE(r.out.find("no CMB is published as P2P memory on this machine"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CONFIG_PCI_P2PDMA is not set"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--allow-bounce"), std::string::npos) << r.out;
+  cmbtest::CommandResult b =
+      cmbtest::RunCommand(CMBCP_PATH " " + src + " " + dst + " --bytes 2M --no-progress --allow-bounce --verify");
+  EXPECT_EQ(b.status, 0) << b.out;
+  EXPECT_NE(b.out.find("bytes match"), std::string::npos) << b.out;
 }
 
 }  // namespace
