@@ -48,6 +48,11 @@ void Build(Tree& t) {
   t.binary.push_back(rp + "/config");
   t.binary.push_back(up + "/config");
   t.fs.SetKernel("6.12.0-fuzz", "CONFIG_PCI_P2PDMA=y\n");
+  t.fs.Write("/dev/kmsg", "3,512,1000,-;nvme nvme1: failed to register the CMB\n");
+  // A kernel with an IOMMU: its class entry and each function's domain type.
+  t.fs.Write("/sys/devices/virtual/iommu/dmar0/intel-iommu/version", "1:0\n");
+  t.fs.Link("/sys/class/iommu/dmar0", "../../devices/virtual/iommu/dmar0");
+  t.fs.Write("/sys/kernel/iommu_groups/1/type", "DMA-FQ\n");
   for (int i = 0; i < 3; ++i) {
     const std::string& p = nvme[i];
     std::string c = p + "/nvme/nvme" + std::to_string(i);
@@ -58,15 +63,18 @@ void Build(Tree& t) {
     for (const char* a : {"/size", "/nsid", "/dev", "/queue/logical_block_size", "/queue/max_hw_sectors_kb"})
       t.text.push_back(ns + a);
     t.binary.push_back(p + "/config");
+    t.fs.Link(p + "/iommu_group", "../../../../../../kernel/iommu_groups/1");
   }
+  t.text.push_back("/sys/kernel/iommu_groups/1/type");
   for (const char* a : {"/proc/cpuinfo", "/proc/self/mountinfo", "/proc/sys/kernel/osrelease",
-                        "/boot/config-6.12.0-fuzz"})
+                        "/boot/config-6.12.0-fuzz", "/dev/kmsg"})
     t.text.push_back(a);
   t.binary.push_back("/proc/config.gz");
 }
 
 // The tree is built once; each input's edits are undone afterwards, so every
-// input sees the same tree plus its own edits (and runs 50x faster).
+// input sees the same tree plus its own edits (about 15x faster than
+// building a tree per input: 270 against 18 inputs/s, measured).
 class Edits {
  public:
   explicit Edits(cmbtest::FakeSysfs& fs) : fs_(fs) {}
