@@ -29,7 +29,13 @@ PY
   for ((i = 0; i < 100; i++)); do [[ -e /tmp/held ]] && return 0; sleep 0.1; done
   fail "the holder could not map $1 bytes of $pool/allocate"
 }
-release() { kill "$holder"; wait "$holder" 2>/dev/null || true; holder=""; }  # it dies of the signal: expected
+release() {  # the holder sleeps until SIGTERM: it must die of that (status 143), nothing else
+  local rc=0
+  kill "$holder"
+  wait "$holder" 2>/dev/null || rc=$?
+  ((rc == 143)) || fail "the holder exited $rc, not by SIGTERM"
+  holder=""
+}
 trap '[[ -z $holder ]] || kill "$holder"' EXIT
 
 size=$(cat "$pool/size") avail=$(cat "$pool/available")
