@@ -5,7 +5,7 @@
 # tests of cmbinfo and cmbcp, then a short run of every libFuzzer target.
 #
 #   sudo scripts/test.sh            # everything
-#   scripts/test.sh -L unit         # extra arguments go to ctest (both passes)
+#   scripts/test.sh -L unit         # extra arguments go to ctest (every pass)
 #
 # Needs root for the package install (first run) and the kernel cache in
 # /var/cache/cmb (set CMB_CACHE to move it). The first run builds the test

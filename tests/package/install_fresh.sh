@@ -36,7 +36,7 @@ if [[ ! -s $base ]]; then
   debootstrap --variant=minbase "$suite" "$work/boot" "$m" >"$work/debootstrap.log" 2>&1 ||
     { tail -n 20 "$work/debootstrap.log" >&2; fail "debootstrap failed"; }
   tar -C "$work/boot" -cf "$base.tmp" . && mv "$base.tmp" "$base"
-  rm -rf "$work/boot"
+  rm -rf "${work:?}/boot"
 fi
 mkdir -p "$root"
 tar -C "$root" -xf "$base"

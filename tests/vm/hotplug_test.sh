@@ -73,12 +73,12 @@ if dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|hung_task|Call Trace' 
   fail "the kernel logged the above during the removal"
 fi
 
-read -r done flushed err <<<"$(python3 -c '
+read -r prefix flushed err <<<"$(python3 -c '
 import json, sys
 c = json.load(open("/tmp/cmbcp.json"))["copy"]
 print(c["bytes_done"], str(c["flushed"]).lower(), json.dumps(c["error"]).replace(" ", "_"))')"
-echo "hotplug_test($victim): report: bytes_done $done, flushed $flushed, error $err"
-((done % 512 == 0 && done < total)) || fail "bytes_done $done is not a proper prefix of $total"
+echo "hotplug_test($victim): report: bytes_done $prefix, flushed $flushed, error $err"
+((prefix % 512 == 0 && prefix < total)) || fail "bytes_done $prefix is not a proper prefix of $total"
 [[ $err != null ]] || fail "the report names no error"
 grep -q "cmbcp: failed: ${dst}n1 LBAs\|cmbcp: failed: no LBA" /tmp/cmbcp.err || fail "no 'failed: ... LBAs' line on stderr"
 
@@ -91,7 +91,7 @@ if [[ $victim == dst ]]; then
 fi
 [[ $flushed == true ]] || fail "the destination is still there but the flush failed"
 echo 3 >/proc/sys/vm/drop_caches
-python3 - "/dev/${dst}n1" "$dst_lba" "$done" "$total" <<'PY'
+python3 - "/dev/${dst}n1" "$dst_lba" "$prefix" "$total" <<'PY'
 import sys
 dev, lba, done, total = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
 pattern = open("/tmp/pattern", "rb").read()
