@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -13,14 +14,20 @@
 
 namespace {
 
-cmbcp::Journal Make() {
-  static const bool env = [] {
-    static char dir[] = "/tmp/cmb-journal-fuzz.XXXXXX";
+// The journal's directory: a fresh one, removed when the fuzzer exits.
+struct StateDir {
+  std::string path;
+  StateDir() {
+    char dir[] = "/tmp/cmb-journal-fuzz.XXXXXX";
     if (::mkdtemp(dir) == nullptr) std::abort();
+    path = dir;
     ::setenv("CMB_STATE_DIR", dir, 1);
-    return true;
-  }();
-  (void)env;
+  }
+  ~StateDir() { std::filesystem::remove_all(path); }
+};
+
+cmbcp::Journal Make() {
+  static const StateDir dir;
   cmb::CopyPlan plan;
   plan.src.serial = "src\xfa\"";  // device bytes: not UTF-8, and a quote
   plan.dst.serial = "dst";

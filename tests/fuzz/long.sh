@@ -25,7 +25,10 @@ for target in pci_config cli_parsers sysfs journal; do
   cov=$(grep -E '^#[0-9]+\s' "$work/log" | tail -n1 | grep -oE 'cov: [0-9]+ ft: [0-9]+' | awk '{print $2 "/" $4}')
   findings=none
   if ((status != 0)); then
-    findings="exit $status: $(ls "$work" | grep -E '^(crash|leak|timeout|oom)-' | paste -sd' ')"
+    shopt -s nullglob
+    arts=("$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-*)
+    shopt -u nullglob
+    findings="exit $status: ${arts[*]##*/}"
     tail -n 40 "$work/log" >&2
   fi
   (cd "$work" && "$fuzzer" -merge=1 "$corpus" new >merge.log 2>&1)
