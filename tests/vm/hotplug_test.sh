@@ -44,9 +44,8 @@ for ((i = 0; i < 120; i++)); do
 done
 grep -q ' copied, ' /tmp/cmbcp.err || fail "cmbcp showed no progress within 60 s: $(cat /tmp/cmbcp.err)"
 kill -0 "$pid" 2>/dev/null || fail "cmbcp ended before the removal: $(cat /tmp/cmbcp.err)"
-echo "c_$victim" >"$CMB_VM_OUT/qmp-request.tmp"
-mv "$CMB_VM_OUT/qmp-request.tmp" "$CMB_VM_OUT/qmp-request"  # atomic: the host never reads it half written
 t0=$(date +%s)
+"$here/qmp" "c_$victim" >/dev/null || fail "QEMU did not accept device_del c_$victim: $(cat "$CMB_VM_OUT/qmp-reply")"
 echo "hotplug_test($victim): device_del c_$victim ($victim_ctrl) while cmbcp runs"
 while kill -0 "$pid" 2>/dev/null; do
   if (($(date +%s) - t0 > bound)); then
@@ -59,8 +58,6 @@ rc=0; wait "$pid" || rc=$?
 took=$(($(date +%s) - t0))
 grep -v ' copied, ' /tmp/cmbcp.err >&2
 echo "hotplug_test($victim): cmbcp exited $rc, ${took}s after device_del"
-[[ -s $CMB_VM_OUT/qmp-reply ]] && grep -q '"return"' "$CMB_VM_OUT/qmp-reply" ||
-  fail "QEMU did not accept device_del: $(cat "$CMB_VM_OUT/qmp-reply" 2>/dev/null)"
 ((rc == 1)) || fail "cmbcp exited $rc; expected 1 (I/O error after the copy started)"
 
 # The device is gone from the guest (pciehp removes it ~5 s after the button).

@@ -2,10 +2,10 @@
 """Host side of the VM hot-removal tests: relays the guest's requests to QEMU's monitor.
 
 The guest cannot reach QEMU's monitor, but it shares the run's output directory
-with the host (9p). A guest test writes a QEMU device id into OUT/qmp-request (written
-elsewhere, then renamed into place);
-this watcher sends {"execute": "device_del"} for it over the QMP socket,
-writes QEMU's answer to OUT/qmp-reply, and removes the request. It exits when
+with the host (9p). A guest test, through tests/vm/qmp, writes a QEMU device id
+or a whole QMP command into OUT/qmp-request (written elsewhere, then renamed
+into place). This watcher sends it over the QMP socket (an id as device_del),
+writes QEMU's answer to OUT/qmp-reply (also by rename), and removes the request. It exits when
 QEMU closes the socket (vm.sh also stops it when QEMU exits).
 
     tests/vm/qmp_watch.py OUT/qmp.sock OUT      # started by vm.sh --hotplug
@@ -54,14 +54,16 @@ def main() -> int:
             if not dev:  # created but not yet written: read it again
                 time.sleep(0.05)
                 continue
+            cmd = json.loads(dev) if dev.startswith("{") else {"execute": "device_del", "arguments": {"id": dev}}
             try:
-                reply = command({"execute": "device_del", "arguments": {"id": dev}})
+                reply = command(cmd)
             except EOFError:
                 return 0
-            with open(os.path.join(out, "qmp-reply"), "w") as w:
+            os.unlink(request)  # before the reply: the guest may send the next request at once
+            with open(os.path.join(out, "qmp-reply.tmp"), "w") as w:
                 w.write(json.dumps(reply) + "\n")
-            os.unlink(request)
-            print(f"qmp_watch: device_del {dev}: {json.dumps(reply)}", file=sys.stderr)
+            os.replace(os.path.join(out, "qmp-reply.tmp"), os.path.join(out, "qmp-reply"))
+            print(f"qmp_watch: {json.dumps(cmd)}: {json.dumps(reply)}", file=sys.stderr)
         time.sleep(0.1)
 
 

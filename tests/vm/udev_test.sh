@@ -5,7 +5,9 @@
 #  - /dev/ngXnY and every published p2pmem/allocate belong to the group, mode 0660;
 #  - a user in the group runs cmbinfo and a cmbcp copy (checked with cmp);
 #  - a user outside it gets a permission error naming the group and the rules file;
-#  - udevadm info shows the CMB's properties (IMPORT{program} of cmbinfo --udev).
+#  - udevadm info shows the CMB's properties (IMPORT{program} of cmbinfo --udev);
+#  - a controller hot-added through QEMU's monitor (vm.sh --hotplug) gets the
+#    same, from the live uevents.
 #
 #   udev_test.sh RULES_TEMPLATE CMBINFO CMBCP
 set -euo pipefail
@@ -71,3 +73,32 @@ msg=$(cat /tmp/udev-out.txt)
 [[ $msg == *"permission denied"* && $msg == *"join the 'cmb' group"* && $msg == *70-cmb.rules* ]] ||
   fail "the outsider's error does not name the cause and fix: $msg"
 echo "udev_test: outside the group, cmbcp exits $rc: $msg"
+
+# Hot-add: the live uevents, not a trigger. A new controller with a CMB
+# arrives on the switch port the CMB provider is removed from; udevd must give
+# its p2pmem/allocate to the group by itself. The nvme driver creates p2pmem/
+# while probing, before the "bind" uevent, so the rule finds it there.
+"$here/qmp" c_cmb >/dev/null || fail "device_del c_cmb: $(cat "$CMB_VM_OUT/qmp-reply")"
+for ((i = 0; i < 30; i++)); do [[ -e /sys/bus/pci/devices/$prov_bdf ]] || break; sleep 1; done
+[[ ! -e /sys/bus/pci/devices/$prov_bdf ]] || fail "$prov_bdf still present 30 s after device_del"
+# QEMU deletes the device only after the slot is powered off; a device_add
+# before that is accepted but finds the slot empty ("Card not present").
+for ((i = 0; i < 60; i++)); do
+  "$here/qmp" '{"execute": "qom-get", "arguments": {"path": "/machine/peripheral/c_cmb", "property": "type"}}' \
+    >/dev/null 2>&1 || break
+  sleep 0.5
+done
+((i < 60)) || fail "QEMU still has c_cmb 30 s after the guest let go of it"
+"$here/qmp" '{"execute": "device_add", "arguments": {"driver": "nvme", "id": "c_new", "serial": "new", "bus": "swd0", "cmb_size_mb": 64}}' \
+  >/dev/null || fail "device_add: $(cat "$CMB_VM_OUT/qmp-reply")"
+new=""
+for ((i = 0; i < 30; i++)); do new=$("$here/by-serial" new 2>/dev/null) && break; sleep 1; done
+[[ -n $new ]] || fail "the hot-added controller (serial new) did not appear within 30 s"
+udevadm settle --timeout=60
+new_bdf=$(basename "$(readlink -f "/sys/class/nvme/$new/device")")
+a=/sys/bus/pci/devices/$new_bdf/p2pmem/allocate
+[[ -e $a ]] || fail "the hot-added $new has no $a"
+[[ $(stat -c %g:%a "$a") == "$gid:660" ]] || fail "hot-added $a is $(stat -c %g:%a "$a"), want $gid:660"
+udevadm info "/sys/bus/pci/devices/$new_bdf" | grep -qx "E: CMB_SIZE=67108864" ||
+  fail "udevadm info of the hot-added $new_bdf lacks CMB_SIZE"
+echo "udev_test: hot-added $new ($new_bdf): udevd made $a group $gid, mode 0660, on the live uevent"
