@@ -16,6 +16,14 @@ CliRun Cmbinfo(const std::string& root, const std::string& args) {
   return cmbtest::RunCommand("CMB_SYSFS_ROOT='" + root + "' " CMBINFO_PATH " " + args);
 }
 
+// A root port, a switch, and below it nvme0 (with a 64 MiB CMB) and nvme1.
+void AddSwitchPair(cmbtest::FakeSysfs& t) {
+  std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
+  std::string up = t.AddBridge(rp, "0000:01:00.0", 5, std::nullopt);
+  t.AddNvme(t.AddBridge(up, "0000:02:00.0", 6), "0000:03:00.0", "nvme0", {.cmb_mb = 64});
+  t.AddNvme(t.AddBridge(up, "0000:02:01.0", 6), "0000:04:00.0", "nvme1");
+}
+
 TEST(CmbinfoCli, NoNvmeSaysSoWithDistinctExitCode) {
   cmbtest::FakeSysfs t;
   CliRun r = Cmbinfo(t.dir(), "");
@@ -28,10 +36,7 @@ TEST(CmbinfoCli, NoNvmeSaysSoWithDistinctExitCode) {
 
 TEST(CmbinfoCli, JsonSchemaOnSwitchTree) {
   cmbtest::FakeSysfs t;
-  std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
-  std::string up = t.AddBridge(rp, "0000:01:00.0", 5, std::nullopt);
-  t.AddNvme(t.AddBridge(up, "0000:02:00.0", 6), "0000:03:00.0", "nvme0", {.cmb_mb = 64});
-  t.AddNvme(t.AddBridge(up, "0000:02:01.0", 6), "0000:04:00.0", "nvme1");
+  AddSwitchPair(t);
   CliRun r = Cmbinfo(t.dir(), "-o json");
   ASSERT_EQ(r.status, 0) << r.out;
   nlohmann::json j = nlohmann::json::parse(r.out);
@@ -93,10 +98,7 @@ TEST(CmbinfoCli, UsageErrors) {
 // --udev: the properties udev imports; a client on another root port is refused.
 TEST(CmbinfoCli, UdevPropertiesListClientsByVerdict) {
   cmbtest::FakeSysfs t;
-  std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
-  std::string up = t.AddBridge(rp, "0000:01:00.0", 5, std::nullopt);
-  t.AddNvme(t.AddBridge(up, "0000:02:00.0", 6), "0000:03:00.0", "nvme0", {.cmb_mb = 64});
-  t.AddNvme(t.AddBridge(up, "0000:02:01.0", 6), "0000:04:00.0", "nvme1");
+  AddSwitchPair(t);
   t.AddNvme(t.AddBridge(t.HostBridge(), "0000:00:1d.0", 4), "0000:05:00.0", "nvme2");
   CliRun r = Cmbinfo(t.dir(), "--udev 0000:03:00.0");
   ASSERT_EQ(r.status, 0) << r.out;
