@@ -111,6 +111,9 @@ TEST(CmbinfoCli, UdevPropertiesListClientsByVerdict) {
   CliRun missing = Cmbinfo(t.dir(), "--udev 0000:09:00.0");
   EXPECT_EQ(missing.status, 3);
   EXPECT_NE(missing.out.find("no NVMe controller there"), std::string::npos) << missing.out;
+  CliRun bad = Cmbinfo(t.dir(), "--udev nvme0");
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_NE(bad.out.find("is not a PCI address"), std::string::npos) << bad.out;
 }
 
 }  // namespace

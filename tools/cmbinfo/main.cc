@@ -164,12 +164,10 @@ void PrintTopology(const cmb::SysRoot& root, const cmb::System& sys) {
 
 // For udev's IMPORT{program}: what the rules file's "cmbinfo --udev %k" adds
 // to the PCI device's properties (udevadm info /sys/bus/pci/devices/BDF).
-int PrintUdev(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths, const std::string& bdf) {
-  const cmb::Controller* c = nullptr;
-  for (const cmb::Controller& x : sys.controllers)
-    if (x.address && x.address->ToString() == bdf) c = &x;
+int PrintUdev(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths, const cmb::PciAddress& bdf) {
+  const cmb::Controller* c = sys.FindByAddress(bdf);
   if (c == nullptr) {
-    std::fprintf(stderr, "cmbinfo: --udev %s: no NVMe controller there\n", bdf.c_str());
+    std::fprintf(stderr, "cmbinfo: --udev %s: no NVMe controller there\n", bdf.ToString().c_str());
     return kExitNoNvme;
   }
   std::printf("CMB_NVME=%s\n", c->name.c_str());
@@ -202,7 +200,7 @@ int PrintUdev(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths, co
 
 int main(int argc, char** argv) {
   std::string output = "text";
-  std::optional<std::string> udev;
+  std::optional<cmb::PciAddress> udev;
   bool verbose = false, topology = false;
   cmb::SysRoot root = cmb::SysRoot::FromEnvironment();
   static const option kLong[] = {
@@ -220,7 +218,15 @@ int main(int argc, char** argv) {
       case 'r': root = cmb::SysRoot(optarg); break;
       case 'h': Usage(stdout); return kExitOk;
       case 'V': std::printf("cmbinfo %s\n", CMB_VERSION); return kExitOk;
-      case 'U': udev = optarg; break;
+      case 'U': {
+        absl::StatusOr<cmb::PciAddress> a = cmb::PciAddress::Parse(optarg);
+        if (!a.ok()) {
+          std::fprintf(stderr, "cmbinfo: --udev: %s\n", std::string(a.status().message()).c_str());
+          return kExitUsage;
+        }
+        udev = *a;
+        break;
+      }
       default: Usage(stderr); return kExitUsage;
     }
   }
