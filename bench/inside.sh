@@ -11,8 +11,8 @@ cmbcp=$build/tools/cmbcp
 out=$CMB_VM_OUT/bench.jsonl
 : >"$out"
 ctrl() { "$(dirname "$0")/../tests/vm/by-serial" "$1"; }
-src=$(ctrl src) dst=$(ctrl dst) prov=$(ctrl cmb)
-cmb_bdf=$(basename "$(readlink -f "/sys/class/nvme/$prov/device")")
+src=$(ctrl src) dst=$(ctrl dst)
+cmb_bdf=$("$(dirname "$0")/../tests/vm/by-serial" --bdf cmb)
 bytes_of() { numfmt --from=iec "$1"; }
 record() { echo "$1" >>"$out"; echo "bench: $1" >&2; }
 jget() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }

@@ -10,8 +10,8 @@ set -euo pipefail
 cmbcp=$1 bytes=$2
 here=$(cd "$(dirname "$0")" && pwd)
 ctrl() { "$here/by-serial" "$1"; }
-src=$(ctrl src) dst=$(ctrl dst) prov=$(ctrl cmb)
-bdf=$(basename "$(readlink -f "/sys/class/nvme/$prov/device")")
+src=$(ctrl src) dst=$(ctrl dst)
+bdf=$("$here/by-serial" --bdf cmb)
 # BAR2 holds QEMU's CMB (CMBLOC.BIR = 2): line 3 of the resource file.
 read -r start end _ <<<"$(sed -n 3p "/sys/bus/pci/devices/$bdf/resource")"
 dd if=/dev/urandom of="/dev/${src}n1" bs=1M count=$((bytes >> 20)) oflag=direct status=none

@@ -12,8 +12,8 @@ cmbcp=$1
 here=$(cd "$(dirname "$0")" && pwd)
 fail() { echo "exhaustion_test: FAIL: $*" >&2; exit 1; }
 ctrl() { "$here/by-serial" "$1"; }
-src=$(ctrl src) dst=$(ctrl dst) prov=$(ctrl cmb)
-bdf=$(basename "$(readlink -f "/sys/class/nvme/$prov/device")")
+src=$(ctrl src) dst=$(ctrl dst)
+bdf=$("$here/by-serial" --bdf cmb)
 pool=/sys/bus/pci/devices/$bdf/p2pmem
 holder=""
 hold() {  # hold BYTES: a separate process maps BYTES of the CMB until killed

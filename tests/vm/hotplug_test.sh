@@ -15,8 +15,8 @@ victim=$1 cmbcp=$2
 here=$(cd "$(dirname "$0")" && pwd)
 fail() { echo "hotplug_test($victim): FAIL: $*" >&2; exit 1; }
 ctrl() { "$here/by-serial" "$1"; }
-src=$(ctrl src) dst=$(ctrl dst) prov=$(ctrl cmb)
-prov_bdf=$(basename "$(readlink -f "/sys/class/nvme/$prov/device")")
+src=$(ctrl src) dst=$(ctrl dst)
+prov_bdf=$("$here/by-serial" --bdf cmb)
 victim_ctrl=$(ctrl "$victim")
 mib=384 dst_lba=8 bound=90
 total=$((mib << 20))

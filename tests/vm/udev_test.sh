@@ -38,7 +38,7 @@ echo "udev_test: $(ls /dev/ng*n* | wc -l) generic devices and $n p2pmem/allocate
 
 # IMPORT{program}: the CMB's properties, as udevadm info shows them.
 prov=$("$here/by-serial" cmb)
-prov_bdf=$(basename "$(readlink -f "/sys/class/nvme/$prov/device")")
+prov_bdf=$("$here/by-serial" --bdf cmb)
 udevadm info "/sys/bus/pci/devices/$prov_bdf" >/tmp/udev-info.txt
 grep -E '^E: CMB_' /tmp/udev-info.txt
 grep -qx "E: CMB_NVME=$prov" /tmp/udev-info.txt || fail "udevadm info lacks CMB_NVME=$prov"
@@ -46,15 +46,14 @@ grep -qx "E: CMB_SIZE=67108864" /tmp/udev-info.txt || fail "udevadm info lacks C
 grep -qx "E: CMB_P2PMEM=published" /tmp/udev-info.txt || fail "udevadm info lacks CMB_P2PMEM=published"
 clients=$(sed -n 's/^E: CMB_P2P_CLIENTS=//p' /tmp/udev-info.txt)
 for s in src dst; do
-  c=$("$here/by-serial" "$s")
-  b=$(basename "$(readlink -f "/sys/class/nvme/$c/device")")
+  b=$("$here/by-serial" --bdf "$s")
   [[ " $clients " == *" $b "* ]] || fail "CMB_P2P_CLIENTS='$clients' lacks $s ($b), which is on the same switch"
 done
 
 src=$("$here/by-serial" src) dst=$("$here/by-serial" dst)
 dd if=/dev/urandom of="/dev/${src}n1" bs=1M count=4 oflag=direct status=none
-member=(setpriv --reuid=$uid --regid=$uid --groups=$gid --inh-caps=-all --bounding-set=-all env HOME=/tmp)
-outsider=(setpriv --reuid=$uid --regid=$uid --clear-groups --inh-caps=-all --bounding-set=-all env HOME=/tmp)
+member=(setpriv --reuid="$uid" --regid="$uid" --groups="$gid" --inh-caps=-all --bounding-set=-all env HOME=/tmp)
+outsider=(setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all --bounding-set=-all env HOME=/tmp)
 
 "${member[@]}" "$cmbinfo" >/tmp/udev-cmbinfo.txt || fail "cmbinfo as a group member: $(cat /tmp/udev-cmbinfo.txt)"
 grep -q "p2pmem   published" /tmp/udev-cmbinfo.txt || fail "cmbinfo as a member sees no p2pmem"
@@ -95,7 +94,7 @@ new=""
 for ((i = 0; i < 30; i++)); do new=$("$here/by-serial" new 2>/dev/null) && break; sleep 1; done
 [[ -n $new ]] || fail "the hot-added controller (serial new) did not appear within 30 s"
 udevadm settle --timeout=60
-new_bdf=$(basename "$(readlink -f "/sys/class/nvme/$new/device")")
+new_bdf=$("$here/by-serial" --bdf new)
 a=/sys/bus/pci/devices/$new_bdf/p2pmem/allocate
 [[ -e $a ]] || fail "the hot-added $new has no $a"
 [[ $(stat -c %g:%a "$a") == "$gid:660" ]] || fail "hot-added $a is $(stat -c %g:%a "$a"), want $gid:660"
