@@ -218,14 +218,12 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
     absl::StatusOr<Completion> c = s.ok() ? out->Wait(std::chrono::milliseconds(60000))
                                           : absl::StatusOr<Completion>(s);
     absl::Status fs = !c.ok() ? c.status() : c->status;
-    r.flushed = fs.ok();
     if (!fs.ok()) {
+      r.flushed = false;
       std::string what = absl::StrCat("flushing ", plan.dst.ns.name, ": ", fs.message());
       r.status = r.status.ok() ? absl::Status(fs.code(), what)
                                : absl::Status(r.status.code(), absl::StrCat(r.status.message(), "; then ", what));
     }
-  } else {
-    r.flushed = true;  // nothing written, nothing to make durable
   }
   return finish();
 }

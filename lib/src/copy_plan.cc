@@ -147,9 +147,10 @@ Candidate Judge(const SysRoot& root, const Controller& c, const CopyPlan& plan) 
   k.maybe = !k.ok && all_known && std::none_of(k.paths.begin(), k.paths.end(), [](const P2pPath& p) {
     return p.verdict == PathVerdict::kUnsupported;
   });
-  if (!c.p2pmem || !c.p2pmem->allocate)
-    why.push_back(absl::StrCat(c.address->ToString(), ": this kernel has no p2pmem/allocate (needs Linux >= 6.2)")),
-        k.ok = k.maybe = false;
+  if (!c.p2pmem || !c.p2pmem->allocate) {
+    why.push_back(absl::StrCat(c.address->ToString(), ": this kernel has no p2pmem/allocate (needs Linux >= 6.2)"));
+    k.ok = k.maybe = false;
+  }
   k.why = absl::StrJoin(why, "; ");
   return k;
 }

@@ -409,10 +409,16 @@ int main(int argc, char** argv) {
                                    : absl::StrFormat("no LBA of %s was completed", plan->dst.ns.name);
       if (!r.status.ok()) std::fprintf(stderr, "cmbcp: %s\n", std::string(r.status.message()).c_str());
       std::fprintf(stderr, "cmbcp: %s: %s\n", r.stopped ? "interrupted" : "failed", done.c_str());
-      // A prefix that was not flushed is not known to be durable: no journal.
-      if (!r.flushed && r.bytes_done > 0) {
+      // What this run wrote but could not flush is not known to be durable:
+      // no journal for it; only an earlier run's flushed prefix counts.
+      if (!r.flushed && ctl.resume_bytes == 0) {
         std::fprintf(stderr, "cmbcp: nothing is known to be durable on %s: copy again from the start\n",
                      plan->dst.ns.name.c_str());
+      } else if (!r.flushed) {
+        std::fprintf(stderr, "cmbcp: only the first %llu bytes (flushed by the earlier run) are known to be durable "
+                     "on %s: continue with --resume=%llu\n",
+                     static_cast<unsigned long long>(ctl.resume_bytes), plan->dst.ns.name.c_str(),
+                     static_cast<unsigned long long>(ctl.resume_bytes));
       } else if (r.bytes_done > 0 && r.bytes_done < plan->bytes) {
         absl::Status js = journal.Save(r.bytes_done);
         if (js.ok())

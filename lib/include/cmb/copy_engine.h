@@ -7,8 +7,8 @@
 //
 //   cmb::CopyControl ctl{.stop = [] { return g_interrupted.load(); }};
 //   cmb::CopyResult r = cmb::RunCopy(root, *plan, ctl);
-//   // r.bytes_done: the destination's first r.bytes_done bytes are written
-//   // and flushed, whatever happened after; resume with ctl.resume_bytes.
+//   // r.bytes_done: the destination's first r.bytes_done bytes are written,
+//   // and flushed unless !r.flushed; resume with ctl.resume_bytes.
 //
 // Writes never leave [dst.lba, dst.lba + dst_lbas()): every command's range
 // is checked against the plan before it is queued.
@@ -46,7 +46,10 @@ struct CopyResult {
   double seconds = 0;        // wall time of this run
   uint64_t bytes_moved = 0;  // bytes this run wrote (bytes_done - resume, plus any beyond the prefix)
   uint64_t commands = 0;     // NVMe commands completed
-  bool flushed = false;      // the final Flush of dst succeeded: bytes_done is durable
+  // False when this run wrote and the final Flush of dst failed: only the
+  // resume_bytes an earlier run flushed are known durable. True when the
+  // flush succeeded or this run wrote nothing.
+  bool flushed = true;
   bool complete() const { return status.ok() && !stopped; }
 };
 
