@@ -34,11 +34,11 @@ _cmbcp() {
     -o|--output) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur"); return ;;
     -m|--method) mapfile -t COMPREPLY < <(compgen -W "auto p2p bounce nvme-copy" -- "$cur"); return ;;
     --via|-c) mapfile -t COMPREPLY < <(compgen -W "auto $(_cmb_providers)" -- "$cur"); return ;;
-    -s|--src-lba|-d|--dst-lba|-n|--count|-b|--bytes|--chunk|--qd|-r|-w) return ;;
+    -s|--src-lba|-d|--dst-lba|-n|--count|-b|--bytes|--chunk|--qd|--rate|-r|-w) return ;;
   esac
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "--src-lba --dst-lba --count --bytes --via --method --allow-bounce
-      --chunk --qd --force --resume --dry-run --verify --verify-only --output --progress --no-progress
+      --chunk --qd --rate --force --resume --dry-run --verify --verify-only --output --progress --no-progress
       --verbose --help --version" -- "$cur")
     return
   fi

@@ -27,10 +27,10 @@ int main(int argc, char** argv) {
   for (absl::Status s : {buf.status(), in.status(), out.status()})
     if (!s.ok()) { std::fprintf(stderr, "%s\n", s.ToString().c_str()); return 1; }
   for (size_t off = 0; off < kTotal; off += kChunk) {
-    absl::Status s = in->Read(off / sns.lba_size, kChunk / sns.lba_size, buf->data(), 0, prov->address);  // submit
+    absl::Status s = in->Read(off / sns.lba_size, buf->span(), 0);                      // submit
     absl::StatusOr<cmb::Completion> c = s.ok() ? in->Wait() : absl::StatusOr<cmb::Completion>(s);
     if (c.ok() && c->status.ok()) {
-      s = out->Write(off / dns.lba_size, kChunk / dns.lba_size, buf->data(), 0, prov->address);
+      s = out->Write(off / dns.lba_size, buf->span(), 0);
       c = s.ok() ? out->Wait() : absl::StatusOr<cmb::Completion>(s);
     }
     absl::Status err = !c.ok() ? c.status() : c->status;

@@ -2,8 +2,6 @@
 
 #include <unistd.h>
 
-#include <cassert>
-
 #include "absl/strings/str_format.h"
 
 namespace cmb {
@@ -20,22 +18,33 @@ absl::StatusOr<ChunkPool> ChunkPool::Create(DmaBuffer buffer, size_t chunk_bytes
 }
 
 ChunkPool::ChunkPool(DmaBuffer buffer, size_t chunk_bytes)
-    : buffer_(std::move(buffer)), chunk_bytes_(chunk_bytes), chunks_(buffer_.size() / chunk_bytes) {
+    : buffer_(std::move(buffer)), chunk_bytes_(chunk_bytes), chunks_(buffer_.size() / chunk_bytes),
+      in_use_(chunks_, false) {
   free_.reserve(chunks_);
-  for (size_t i = chunks_; i > 0; --i) free_.push_back(buffer_.data() + (i - 1) * chunk_bytes_);
+  for (size_t i = chunks_; i > 0; --i) free_.push_back(i - 1);
 }
 
-uint8_t* ChunkPool::Get() {
-  if (free_.empty()) return nullptr;
-  uint8_t* c = free_.back();
+std::optional<DmaSpan> ChunkPool::Get() {
+  if (free_.empty()) return std::nullopt;
+  size_t i = free_.back();
   free_.pop_back();
-  return c;
+  in_use_[i] = true;
+  return *buffer_.Slice(i * chunk_bytes_, chunk_bytes_);  // in range by construction
 }
 
-void ChunkPool::Put(uint8_t* chunk) {
-  assert(chunk >= buffer_.data() && chunk < buffer_.data() + chunks_ * chunk_bytes_ &&
-         (chunk - buffer_.data()) % static_cast<ptrdiff_t>(chunk_bytes_) == 0 && free_.size() < chunks_);
-  free_.push_back(chunk);
+absl::Status ChunkPool::Put(const DmaSpan& chunk) {
+  const uint8_t* base = buffer_.data();
+  if (chunk.data() < base || chunk.data() >= base + chunks_ * chunk_bytes_ ||
+      (chunk.data() - base) % static_cast<ptrdiff_t>(chunk_bytes_) != 0 || chunk.size() != chunk_bytes_)
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%u bytes at %p are not a chunk of this pool (%u chunks of %u bytes at %p)", chunk.size(),
+        static_cast<const void*>(chunk.data()), chunks_, chunk_bytes_, static_cast<const void*>(base)));
+  size_t i = static_cast<size_t>(chunk.data() - base) / chunk_bytes_;
+  if (!in_use_[i])
+    return absl::InvalidArgumentError(absl::StrFormat("chunk %u of the pool was already returned", i));
+  in_use_[i] = false;
+  free_.push_back(i);
+  return absl::OkStatus();
 }
 
 }  // namespace cmb

@@ -42,6 +42,20 @@ struct Piece {
   uint32_t src_nlb, dst_nlb;
 };
 
+// The rate limit of CopyControl: when may the next command start, given the
+// bytes started so far.
+struct RateLimit {
+  uint64_t rate = 0;  // bytes per second; 0: unlimited
+  Clock::time_point t0;
+  uint64_t started = 0;  // bytes of commands started
+  Clock::time_point NextStart() const {
+    if (rate == 0) return t0;
+    return t0 + std::chrono::duration_cast<Clock::duration>(
+                    std::chrono::duration<double>(static_cast<double>(started) / static_cast<double>(rate)));
+  }
+  bool MayStart(Clock::time_point now) const { return NextStart() <= now; }
+};
+
 absl::Status Annotate(const absl::Status& s, const char* verb, const CopyEnd& e, uint64_t slba, uint32_t nlb) {
   return absl::Status(s.code(), absl::StrFormat("%s %s LBAs %u..%u: %s", verb, e.ns.name, slba, slba + nlb - 1,
                                                 s.message()));
@@ -83,8 +97,6 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
     return p;
   };
   const bool nvme_copy = plan.method == CopyMethod::kNvmeCopy;
-  const std::optional<PciAddress> provider =
-      plan.method == CopyMethod::kP2p ? plan.provider : std::optional<PciAddress>();
 
   // Declared before the queues so it outlives them: a queue's destructor
   // reaps commands still doing DMA into the buffer.
@@ -120,16 +132,17 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
   }
 
   std::vector<bool> done(n);
-  std::unordered_map<uint64_t, uint8_t*> chunk_of;  // chunk index -> its buffer, while in flight
+  std::unordered_map<uint64_t, DmaSpan> chunk_of;  // chunk index -> its buffer, while in flight
   uint64_t next = 0, prefix = 0;
   bool stopping = false;
+  RateLimit limit{control.rate_bytes_per_s, t0};
   auto fail = [&](absl::Status s) {
     if (r.status.ok()) r.status = std::move(s);
     stopping = true;
   };
   auto release = [&](uint64_t k) {
     if (auto it = chunk_of.find(k); it != chunk_of.end()) {
-      pool->Put(it->second);
+      if (absl::Status s = pool->Put(it->second); !s.ok()) fail(s);
       chunk_of.erase(it);
     }
   };
@@ -137,23 +150,25 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
 
   for (;;) {
     if (!stopping && control.stop && control.stop()) stopping = r.stopped = true;
-    while (!stopping && next < n) {
+    while (!stopping && next < n && limit.MayStart(Clock::now())) {
       Piece p = piece(next);
       absl::Status s;
       if (nvme_copy) {
         if (out->in_flight() + out->queued() >= plan.qd) break;
         s = out->Copy(p.src_slba, p.src_nlb, p.dst_slba, next);
       } else {
-        uint8_t* b = pool->Get();
-        if (b == nullptr) break;
-        chunk_of[next] = b;
-        s = in->Read(p.src_slba, p.src_nlb, b, next, provider);
+        std::optional<DmaSpan> b = pool->Get();
+        if (!b) break;
+        chunk_of[next] = *b;
+        absl::StatusOr<DmaSpan> part = b->Subspan(0, p.bytes);  // the last piece may be short
+        s = part.ok() ? in->Read(p.src_slba, *part, next) : part.status();
         if (!s.ok()) release(next);
       }
       if (!s.ok()) {
         fail(s);
         break;
       }
+      limit.started += p.bytes;
       ++next;
     }
     for (NvmeQueue* q : {in ? &*in : nullptr, &*out}) {
@@ -161,9 +176,12 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
       if (absl::StatusOr<unsigned> s = q->Submit(); !s.ok()) fail(s.status());
     }
     unsigned busy = out->in_flight() + (in ? in->in_flight() : 0);
-    if (busy == 0) break;  // nothing in flight and nothing more to submit
+    bool waiting_for_rate = !stopping && next < n && !limit.MayStart(Clock::now());
+    if (busy == 0 && !waiting_for_rate) break;  // nothing in flight and nothing more to submit
+    Clock::time_point wake = waiting_for_rate ? std::min(next_tick, limit.NextStart()) : next_tick;
+    // Rounded up, so a rate-limited wait does not spin on a 0 ms timeout.
     ev.Wait(static_cast<int>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(next_tick - Clock::now()).count()));
+        std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now()).count()));
 
     if (in) {
       for (Completion& c : in->Poll()) {
@@ -184,7 +202,8 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
           release(c.tag);
           continue;
         }
-        if (absl::Status s = out->Write(p.dst_slba, p.dst_nlb, chunk_of.at(c.tag), c.tag, provider); !s.ok()) {
+        absl::StatusOr<DmaSpan> part = chunk_of.at(c.tag).Subspan(0, p.bytes);
+        if (absl::Status s = part.ok() ? out->Write(p.dst_slba, *part, c.tag) : part.status(); !s.ok()) {
           fail(s);
           release(c.tag);
         }

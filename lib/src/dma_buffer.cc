@@ -22,6 +22,13 @@ size_t PageRound(size_t n) {
 }
 }  // namespace
 
+absl::StatusOr<DmaSpan> DmaSpan::Subspan(size_t offset, size_t len) const {
+  if (offset > size_ || len > size_ - offset)
+    return absl::OutOfRangeError(absl::StrFormat(
+        "bytes %u..%u are outside the %u-byte DMA buffer", offset, offset + len, size_));
+  return DmaSpan(data_ + offset, len, provider_);
+}
+
 DmaBuffer::~DmaBuffer() { Reset(); }
 
 DmaBuffer::DmaBuffer(DmaBuffer&& o) noexcept

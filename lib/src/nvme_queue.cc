@@ -15,6 +15,7 @@ extern "C" {  // libnvme 1.3 headers lack C++ guards
 #include "absl/strings/str_format.h"
 #include "cmb/dma_buffer.h"
 #include "cmb/p2p_path.h"
+#include "ring_reap.h"
 #include "status_macros.h"
 
 namespace cmb {
@@ -30,7 +31,10 @@ constexpr uint8_t kOpCopy = 0x19;
 
 struct NvmeQueue::Ring {
   io_uring ring{};
-  ~Ring() { io_uring_queue_exit(&ring); }
+  bool live = false;  // io_uring_queue_init succeeded
+  ~Ring() {
+    if (live) io_uring_queue_exit(&ring);
+  }
 };
 
 NvmeQueue::NvmeQueue(std::unique_ptr<Ring> ring, int fd, Namespace ns, unsigned depth,
@@ -56,16 +60,15 @@ NvmeQueue& NvmeQueue::operator=(NvmeQueue&& o) noexcept {
 }
 
 NvmeQueue::~NvmeQueue() {
-  // Commands still in flight own DMA into caller memory: reap them first.
+  // Commands still in flight own DMA into caller memory: reap them first,
+  // through signals (a caller's SIGINT must not free a buffer mid-DMA).
   if (ring_ && in_flight_ + queued_ > 0) {
-    if (queued_ > 0) io_uring_submit(&ring_->ring);
-    in_flight_ += std::exchange(queued_, 0);
-    while (in_flight_ > 0) {
-      io_uring_cqe* cqe = nullptr;
-      if (io_uring_wait_cqe(&ring_->ring, &cqe) != 0) break;
-      io_uring_cqe_seen(&ring_->ring, cqe);
-      --in_flight_;
+    if (queued_ > 0) {
+      int rc = io_uring_submit(&ring_->ring);
+      if (rc > 0) in_flight_ += static_cast<unsigned>(rc);
+      queued_ = 0;  // not submitted: the kernel never saw them, nothing to reap
     }
+    ReapCompletions(&ring_->ring, std::exchange(in_flight_, 0));
   }
   ring_.reset();
   if (fd_ >= 0) ::close(fd_);
@@ -80,8 +83,8 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
     return absl::InvalidArgumentError(absl::StrCat("queue depth ", options.depth, " is not in 1..4096"));
   auto ring = std::make_unique<Ring>();
   int rc = io_uring_queue_init(options.depth, &ring->ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32);
+  ring->live = rc == 0;
   if (rc < 0) {
-    ring.release();  // nothing to exit
     if (rc == -EINVAL)
       return absl::FailedPreconditionError(
           "io_uring refused SQE128|CQE32 rings: NVMe passthrough needs Linux >= 5.19");
@@ -167,22 +170,25 @@ absl::Status NvmeQueue::Queue(uint8_t opcode, uint64_t slba, uint32_t nlb, const
   return absl::OkStatus();
 }
 
-absl::Status NvmeQueue::QueueData(uint8_t opcode, uint64_t slba, uint32_t nlb, const void* buf, uint64_t tag,
-                                  std::optional<PciAddress> provider) {
+absl::Status NvmeQueue::QueueData(uint8_t opcode, uint64_t slba, const DmaSpan& buf, uint64_t tag) {
+  if (buf.empty()) return absl::InvalidArgumentError("empty data buffer: a command needs at least 1 LBA");
+  if (buf.size() % ns_.lba_size != 0)
+    return absl::InvalidArgumentError(absl::StrFormat("a %u-byte data buffer is not a whole number of %s's %u-byte LBAs",
+                                                      buf.size(), ns_.name, ns_.lba_size));
+  if (buf.size() / ns_.lba_size > 65536)
+    return absl::InvalidArgumentError(absl::StrCat(buf.size() / ns_.lba_size, " LBAs exceed NVMe's 65536 per command"));
+  uint32_t nlb = static_cast<uint32_t>(buf.size() / ns_.lba_size);
   CMB_RETURN_IF_ERROR(CheckRange(slba, nlb));
-  uint64_t bytes = uint64_t{nlb} * ns_.lba_size;
-  CMB_RETURN_IF_ERROR(CheckBuffer(buf, bytes));
-  return Queue(opcode, slba, nlb, buf, bytes, tag, provider);
+  CMB_RETURN_IF_ERROR(CheckBuffer(buf.data(), buf.size()));
+  return Queue(opcode, slba, nlb, buf.data(), buf.size(), tag, buf.provider());
 }
 
-absl::Status NvmeQueue::Read(uint64_t slba, uint32_t nlb, void* buf, uint64_t tag,
-                             std::optional<PciAddress> provider) {
-  return QueueData(kOpRead, slba, nlb, buf, tag, provider);
+absl::Status NvmeQueue::Read(uint64_t slba, const DmaSpan& buf, uint64_t tag) {
+  return QueueData(kOpRead, slba, buf, tag);
 }
 
-absl::Status NvmeQueue::Write(uint64_t slba, uint32_t nlb, const void* buf, uint64_t tag,
-                              std::optional<PciAddress> provider) {
-  return QueueData(kOpWrite, slba, nlb, buf, tag, provider);
+absl::Status NvmeQueue::Write(uint64_t slba, const DmaSpan& buf, uint64_t tag) {
+  return QueueData(kOpWrite, slba, buf, tag);
 }
 
 absl::Status NvmeQueue::Flush(uint64_t tag) { return Queue(kOpFlush, 0, 1, nullptr, 0, tag, std::nullopt); }

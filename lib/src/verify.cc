@@ -33,10 +33,12 @@ absl::StatusOr<VerifyResult> VerifyCopy(const CopyPlan& plan, const std::functio
   uint64_t unit = std::lcm<uint64_t>(std::lcm<uint64_t>(s.lba_size, d.lba_size), 4096);
   uint64_t chunk = std::min<uint64_t>({s.max_transfer_bytes, d.max_transfer_bytes, 1 << 20}) / unit * unit;
   if (chunk == 0) chunk = unit;
-  CMB_ASSIGN_OR_RETURN(NvmeQueue qs, NvmeQueue::Open(s, {.depth = kBatch}, plan.src.address));
-  CMB_ASSIGN_OR_RETURN(NvmeQueue qd, NvmeQueue::Open(d, {.depth = kBatch}, plan.dst.address));
+  // Buffers before queues: destroyed after them, so an early return cannot
+  // unmap memory that a command in flight still reads into.
   CMB_ASSIGN_OR_RETURN(DmaBuffer sb, AllocateHostMem(chunk * kBatch));
   CMB_ASSIGN_OR_RETURN(DmaBuffer db, AllocateHostMem(chunk * kBatch));
+  CMB_ASSIGN_OR_RETURN(NvmeQueue qs, NvmeQueue::Open(s, {.depth = kBatch}, plan.src.address));
+  CMB_ASSIGN_OR_RETURN(NvmeQueue qd, NvmeQueue::Open(d, {.depth = kBatch}, plan.dst.address));
   VerifyResult v;
   for (uint64_t off = 0; off < plan.bytes;) {
     if (stop && stop()) return absl::CancelledError(absl::StrFormat("verify stopped after %u bytes", off));
@@ -44,10 +46,10 @@ absl::StatusOr<VerifyResult> VerifyCopy(const CopyPlan& plan, const std::functio
     std::vector<uint64_t> lens;
     for (uint64_t o = off; k < kBatch && o < plan.bytes; ++k) {
       uint64_t len = std::min(chunk, plan.bytes - o);
-      CMB_RETURN_IF_ERROR(qs.Read(plan.src.lba + o / s.lba_size, static_cast<uint32_t>(len / s.lba_size),
-                                  sb.data() + k * chunk, k));
-      CMB_RETURN_IF_ERROR(qd.Read(plan.dst.lba + o / d.lba_size, static_cast<uint32_t>(len / d.lba_size),
-                                  db.data() + k * chunk, k));
+      CMB_ASSIGN_OR_RETURN(DmaSpan sspan, sb.Slice(k * chunk, len));
+      CMB_ASSIGN_OR_RETURN(DmaSpan dspan, db.Slice(k * chunk, len));
+      CMB_RETURN_IF_ERROR(qs.Read(plan.src.lba + o / s.lba_size, sspan, k));
+      CMB_RETURN_IF_ERROR(qd.Read(plan.dst.lba + o / d.lba_size, dspan, k));
       lens.push_back(len);
       o += len;
     }

@@ -6,6 +6,8 @@
 #
 #   tests/package/check.sh BUILD_DIR
 set -euo pipefail
+# A failing command names itself, so no failure is silent.
+trap '__rc=$?; echo "check.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $__rc" >&2' ERR
 build=$(cd "$1" && pwd)
 src=$(cd "$(dirname "$0")/../.." && pwd)
 work=$(mktemp -d /tmp/cmb-package.XXXXXX)

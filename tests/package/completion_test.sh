@@ -4,6 +4,8 @@
 #
 #   tests/package/completion_test.sh BUILD_DIR
 set -euo pipefail
+# A failing command names itself, so no failure is silent.
+trap '__rc=$?; echo "completion_test.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $__rc" >&2' ERR
 build=$(cd "$1" && pwd)
 src=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=../../completion/cmb.bash

@@ -9,6 +9,8 @@
 #   sudo tests/package/install_fresh.sh BUILD_DIR
 # Needs root (debootstrap, chroot). Cache: $CMB_CACHE (default /var/cache/cmb).
 set -euo pipefail
+# A failing command names itself, so no failure is silent.
+trap '__rc=$?; echo "install_fresh.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $__rc" >&2' ERR
 build=$(cd "$1" && pwd)
 src=$(cd "$(dirname "$0")/../.." && pwd)
 cache=${CMB_CACHE:-/var/cache/cmb}

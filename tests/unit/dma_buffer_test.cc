@@ -1,6 +1,10 @@
 // P2P memory refusals that happen before anything is mapped, over fake trees.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <map>
+#include <optional>
+
 #include "cmb/dma_buffer.h"
 #include "fake_sysfs.h"
 
@@ -69,19 +73,56 @@ TEST(ChunkPool, CarvesDistinctAlignedChunksAndReusesThem) {
   absl::StatusOr<cmb::ChunkPool> pool = cmb::ChunkPool::Create(std::move(*b), 2 * 4096);
   ASSERT_TRUE(pool.ok()) << pool.status();
   EXPECT_EQ(pool->chunks(), 5u);  // the odd page is left over
-  std::set<uint8_t*> got;
+  std::map<uint8_t*, cmb::DmaSpan> got;
   for (int i = 0; i < 5; ++i) {
-    uint8_t* c = pool->Get();
-    ASSERT_NE(c, nullptr);
-    EXPECT_EQ((c - base) % (2 * 4096), 0);
-    EXPECT_LE(c + 2 * 4096, base + 11 * 4096);
-    got.insert(c);
+    std::optional<cmb::DmaSpan> c = pool->Get();
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ((c->data() - base) % (2 * 4096), 0);
+    EXPECT_EQ(c->size(), 2u * 4096);
+    EXPECT_LE(c->data() + c->size(), base + 11 * 4096);
+    EXPECT_FALSE(c->is_p2p());
+    got.emplace(c->data(), *c);
   }
   EXPECT_EQ(got.size(), 5u);
-  EXPECT_EQ(pool->Get(), nullptr);
-  pool->Put(*got.begin());
+  EXPECT_FALSE(pool->Get().has_value());
+  ASSERT_TRUE(pool->Put(got.begin()->second).ok());
   EXPECT_EQ(pool->available(), 1u);
-  EXPECT_EQ(pool->Get(), *got.begin());
+  EXPECT_EQ(pool->Get()->data(), got.begin()->first);
+}
+
+// Put validates in every build: a foreign span, a part of a chunk, or a chunk
+// returned twice would give one chunk two owners, each DMAing over the other.
+TEST(ChunkPool, PutRefusesWhatItDidNotHandOut) {
+  absl::StatusOr<cmb::ChunkPool> pool = cmb::ChunkPool::Create(*cmb::AllocateHostMem(4 * 4096), 4096);
+  ASSERT_TRUE(pool.ok());
+  std::optional<cmb::DmaSpan> c = pool->Get();
+  ASSERT_TRUE(c.has_value());
+  absl::StatusOr<cmb::DmaBuffer> other = cmb::AllocateHostMem(4096);
+  ASSERT_TRUE(other.ok());
+  absl::Status s = pool->Put(other->span());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("not a chunk of this pool"), std::string::npos) << s;
+  EXPECT_EQ(pool->Put(*c->Subspan(0, 512)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(pool->available(), 3u);
+  ASSERT_TRUE(pool->Put(*c).ok());
+  s = pool->Put(*c);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("already returned"), std::string::npos) << s;
+  EXPECT_EQ(pool->available(), 4u);
+}
+
+TEST(DmaSpan, SlicesStayInsideTheirBuffer) {
+  absl::StatusOr<cmb::DmaBuffer> b = cmb::AllocateHostMem(3 * 4096);
+  ASSERT_TRUE(b.ok());
+  EXPECT_EQ(b->span().size(), 3u * 4096);
+  absl::StatusOr<cmb::DmaSpan> mid = b->Slice(4096, 4096);
+  ASSERT_TRUE(mid.ok());
+  EXPECT_EQ(mid->data(), b->data() + 4096);
+  EXPECT_EQ(b->Slice(4096, 2 * 4096 + 1).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(b->Slice(3 * 4096 + 1, 0).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(mid->Subspan(1, 4096).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(b->Slice(SIZE_MAX, 2).status().code(), absl::StatusCode::kOutOfRange);  // no wrap-around
+  EXPECT_TRUE(mid->Subspan(4096, 0).ok());
 }
 
 TEST(ChunkPool, RejectsBadChunkSizes) {

@@ -253,8 +253,12 @@ TEST_F(CmbcpSwitch, InterruptedCopyReportsAPrefixThatResumeCompletes) {
   Fill("dst", 0, n + 4096, 0xd0);  // old data everywhere, so "not yet copied" is visible
   std::string after = Read("dst", n, 4096);
   std::string args = absl::StrCat(Spec("src"), " ", Spec("dst"), " --bytes ", n);
+  // --rate keeps the copy running for 16 s at least, however fast the
+  // machine; the signal comes once data moves (the first progress line).
   cmbtest::CommandResult r = cmbtest::RunCommand(absl::StrCat(
-      CMBCP_PATH " ", args, " -o json >/tmp/int.json 2>/tmp/int.err & pid=$!; sleep 4; kill -INT $pid; wait $pid; echo rc=$?"));
+      CMBCP_PATH " ", args, " --rate 16M --progress -o json >/tmp/int.json 2>/tmp/int.err & pid=$!; ",
+      "for i in $(seq 600); do grep -q ' copied, ' /tmp/int.err && break; sleep 0.1; done; ",
+      "kill -INT $pid; wait $pid; echo rc=$?"));
   EXPECT_NE(r.out.find("rc=130"), std::string::npos) << r.out;
   std::ifstream jf("/tmp/int.json"), ef("/tmp/int.err");
   nlohmann::json j = nlohmann::json::parse(jf, nullptr, false);
@@ -263,7 +267,7 @@ TEST_F(CmbcpSwitch, InterruptedCopyReportsAPrefixThatResumeCompletes) {
   EXPECT_EQ(j["copy"]["interrupted"], true);
   uint64_t done = j["copy"]["bytes_done"];
   ASSERT_GT(done, 0u) << err;
-  ASSERT_LT(done, n) << "copy finished before the signal; make it longer";
+  ASSERT_LT(done, n) << "copy finished before the signal, despite --rate";
   EXPECT_EQ(j["copy"]["dst_done"]["lbas"], done / 512);
   EXPECT_NE(err.find(absl::StrCat("LBAs 0..", done / 512 - 1, " (", done, " bytes) are copied")), std::string::npos)
       << err;
@@ -279,6 +283,20 @@ TEST_F(CmbcpSwitch, InterruptedCopyReportsAPrefixThatResumeCompletes) {
   EXPECT_TRUE(Read("dst", n, 4096) == after);
   // The journal is gone once complete: a second --resume has nothing to do.
   EXPECT_EQ(cmbtest::RunCommand(CMBCP_PATH " " + args + " --resume").status, 2);
+}
+
+// --rate is an upper bound: 4 MiB at 2 MiB/s cannot finish before the last
+// 128 KiB chunk may start, 1.94 s in (a slower machine only takes longer).
+TEST_F(CmbcpSwitch, RateLimitBoundsTheAverage) {
+  const uint64_t n = 4 << 20, chunk = 128 << 10, rate = 2 << 20;
+  Fill("src", 0, n, 11);
+  nlohmann::json j = Json(absl::StrCat(Spec("src"), " ", Spec("dst"), " --bytes ", n, " --chunk ", chunk,
+                                       " --rate ", rate), 0);
+  double floor_s = static_cast<double>(n - chunk) / rate;
+  EXPECT_GE(j["copy"]["seconds"].get<double>(), floor_s) << j.dump();
+  EXPECT_EQ(j["copy"]["complete"], true);
+  ExpectSame("src", 0, "dst", 0, n);
+  std::cout << "[cmbcp] 4 MiB at --rate 2M took " << j["copy"]["seconds"] << " s (floor " << floor_s << " s)\n";
 }
 
 TEST_F(CmbcpLba4k, Between512And4096ByteLbas) {

@@ -7,6 +7,8 @@
 #
 #   cmbcp_trace_probe.sh CMBCP BYTES
 set -euo pipefail
+# A failing command names itself, so no failure is silent.
+trap '__rc=$?; echo "cmbcp_trace_probe.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $__rc" >&2' ERR
 cmbcp=$1 bytes=$2
 here=$(cd "$(dirname "$0")" && pwd)
 ctrl() { "$here/by-serial" "$1"; }

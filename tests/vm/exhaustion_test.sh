@@ -8,6 +8,8 @@
 #
 #   exhaustion_test.sh CMBCP
 set -euo pipefail
+# A failing command names itself, so no failure is silent.
+trap '__rc=$?; echo "exhaustion_test.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $__rc" >&2' ERR
 cmbcp=$1
 here=$(cd "$(dirname "$0")" && pwd)
 fail() { echo "exhaustion_test: FAIL: $*" >&2; exit 1; }

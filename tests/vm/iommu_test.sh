@@ -7,6 +7,8 @@
 #
 #   iommu_test.sh CMBINFO
 set -euo pipefail
+# A failing command names itself, so no failure is silent.
+trap '__rc=$?; echo "iommu_test.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $__rc" >&2' ERR
 cmbinfo=$1
 fail() { echo "iommu_test: FAIL: $*" >&2; exit 1; }
 "$cmbinfo" -o json >/tmp/info.json

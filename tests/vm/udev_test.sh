@@ -11,10 +11,24 @@
 #
 #   udev_test.sh RULES_TEMPLATE CMBINFO CMBCP
 set -euo pipefail
+# A failing command names itself, so no failure is silent.
+trap '__rc=$?; echo "udev_test.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $__rc" >&2' ERR
 template=$1 cmbinfo=$2 cmbcp=$3
 here=$(cd "$(dirname "$0")" && pwd)
 gid=4242 uid=4343
 fail() { echo "udev_test: FAIL: $*" >&2; exit 1; }
+
+# The test user must be able to run the tools wherever the clone lives (a
+# build tree under /root, mode 0700, is out of its reach): stage them, and the
+# build tree's shared libraries they load, in the guest's own /tmp.
+stage=/tmp/cmb-udev-bin
+mkdir -p "$stage"
+cp "$cmbinfo" "$cmbcp" "$stage/"
+ldd "$cmbinfo" "$cmbcp" | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | sort -u | while read -r lib; do
+  case $lib in /lib/*|/usr/*) ;; *) cp "$lib" "$stage/" ;; esac
+done
+chmod -R a+rX "$stage"
+cmbinfo=$stage/$(basename "$cmbinfo") cmbcp=$stage/$(basename "$cmbcp")
 
 mkdir -p /run/udev/rules.d
 sed -e "s/@CMB_GROUP@/$gid/g" -e "s|@CMAKE_INSTALL_FULL_BINDIR@|$(dirname "$cmbinfo")|g" "$template" \
@@ -52,8 +66,10 @@ done
 
 src=$("$here/by-serial" src) dst=$("$here/by-serial" dst)
 dd if=/dev/urandom of="/dev/${src}n1" bs=1M count=4 oflag=direct status=none
-member=(setpriv --reuid="$uid" --regid="$uid" --groups="$gid" --inh-caps=-all --bounding-set=-all env HOME=/tmp)
-outsider=(setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all --bounding-set=-all env HOME=/tmp)
+member=(setpriv --reuid="$uid" --regid="$uid" --groups="$gid" --inh-caps=-all --bounding-set=-all
+        env HOME=/tmp LD_LIBRARY_PATH="$stage")
+outsider=(setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all --bounding-set=-all
+          env HOME=/tmp LD_LIBRARY_PATH="$stage")
 
 "${member[@]}" "$cmbinfo" >/tmp/udev-cmbinfo.txt || fail "cmbinfo as a group member: $(cat /tmp/udev-cmbinfo.txt)"
 grep -q "p2pmem   published" /tmp/udev-cmbinfo.txt || fail "cmbinfo as a member sees no p2pmem"

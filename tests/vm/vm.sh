@@ -15,6 +15,8 @@
 # (tests/vm/qmp_watch.py relays it). Device ids: c_cmb, c_src, c_dst.
 # Fails loudly (exit 125) when the guest does not boot or times out.
 set -euo pipefail
+# A failing command names itself, so no failure is silent.
+trap '__rc=$?; echo "vm.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $__rc" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
 topology=switch kernel_kind=p2pdma timeout=600 out="" trace=0 hotplug=0 disk_mb=2048 mem=2G
 usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
@@ -172,8 +174,13 @@ qrc=${PIPESTATUS[0]}
 set -e
 rm -rf "$disks"
 if [[ ! -s "$out/rc" ]]; then
-  if ((qrc == 124)); then die "guest timed out after ${timeout}s (console: $out/console.log)"; fi
+  # Tell a guest that never reached its job (a boot failure: the testbed's
+  # fault) from one that died or hung while running it (the test's).
   tail -n 30 "$out/console.log" >&2
-  die "guest did not finish its job (qemu exit $qrc; console: $out/console.log)"
+  if ! grep -q '^cmb-vm: guest up' "$out/console.log"; then
+    die "BOOT FAILURE: the guest never reached its job (qemu exit $qrc; console: $out/console.log)"
+  fi
+  if ((qrc == 124)); then die "the job timed out after ${timeout}s (console: $out/console.log)"; fi
+  die "the guest died while running its job (qemu exit $qrc; console: $out/console.log)"
 fi
 exit "$(cat "$out/rc")"

@@ -129,7 +129,7 @@ TEST_F(VmTest, VerdictEqualsWhatTheKernelDoes) {
     const cmb::Namespace& ns = client.namespaces.at(0);
     absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 4}, client.address);
     ASSERT_TRUE(q.ok()) << q.status();
-    ASSERT_TRUE(q->Read(0, (64 << 10) / ns.lba_size, buf->data(), 1, prov.address).ok());
+    ASSERT_TRUE(q->Read(0, buf->span(), 1).ok());
     absl::StatusOr<cmb::Completion> c = q->Wait(std::chrono::milliseconds(30000));
     ASSERT_TRUE(c.ok()) << c.status();
     bool predicted_ok = p->verdict == cmb::PathVerdict::kSwitch || p->verdict == cmb::PathVerdict::kHostBridge;
@@ -173,16 +173,16 @@ TEST_F(VmTest, RoundTripsThroughP2pMemAtQueueDepths) {
     absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = qd, .writable = true}, src.address);
     ASSERT_TRUE(q.ok()) << q.status();
     for (unsigned i = 0; i < qd; ++i)
-      ASSERT_TRUE(q->Write(v[i], nlb, cmbbuf->data() + i * kChunk, i, prov.address).ok());
+      ASSERT_TRUE(q->Write(v[i], *cmbbuf->Slice(i * kChunk, kChunk), i).ok());
     ASSERT_EQ(*q->Submit(), qd);
     for (unsigned i = 0; i < qd; ++i) ASSERT_TRUE(RunOne(*q).ok()) << "qd " << qd;
-    for (unsigned i = 0; i < qd; ++i) ASSERT_TRUE(q->Read(v[i], nlb, host->data() + i * kChunk, i).ok());
+    for (unsigned i = 0; i < qd; ++i) ASSERT_TRUE(q->Read(v[i], *host->Slice(i * kChunk, kChunk), i).ok());
     for (unsigned i = 0; i < qd; ++i) ASSERT_TRUE(RunOne(*q).ok()) << "qd " << qd;
     EXPECT_EQ(std::memcmp(cmbbuf->data(), host->data(), qd * kChunk), 0) << "qd " << qd;
     // And back into the CMB from the device, compared with host memory.
     std::memset(cmbbuf->data(), 0, qd * kChunk);
     for (unsigned i = 0; i < qd; ++i)
-      ASSERT_TRUE(q->Read(v[i], nlb, cmbbuf->data() + i * kChunk, i, prov.address).ok());
+      ASSERT_TRUE(q->Read(v[i], *cmbbuf->Slice(i * kChunk, kChunk), i).ok());
     for (unsigned i = 0; i < qd; ++i) ASSERT_TRUE(RunOne(*q).ok()) << "qd " << qd;
     EXPECT_EQ(std::memcmp(cmbbuf->data(), host->data(), qd * kChunk), 0) << "qd " << qd;
   }
@@ -197,14 +197,14 @@ TEST_F(VmTest, OutOfRangeLbaGetsANamedNvmeStatus) {
   {
     absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 2});
     ASSERT_TRUE(q.ok());
-    absl::Status s = q->Read(real_capacity, 1, host->data(), 1);
+    absl::Status s = q->Read(real_capacity, *host->Slice(0, ns.lba_size), 1);
     EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange) << s;
   }
   // ...and when told a larger capacity, the device answers and the status is named.
   ns.capacity_blocks = real_capacity * 2;
   absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 2});
   ASSERT_TRUE(q.ok());
-  ASSERT_TRUE(q->Read(real_capacity, 1, host->data(), 1).ok());
+  ASSERT_TRUE(q->Read(real_capacity, *host->Slice(0, ns.lba_size), 1).ok());
   absl::StatusOr<cmb::Completion> c = q->Wait(std::chrono::milliseconds(30000));
   ASSERT_TRUE(c.ok());
   EXPECT_GT(c->res, 0);
@@ -215,17 +215,22 @@ TEST_F(VmTest, OutOfRangeLbaGetsANamedNvmeStatus) {
 
 TEST_F(VmTest, MisalignedBuffersAreRejectedBeforeSubmission) {
   const cmb::Namespace& ns = Ns("src");
-  absl::StatusOr<cmb::DmaBuffer> host = cmb::AllocateHostMem(1 << 20);
+  absl::StatusOr<cmb::DmaBuffer> host = cmb::AllocateHostMem(ns.max_transfer_bytes + 4096);
   ASSERT_TRUE(host.ok());
   absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 2});
   ASSERT_TRUE(q.ok());
-  absl::Status s = q->Read(0, 1, host->data() + 512, 1);
+  absl::Status s = q->Read(0, *host->Slice(512, ns.lba_size), 1);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("page aligned"), std::string::npos) << s;
-  uint32_t too_many = static_cast<uint32_t>(ns.max_transfer_bytes / ns.lba_size + 1);
-  s = q->Read(0, too_many, host->data(), 1);
+  s = q->Read(0, *host->Slice(0, ns.max_transfer_bytes + ns.lba_size), 1);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("max transfer"), std::string::npos) << s;
+  // A span carries its length: a command moves exactly that, in whole LBAs.
+  s = q->Read(0, *host->Slice(0, ns.lba_size + 1), 1);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("not a whole number"), std::string::npos) << s;
+  // And no span reaches past its buffer.
+  EXPECT_EQ(host->Slice(4096, host->size()).status().code(), absl::StatusCode::kOutOfRange);
   EXPECT_EQ(q->queued(), 0u);
 }
 
@@ -273,12 +278,12 @@ TEST_F(VmTest, DmaTraceProbe) {
   ASSERT_TRUE(q.ok());
   const uint32_t nlb = kChunk / ns.lba_size;
   for (size_t i = 0; i < kP2pChunks; ++i)
-    ASSERT_TRUE(q->Write(i * nlb, nlb, cmbbuf->data() + i * kChunk, i, prov.address).ok());
+    ASSERT_TRUE(q->Write(i * nlb, *cmbbuf->Slice(i * kChunk, kChunk), i).ok());
   for (size_t i = 0; i < kP2pChunks; ++i) ASSERT_TRUE(RunOne(*q).ok());
   for (size_t i = 0; i < kP2pChunks; ++i)
-    ASSERT_TRUE(q->Read(i * nlb, nlb, cmbbuf->data() + i * kChunk, i, prov.address).ok());
+    ASSERT_TRUE(q->Read(i * nlb, *cmbbuf->Slice(i * kChunk, kChunk), i).ok());
   for (size_t i = 0; i < kP2pChunks; ++i) ASSERT_TRUE(RunOne(*q).ok());
-  for (size_t i = 0; i < kHostChunks; ++i) ASSERT_TRUE(q->Read(i * nlb, nlb, host->data() + i * kChunk, i).ok());
+  for (size_t i = 0; i < kHostChunks; ++i) ASSERT_TRUE(q->Read(i * nlb, *host->Slice(i * kChunk, kChunk), i).ok());
   for (size_t i = 0; i < kHostChunks; ++i) ASSERT_TRUE(RunOne(*q).ok());
   std::ofstream(absl::StrCat(out, "/dma-expect.json"))
       << "{\"window_start\": \"" << f[0] << "\", \"window_end\": \"" << f[1]
@@ -318,14 +323,14 @@ TEST_F(VmTest, FlushAndWriteZeroes) {
   absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 4, .writable = true});
   ASSERT_TRUE(q.ok());
   std::memset(host->data(), 0xa5, 64 << 10);
-  ASSERT_TRUE(q->Write(100, nlb, host->data(), 1).ok());
+  ASSERT_TRUE(q->Write(100, host->span(), 1).ok());
   ASSERT_TRUE(RunOne(*q).ok());
   ASSERT_TRUE(q->WriteZeroes(100, nlb, 2).ok());
   ASSERT_TRUE(RunOne(*q).ok());
   ASSERT_TRUE(q->Flush(3).ok());
   ASSERT_TRUE(RunOne(*q).ok());
   std::memset(host->data(), 0xff, 64 << 10);
-  ASSERT_TRUE(q->Read(100, nlb, host->data(), 4).ok());
+  ASSERT_TRUE(q->Read(100, host->span(), 4).ok());
   ASSERT_TRUE(RunOne(*q).ok());
   for (size_t i = 0; i < (64u << 10); ++i) ASSERT_EQ(host->data()[i], 0) << "byte " << i;
 }
@@ -338,12 +343,12 @@ TEST_F(VmTest, NvmeCopyWithinANamespace) {
   absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 4, .writable = true});
   ASSERT_TRUE(q.ok());
   Fill(a->data(), 4096, 7);
-  ASSERT_TRUE(q->Write(1000, nlb, a->data(), 1).ok());
+  ASSERT_TRUE(q->Write(1000, a->span(), 1).ok());
   ASSERT_TRUE(RunOne(*q).ok());
   ASSERT_TRUE(q->Copy(1000, nlb, 5000, 2).ok());
   absl::Status s = RunOne(*q);
   ASSERT_TRUE(s.ok()) << s;  // QEMU's controller sets ONCS bit 8 (Copy)
-  ASSERT_TRUE(q->Read(5000, nlb, b->data(), 3).ok());
+  ASSERT_TRUE(q->Read(5000, b->span(), 3).ok());
   ASSERT_TRUE(RunOne(*q).ok());
   EXPECT_EQ(std::memcmp(a->data(), b->data(), 4096), 0);
 }
@@ -364,17 +369,18 @@ TEST_F(VmTest, ChunkPoolOverP2pMemFeedsAQueue) {
   ASSERT_EQ(pool->chunks(), 8u);
   absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 8}, client.address);
   ASSERT_TRUE(q.ok());
-  std::vector<uint8_t*> used;
-  while (uint8_t* c = pool->Get()) {
-    ASSERT_TRUE(q->Read(used.size() * 256, (128 << 10) / ns.lba_size, c, used.size(), prov.address).ok());
-    used.push_back(c);
+  std::vector<cmb::DmaSpan> used;
+  while (std::optional<cmb::DmaSpan> c = pool->Get()) {
+    EXPECT_EQ(c->provider(), prov.address);  // the chunk names its CMB
+    ASSERT_TRUE(q->Read(used.size() * 256, *c, used.size()).ok());
+    used.push_back(*c);
   }
   ASSERT_EQ(used.size(), 8u);
   for (size_t i = 0; i < used.size(); ++i) {
     absl::StatusOr<cmb::Completion> c = q->Wait(std::chrono::milliseconds(30000));
     ASSERT_TRUE(c.ok());
     ASSERT_TRUE(c->status.ok()) << c->status;
-    pool->Put(used[c->tag]);
+    ASSERT_TRUE(pool->Put(used[c->tag]).ok());
   }
   EXPECT_EQ(pool->available(), 8u);
 }

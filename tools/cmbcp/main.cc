@@ -65,6 +65,8 @@ Method:
       --allow-bounce    let auto fall back to copying through host memory
       --chunk SIZE      bytes per command (default: max transfer, <= 1M)
       --qd N            commands in flight (default 16, limited by free CMB)
+      --rate SIZE       copy at most SIZE bytes per second (K, M, G suffixes),
+                        like pv -L, so production I/O is not starved
 Safety:
       --force           write to a destination that is mounted or held
       --resume[=BYTES]  continue an interrupted copy (BYTES: from this offset;
@@ -100,6 +102,7 @@ struct Options {
   bool allow_bounce = false, force = false, dry_run = false, verify = false, verify_only = false;
   uint64_t chunk = 0;
   unsigned qd = 0;
+  uint64_t rate = 0;  // bytes per second; 0: unlimited
   bool resume = false;
   std::optional<uint64_t> resume_bytes;
   bool json = false, verbose = false;
@@ -107,7 +110,7 @@ struct Options {
 };
 
 enum LongOnly { kVia = 256, kAllowBounce, kChunk, kQd, kForce, kResume, kDryRun, kVerify, kVerifyOnly, kProgress,
-                kNoProgress, kVersion };
+                kNoProgress, kVersion, kRate };
 
 int UsageError(const std::string& msg) {
   std::fprintf(stderr, "cmbcp: %s\nTry 'cmbcp --help'.\n", msg.c_str());
@@ -127,6 +130,7 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
       {"output", required_argument, nullptr, 'o'},  {"progress", no_argument, nullptr, kProgress},
       {"no-progress", no_argument, nullptr, kNoProgress}, {"verbose", no_argument, nullptr, 'v'},
       {"help", no_argument, nullptr, 'h'},          {"version", no_argument, nullptr, kVersion},
+      {"rate", required_argument, nullptr, kRate},
       {nullptr, 0, nullptr, 0}};
   auto number = [](const char* what, const char* text, uint64_t& out) -> std::optional<int> {
     absl::StatusOr<uint64_t> v = cmb::ParseCount(text);
@@ -171,6 +175,10 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
         stop = number("--qd", optarg, v);
         if (!stop && (v == 0 || v > 1024)) return UsageError("--qd must be 1..1024");
         o.qd = static_cast<unsigned>(v);
+        break;
+      case kRate:
+        stop = size("--rate", optarg, o.rate);
+        if (!stop && o.rate == 0) return UsageError("--rate must be at least 1 byte per second");
         break;
       case kForce: o.force = true; break;
       case kResume:
@@ -359,6 +367,7 @@ int main(int argc, char** argv) {
     cmbcp::Journal journal = cmbcp::Journal::For(*plan);
     cmb::CopyControl ctl;
     ctl.stop = stop;
+    ctl.rate_bytes_per_s = o.rate;
     if (o.resume) {
       if (o.resume_bytes) {
         ctl.resume_bytes = *o.resume_bytes;

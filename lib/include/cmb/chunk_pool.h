@@ -1,15 +1,17 @@
 // ChunkPool: carves one DmaBuffer into equal, page-aligned chunks handed out
 // and returned in O(1). P2P memory is mapped once (each mmap of p2pmem/allocate
 // is a separate contiguous allocation from a small pool), then reused per I/O.
+// Not thread-safe: one pool per thread, like NvmeQueue.
 //
 //   absl::StatusOr<cmb::ChunkPool> pool = cmb::ChunkPool::Create(std::move(buf), 128 << 10);
-//   uint8_t* c = pool->Get();   // nullptr when all chunks are in use
-//   ... I/O into c ...
-//   pool->Put(c);
+//   std::optional<cmb::DmaSpan> c = pool->Get();   // nullopt when all chunks are in use
+//   ... I/O into *c ...
+//   CMB_RETURN_IF_ERROR(pool->Put(*c));            // refuses a foreign or free chunk
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -22,8 +24,11 @@ class ChunkPool {
   // `chunk_bytes` must be a non-zero multiple of the page size and fit at least once.
   static absl::StatusOr<ChunkPool> Create(DmaBuffer buffer, size_t chunk_bytes);
 
-  uint8_t* Get();
-  void Put(uint8_t* chunk);  // a chunk from this pool, not already returned
+  std::optional<DmaSpan> Get();
+  // Returns a chunk that Get() handed out. InvalidArgument, and the pool
+  // unchanged, for a span that is not exactly one of this pool's chunks, or
+  // one already returned: a second owner of a chunk would DMA over the first.
+  absl::Status Put(const DmaSpan& chunk);
 
   size_t chunk_bytes() const { return chunk_bytes_; }
   size_t chunks() const { return chunks_; }
@@ -35,7 +40,8 @@ class ChunkPool {
   DmaBuffer buffer_;
   size_t chunk_bytes_ = 0;
   size_t chunks_ = 0;
-  std::vector<uint8_t*> free_;
+  std::vector<size_t> free_;   // chunk indexes
+  std::vector<bool> in_use_;   // by chunk index
 };
 
 }  // namespace cmb

@@ -11,6 +11,13 @@
 // first-fit allocation from the provider's pool and is NOT zeroed: map once
 // and carve it (see ChunkPool, chunk_pool.h) instead of mapping per I/O. The pool gets the
 // pages back when the last reference drops (munmap and finished I/O).
+//
+// NVMe commands take a DmaSpan, a slice of a DmaBuffer that carries its
+// length and provider, so no command can DMA past its buffer or name the
+// wrong CMB:
+//
+//   absl::StatusOr<cmb::DmaSpan> half = buf->Slice(0, buf->size() / 2);
+//   queue.Read(slba, *half, tag);   // reads half->size() bytes
 #pragma once
 
 #include <cstddef>
@@ -23,6 +30,30 @@
 #include "cmb/sysroot.h"
 
 namespace cmb {
+
+// A view of bytes [offset, offset + size) of one DmaBuffer, with the
+// buffer's provider. Cheap to copy. Valid while the mapping lives: moving the
+// DmaBuffer keeps it valid, destroying it ends it.
+class DmaSpan {
+ public:
+  DmaSpan() = default;
+  uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // The CMB's device, for P2P memory; nullopt for host memory.
+  const std::optional<PciAddress>& provider() const { return provider_; }
+  bool is_p2p() const { return provider_.has_value(); }
+  // Bytes [offset, offset + len) of this span; OutOfRange when they leave it.
+  absl::StatusOr<DmaSpan> Subspan(size_t offset, size_t len) const;
+
+ private:
+  friend class DmaBuffer;
+  DmaSpan(uint8_t* data, size_t size, std::optional<PciAddress> provider)
+      : data_(data), size_(size), provider_(std::move(provider)) {}
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  std::optional<PciAddress> provider_;
+};
 
 class DmaBuffer {
  public:
@@ -42,6 +73,10 @@ class DmaBuffer {
   // The CMB's device, for P2P memory.
   const std::optional<PciAddress>& provider() const { return provider_; }
   std::string Describe() const;  // "64 MiB of p2pmem on 0000:03:00.0"
+  // The whole buffer, and bytes [offset, offset + len) of it (OutOfRange
+  // when they leave it), as spans for NVMe commands.
+  DmaSpan span() const { return DmaSpan(data(), size_, provider_); }
+  absl::StatusOr<DmaSpan> Slice(size_t offset, size_t len) const { return span().Subspan(offset, len); }
 
  private:
   friend absl::StatusOr<DmaBuffer> AllocateP2pMem(const SysRoot&, const PciAddress&, size_t);

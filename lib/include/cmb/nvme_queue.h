@@ -4,14 +4,18 @@
 // not thread-safe, and needs no locking when used by one thread.
 //
 //   absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 32, .writable = true});
-//   CMB_RETURN_IF_ERROR(q->Read(slba, nlb, buf.data(), /*tag=*/7));
+//   CMB_RETURN_IF_ERROR(q->Read(slba, buf->span(), /*tag=*/7));  // buf: a DmaBuffer
 //   q->Submit();
 //   absl::StatusOr<cmb::Completion> c = q->Wait();   // c->status explains failures
 //
-// Buffers must be page aligned, a multiple of the LBA size and at most the
-// namespace's max transfer: otherwise the kernel would silently copy through
-// a bounce buffer (blk_rq_map_user_iov) and the DMA would not be P2P. The
-// queue refuses such buffers before submission.
+// Data buffers are DmaSpans (dma_buffer.h): a command moves exactly the
+// span's bytes, which must be a whole number of LBAs, so it cannot DMA past
+// its buffer, and the span names its CMB for error explanations. Spans must
+// be page aligned and at most the namespace's max transfer: otherwise the
+// kernel would silently copy through a bounce buffer (blk_rq_map_user_iov)
+// and the DMA would not be P2P. The queue refuses such buffers before
+// submission. A buffer must outlive the commands using it: the destructor
+// waits for every command in flight, so declare buffers before queues.
 #pragma once
 
 #include <array>
@@ -24,6 +28,7 @@
 
 #include "absl/status/statusor.h"
 #include "cmb/discovery.h"
+#include "cmb/dma_buffer.h"
 #include "cmb/pci_address.h"
 
 namespace cmb {
@@ -56,12 +61,11 @@ class NvmeQueue {
   NvmeQueue& operator=(NvmeQueue&&) noexcept;
   ~NvmeQueue();
 
-  // Queue a command (not yet submitted); fails when the queue is full or the
-  // request is invalid. `provider` names the CMB when buf is P2P memory.
-  absl::Status Read(uint64_t slba, uint32_t nlb, void* buf, uint64_t tag,
-                    std::optional<PciAddress> provider = std::nullopt);
-  absl::Status Write(uint64_t slba, uint32_t nlb, const void* buf, uint64_t tag,
-                     std::optional<PciAddress> provider = std::nullopt);
+  // Queue a command (not yet submitted) that moves buf.size() bytes, a whole
+  // number of LBAs, starting at LBA slba; fails when the queue is full or the
+  // request is invalid.
+  absl::Status Read(uint64_t slba, const DmaSpan& buf, uint64_t tag);
+  absl::Status Write(uint64_t slba, const DmaSpan& buf, uint64_t tag);
   absl::Status Flush(uint64_t tag);
   absl::Status WriteZeroes(uint64_t slba, uint32_t nlb, uint64_t tag);
   // NVMe Copy (single source range) within this namespace; needs ONCS bit 8.
@@ -95,8 +99,7 @@ class NvmeQueue {
   absl::Status Queue(uint8_t opcode, uint64_t slba, uint32_t nlb, const void* buf, uint64_t bytes, uint64_t tag,
                      std::optional<PciAddress> provider, const CopyRange* copy_range = nullptr);
   // Read/Write: range and buffer checks, then Queue().
-  absl::Status QueueData(uint8_t opcode, uint64_t slba, uint32_t nlb, const void* buf, uint64_t tag,
-                         std::optional<PciAddress> provider);
+  absl::Status QueueData(uint8_t opcode, uint64_t slba, const DmaSpan& buf, uint64_t tag);
   Completion Decode(const void* cqe);
 
   std::unique_ptr<Ring> ring_;
