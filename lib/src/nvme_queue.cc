@@ -15,6 +15,7 @@ extern "C" {  // libnvme 1.3 headers lack C++ guards
 #include "absl/strings/str_format.h"
 #include "cmb/dma_buffer.h"
 #include "cmb/p2p_path.h"
+#include "nvme_status.h"
 #include "ring_reap.h"
 #include "status_macros.h"
 
@@ -276,11 +277,7 @@ absl::Status NvmeQueue::Explain(int32_t res, const Namespace& ns, const IoContex
         return absl::ErrnoToStatus(err, absl::StrCat("NVMe passthrough on ", ns.generic_device));
     }
   }
-  int sct = res >> 8 & 0x7, sc = res & 0xff;
-  bool dnr = res & 0x4000;
-  return absl::InternalError(absl::StrFormat("NVMe status on %s: %s (SCT 0x%x SC 0x%02x%s)", ns.generic_device,
-                                             nvme_status_to_string(res & 0x7ff, false), sct, sc,
-                                             dnr ? ", do not retry" : ""));
+  return NvmeStatusError(res, ns.generic_device);
 }
 
 Completion NvmeQueue::Decode(const void* p) {
@@ -289,6 +286,7 @@ Completion NvmeQueue::Decode(const void* p) {
   Completion c;
   c.res = cqe->res;
   c.result = cqe->big_cqe[0];
+  c.nvme = DecodeNvmeStatus(c.res);
   if (slot < slots_.size()) {
     c.tag = slots_[slot].tag;
     c.status = Explain(c.res, ns_, IoContext{client_, slots_[slot].provider});

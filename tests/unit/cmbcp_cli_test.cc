@@ -3,6 +3,8 @@
 // shows the plan. The copies themselves run in tests/vm/cmbcp_test.cc.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -20,8 +22,9 @@ struct Cli {
     t.AddNvme(t.AddBridge(up, "0000:02:01.0", 6), "0000:04:00.0", "nvme1");
     t.AddNvme(t.AddBridge(up, "0000:02:02.0", 6), "0000:05:00.0", "nvme2");
   }
-  cmbtest::CommandResult Run(const std::string& args) {
-    return cmbtest::RunCommand("CMB_SYSFS_ROOT='" + t.dir() + "' " CMBCP_PATH " " + args);
+  cmbtest::CommandResult Run(const std::string& args, const std::string& state_dir = "") {
+    std::string env = state_dir.empty() ? "" : "CMB_STATE_DIR='" + state_dir + "' ";
+    return cmbtest::RunCommand(env + "CMB_SYSFS_ROOT='" + t.dir() + "' " CMBCP_PATH " " + args);
   }
 };
 
@@ -91,6 +94,59 @@ TEST(CmbcpCli, DryRunJsonShowsThePlan) {
   r = c.Run("-r 0000:04:00.0-1-0-131072 -w 0000:05:00.0-1-0-131072 -c 0000:03:00.0 --dry-run -o json");
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(nlohmann::json::parse(r.out)["plan"]["bytes"], 64u << 20);
+}
+
+// --resume offsets are checked against the plan before any device is opened
+// (a fake tree has none: reaching one would end with another status).
+TEST(CmbcpCli, ResumeBeyondTheRangeOrNotWholeLbasExits2) {
+  Cli c;
+  cmbtest::CommandResult r = c.Run("--count 8 --resume=8192 nvme1:1 nvme2:1");  // 8 LBAs of 512 bytes
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("cmbcp: --resume=8192 is beyond the 4096-byte range"), std::string::npos) << r.out;
+  r = c.Run("--count 8 --resume=100 nvme1:1 nvme2:1");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("cmbcp: --resume=100 is not a multiple of 512 bytes (both LBA sizes)"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("copied"), std::string::npos) << "no progress report: " << r.out;
+  // With 512- and 4096-byte LBAs, the offset must suit both.
+  cmbtest::FakeSysfs t;
+  std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
+  t.AddNvme(t.AddBridge(rp, "0000:01:00.0", 4), "0000:02:00.0", "nvme1");
+  t.AddNvme(t.AddBridge(rp, "0000:01:01.0", 4), "0000:03:00.0", "nvme2", {.lba_size = 4096});
+  r = cmbtest::RunCommand("CMB_SYSFS_ROOT='" + t.dir() + "' " CMBCP_PATH
+                          " --method bounce --bytes 64K --resume=4608 nvme1:1 nvme2:1");
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("--resume=4608 is not a multiple of 4096 bytes (both LBA sizes)"), std::string::npos) << r.out;
+}
+
+// A journal whose offset does not fit the range is refused, not trusted. Its
+// path comes from cmbcp's own message, as a user would see it.
+TEST(CmbcpCli, JournalOutsideTheRangeIsRefusedWithExit2) {
+  Cli c;
+  std::string state = c.t.dir() + "/state";
+  std::filesystem::create_directories(state);
+  auto run = [&] { return c.Run("--count 8 --resume nvme1:1 nvme2:1", state); };
+  cmbtest::CommandResult r = run();
+  ASSERT_EQ(r.status, 2) << r.out;
+  const std::string none = "no interrupted copy of this range is recorded (";
+  size_t at = r.out.find(none);
+  ASSERT_NE(at, std::string::npos) << r.out;
+  std::string path = r.out.substr(at + none.size(), r.out.find(')', at) - at - none.size());
+  auto write = [&](const std::string& key, uint64_t done) {
+    std::ofstream(path) << nlohmann::json{{"copy", key}, {"bytes_done", done}}.dump();
+  };
+  // The journal names the copy by serial/NSID/first LBA of each side and the
+  // bytes: an on-disk format, stable across versions so --resume keeps working.
+  const std::string key = "serial-nvme1/1/0 -> serial-nvme2/1/0, 4096 bytes";
+  write(key, 1 << 20);
+  r = run();
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("the journal " + path + " records 1048576 bytes done, which is beyond the 4096-byte range"),
+            std::string::npos) << r.out;
+  write(key, 100);
+  r = run();
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.out.find("records 100 bytes done, which is not a multiple of 512 bytes"), std::string::npos) << r.out;
 }
 
 }  // namespace

@@ -209,6 +209,10 @@ TEST_F(VmTest, OutOfRangeLbaGetsANamedNvmeStatus) {
   ASSERT_TRUE(c.ok());
   EXPECT_GT(c->res, 0);
   EXPECT_EQ(c->res & 0xff, 0x80) << "LBA Out of Range";
+  EXPECT_EQ(c->status.code(), absl::StatusCode::kOutOfRange) << c->status;
+  ASSERT_TRUE(c->nvme.has_value());
+  EXPECT_EQ(c->nvme->sct, 0);
+  EXPECT_EQ(c->nvme->sc, 0x80);
   EXPECT_NE(c->status.message().find("SC 0x80"), std::string::npos) << c->status;
   EXPECT_NE(absl::AsciiStrToLower(c->status.message()).find("out of range"), std::string::npos) << c->status;
 }

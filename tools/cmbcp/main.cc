@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <iostream>
+#include <numeric>
 #include <optional>
 #include <string>
 #include <vector>
@@ -288,6 +289,32 @@ std::string ProgressLine(uint64_t bytes, double s) {
                          cmbtools::HumanBytes(bytes), s, Rate(bytes, s));
 }
 
+// Where --resume continues: the offset given, else the journal's. Checked
+// against the plan before any device is opened, so a bad offset is a usage
+// error rather than a failed copy.
+absl::StatusOr<uint64_t> ResumeFrom(const Options& o, const cmb::CopyPlan& plan, const cmbcp::Journal& journal) {
+  const uint64_t unit = std::lcm<uint64_t>(plan.src.ns.lba_size, plan.dst.ns.lba_size);
+  if (o.resume_bytes) {
+    uint64_t b = *o.resume_bytes;
+    if (b > plan.bytes)
+      return absl::InvalidArgumentError(absl::StrFormat("--resume=%u is beyond the %u-byte range", b, plan.bytes));
+    if (b % unit != 0)
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--resume=%u is not a multiple of %u bytes (both LBA sizes)", b, unit));
+    return b;
+  }
+  absl::StatusOr<uint64_t> done = journal.Load();
+  if (!done.ok()) return absl::Status(done.status().code(), absl::StrCat("--resume: ", done.status().message()));
+  if (*done > plan.bytes || *done % unit != 0)
+    return absl::DataLossError(absl::StrFormat(
+        "--resume: the journal %s records %u bytes done, which is %s; it is damaged: delete it, and give "
+        "--resume=BYTES with the offset the interrupted run reported, or copy again from the start",
+        journal.path(), *done,
+        *done > plan.bytes ? absl::StrFormat("beyond the %u-byte range", plan.bytes)
+                           : absl::StrFormat("not a multiple of %u bytes (both LBA sizes)", unit)));
+  return *done;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -369,16 +396,12 @@ int main(int argc, char** argv) {
     ctl.stop = stop;
     ctl.rate_bytes_per_s = o.rate;
     if (o.resume) {
-      if (o.resume_bytes) {
-        ctl.resume_bytes = *o.resume_bytes;
-      } else {
-        absl::StatusOr<uint64_t> done = journal.Load();
-        if (!done.ok()) {
-          std::fprintf(stderr, "cmbcp: --resume: %s\n", std::string(done.status().message()).c_str());
-          return kExitUsage;
-        }
-        ctl.resume_bytes = *done;
+      absl::StatusOr<uint64_t> from = ResumeFrom(o, *plan, journal);
+      if (!from.ok()) {
+        std::fprintf(stderr, "cmbcp: %s\n", std::string(from.status().message()).c_str());
+        return kExitUsage;
       }
+      ctl.resume_bytes = *from;
     }
     if (o.verbose && !o.json) PrintPlan(*plan, true);
     if (progress)

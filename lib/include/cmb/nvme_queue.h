@@ -42,7 +42,29 @@ struct Completion {
   uint64_t tag = 0;    // the caller's tag from submission
   int32_t res = 0;     // raw: <0 errno, >0 NVMe status (SCT<<8 | SC, DNR 0x4000), 0 ok
   uint64_t result = 0; // NVMe completion dword 0/1
-  absl::Status status; // res explained
+  // res explained. For an NVMe status (res > 0) the code says what it means,
+  // so callers can branch without decoding (docs/troubleshooting.md has the
+  // table): kUnavailable: a temporary condition with DNR clear (namespace not
+  // ready, format or sanitize in progress, interrupted, ANA transition, host
+  // path error, data transfer error): retry later. kOutOfRange: LBA out of
+  // range. kResourceExhausted: capacity exceeded. kInvalidArgument: invalid
+  // field, namespace, SGL/PRP or protection information. kUnimplemented:
+  // invalid opcode. kFailedPrecondition: CMB misuse, or a not-ready state with
+  // DNR set. kPermissionDenied: write protected, access denied, reservation
+  // conflict. kDataLoss: write fault, unrecovered read, end-to-end check
+  // errors. kNotFound: deallocated or unwritten LBA. kAborted: aborted commands
+  // and compare failure. kInternal: controller internal error. kUnknown:
+  // anything else (vendor specific, zoned, ...).
+  absl::Status status;
+  // The NVMe status field as the kernel returns it (the CQE's status >> 1).
+  struct NvmeStatus {
+    uint8_t sct = 0;    // Status Code Type: 0 generic, 1 command specific, 2 media, 3 path, 7 vendor
+    uint8_t sc = 0;     // Status Code, meaning per SCT (NVMe base spec, "Status Field")
+    uint8_t crd = 0;    // Command Retry Delay: 0 none, else CRDT1..3 of Identify Controller
+    bool more = false;  // the Error Information log page has more (nvme error-log)
+    bool dnr = false;   // Do Not Retry: the same command would fail again
+  };
+  std::optional<NvmeStatus> nvme;  // set when res > 0
 };
 
 // What is known about the buffer's provider, for explaining -EREMOTEIO.
