@@ -15,8 +15,9 @@ blk() {  # blk SERIAL -> /dev/nvmeXnY of the controller with that serial
   echo "no namespace for serial $1" >&2; exit 1
 }
 src=$(blk src); dst=$(blk dst)
-dd if=/dev/urandom of="$src" bs=1M count=1 oflag=direct status=none
+dd if=/dev/urandom of="$src" bs=1M count=1 oflag=direct status=none ||
+  { echo "example_test: FAIL: cannot write $src" >&2; exit 1; }
 if cmp -s -n 1048576 "$src" "$dst"; then echo "src and dst already equal: test would prove nothing" >&2; exit 1; fi
-"$1" src dst cmb
-cmp -n 1048576 "$src" "$dst"
+"$1" src dst cmb || { echo "example_test: FAIL: the example exited $?" >&2; exit 1; }
+cmp -n 1048576 "$src" "$dst" || { echo "example_test: FAIL: dst's first MiB differs from src's" >&2; exit 1; }
 echo "example_test: dst's first MiB equals src's"
