@@ -1,57 +1,46 @@
 #!/usr/bin/env bash
 # Builds (once) the VM testbed's kernel: Debian's linux-source-6.12 with the
 # p2pdma.config fragment merged over tinyconfig, and fetches Debian's stock
-# trixie cloud kernel (built without CONFIG_PCI_P2PDMA) for the "stock" case.
+# trixie cloud kernel (built without CONFIG_PCI_P2PDMA) for the "stock" case
+# and Debian's trixie-backports kernel (built with it) for "--kernel backports".
 #
-#   tests/vm/kernel/build-kernel.sh          # prints the path of the P2PDMA bzImage
-#   tests/vm/kernel/build-kernel.sh --stock  # prints the path of the stock vmlinuz
+#   tests/vm/kernel/build-kernel.sh              # prints the path of the P2PDMA bzImage
+#   tests/vm/kernel/build-kernel.sh --stock      # prints the path of the stock vmlinuz
+#   tests/vm/kernel/build-kernel.sh --backports  # prints the path of the backports vmlinuz
 #
 # Results are cached outside the clone in $CMB_CACHE (default /var/cache/cmb),
-# keyed by the hash of the fragment and a recipe number, so CI reuses them.
-# The Debian mirror is the one the machine's own apt sources use; the machine
-# itself stays on its release: a private apt configuration lists trixie only
-# for these downloads.
+# keyed by the hash of the fragment and a recipe number (the backports kernel:
+# by its version, $CMB_CACHE/backports-<ver>/ with vmlinuz, config, modules/),
+# so CI reuses them. The Debian mirror is the one the machine's own apt
+# sources use; the machine itself stays on its release: a private apt
+# configuration per suite (its own lists and archives directory) lists only
+# that suite for these downloads.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${CMB_CACHE:-/var/cache/cmb}
 mkdir -p "$cache"
 log() { echo "build-kernel: $*" >&2; }
 
-# shellcheck source=mirror.sh
-source "$here/mirror.sh"
+# shellcheck source=SCRIPTDIR/apt-suite.sh
+source "$here/apt-suite.sh"
 
-# apt-get (or, with --cache, apt-cache) with a private configuration that
-# knows only trixie.
-apt_trixie() {
-  local tool=apt-get
-  if [[ $1 == --cache ]]; then tool=apt-cache; shift; fi
-  local d="$cache/apt"
-  mkdir -p "$d/lists/partial" "$d/archives/partial" "$d/etc"
-  if [[ ! -s "$d/etc/sources.list" ]]; then
-    local m; m=$(mirror)
-    echo "deb $m trixie main" >"$d/etc/sources.list"
-  fi
-  "$tool" -q -o Dir::Etc::sourcelist="$d/etc/sources.list" -o Dir::Etc::sourceparts=/dev/null \
-    -o Dir::State::Lists="$d/lists" -o Dir::Cache="$d" -o Dir::Cache::archives="$d/archives" \
-    -o Dir::State::status=/dev/null -o APT::Get::List-Cleanup=0 \
-    -o Debug::NoLocking=1 "$@"
-}
+apt_trixie() { apt_suite apt trixie "$@"; }
+apt_backports() { apt_suite apt-backports trixie-backports "$@"; }
+apt_trixie_update() { apt_suite_update apt trixie; }
 
-apt_trixie_update() {
-  # The lists are refreshed at most once a day.
-  local stamp="$cache/apt/updated"
-  if [[ ! -e "$stamp" || -n "$(find "$stamp" -mmin +1440 2>/dev/null)" ]]; then
-    apt_trixie update >&2
-    touch "$stamp"
-  fi
+newest_deb() {  # newest_deb DIR PACKAGE -> prints the newest DIR/PACKAGE_*.deb
+  local f
+  f=$(find "$1" -maxdepth 1 -name "$2_*.deb" -printf '%T@ %p\n' | sort -n | tail -n1 | cut -d' ' -f2-)
+  [[ -n $f ]] || { log "no $2_*.deb in $1"; exit 1; }
+  echo "$f"
 }
 
 fetch_deb() {  # fetch_deb PACKAGE -> prints the .deb path
   local pkg=$1 dir="$cache/debs"
   mkdir -p "$dir"
   apt_trixie_update
-  (cd "$dir" && apt_trixie download "$pkg" >&2)
-  ls -t "$dir"/"${pkg}"_*.deb | head -n1
+  (cd "$dir" && apt_trixie download "$pkg" >&2) || { log "cannot download $pkg from trixie"; exit 1; }
+  newest_deb "$dir" "$pkg"
 }
 
 stock() {
@@ -75,6 +64,49 @@ stock() {
     cp -a "$tmp"/lib/modules "$out/modules" 2>/dev/null || cp -a "$tmp"/usr/lib/modules "$out/modules"
     rm -rf "$tmp"
     log "stock kernel: $(basename "$deb")"
+  fi
+  echo "$out/vmlinuz"
+}
+
+# Debian's newest trixie-backports kernel (built with CONFIG_PCI_P2PDMA).
+# linux-image-<ver>-amd64 is a metapackage over linux-binary-<ver>-amd64
+# (vmlinuz), linux-modules-<ver>-amd64 and linux-base-<ver>-amd64 (config).
+backports() {
+  apt_suite_update apt-backports trixie-backports
+  # The unversioned metapackage depends on the current versioned image.
+  local img ver
+  img=$(apt_backports --cache show linux-image-amd64 | awk -F': ' '/^Depends:/{print $2; exit}' |
+        tr ',' '\n' | sed 's/^ *//; s/[( ].*//' | grep -E '^linux-image-[0-9].*-amd64$' | sort -V | tail -n1)
+  [[ -n "$img" ]] || { log "cannot resolve linux-image-amd64 in trixie-backports"; exit 1; }
+  ver=${img#linux-image-}
+  local out="$cache/backports-$ver"
+  if [[ ! -s "$out/vmlinuz" || ! -s "$out/config" || ! -d "$out/modules" ]]; then
+    local deps pkgs=() p
+    deps=$(apt_backports --cache show "$img" | awk -F': ' '/^Depends:/{print $2; exit}' |
+           tr ',|' '\n' | sed 's/^ *//; s/[( ].*//')
+    for p in "linux-binary-$ver" "linux-modules-$ver" "linux-base-$ver"; do
+      grep -Fqx "$p" <<<"$deps" || { log "$img does not depend on $p (depends: ${deps//$'\n'/ })"; exit 1; }
+      pkgs+=("$p")
+    done
+    local dir="$cache/debs-backports" tmp
+    mkdir -p "$dir"
+    (cd "$dir" && apt_backports download "${pkgs[@]}" >&2) || { log "cannot download ${pkgs[*]} from trixie-backports"; exit 1; }
+    tmp=$(mktemp -d "$cache/backports-unpack.XXXXXX")
+    for p in "${pkgs[@]}"; do
+      local deb; deb=$(newest_deb "$dir" "$p")
+      dpkg-deb -x "$deb" "$tmp" || { log "cannot unpack $deb"; exit 1; }
+      log "backports kernel: $(basename "$deb")"
+    done
+    local m="$tmp/usr/lib/modules/$ver"
+    [[ -s "$m/vmlinuz" ]] || { log "no usr/lib/modules/$ver/vmlinuz in ${pkgs[*]}"; exit 1; }
+    [[ -s "$m/config" ]] || { log "no usr/lib/modules/$ver/config in ${pkgs[*]}"; exit 1; }
+    grep -qx 'CONFIG_PCI_P2PDMA=y' "$m/config" || { log "$ver is built without CONFIG_PCI_P2PDMA"; exit 1; }
+    rm -rf "$out.tmp" && mkdir -p "$out.tmp/modules"
+    mv "$m/vmlinuz" "$out.tmp/vmlinuz"
+    mv "$m/config" "$out.tmp/config"
+    mv "$m" "$out.tmp/modules/$ver"
+    rm -rf "$tmp" "$out"
+    mv "$out.tmp" "$out"
   fi
   echo "$out/vmlinuz"
 }
@@ -126,6 +158,7 @@ p2pdma() {
 
 case "${1:-}" in
   --stock) stock ;;
+  --backports) backports ;;
   "") p2pdma ;;
-  *) echo "usage: $0 [--stock]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--stock|--backports]" >&2; exit 2 ;;
 esac

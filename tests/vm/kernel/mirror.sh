@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced: mirror() prints the first Debian archive URI among this machine's
 # apt sources (deb822 or one-line), so downloads use the mirror apt already uses.
 mirror() {
