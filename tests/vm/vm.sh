@@ -13,16 +13,24 @@
 # --hotplug: PCIe native hotplug (pciehp) instead of ACPI's, and a QMP monitor;
 # the guest asks for `device_del ID` by writing ID to $CMB_VM_OUT/qmp-request
 # (tests/vm/qmp_watch.py relays it). Device ids: c_cmb, c_src, c_dst.
+# --kernel lts|backports|stock (env CMB_KERNEL; the flag wins): lts, the
+# default, is the 6.12 test kernel built by tests/vm/kernel/build-kernel.sh;
+# backports is Debian's newest trixie-backports kernel (with P2PDMA); stock is
+# Debian's trixie kernel (without), which the stock topology always uses.
+# --qemu debian|backports (env CMB_QEMU): debian, the default, is the system's
+# qemu-system-x86_64; backports is bookworm-backports' (tests/vm/qemu/).
 # Fails loudly (exit 125) when the guest does not boot or times out.
 set -euo pipefail
 # A failing command names itself, so no failure is silent.
-trap '__rc=$?; echo "vm.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $__rc" >&2' ERR
+trap 'echo "vm.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
-topology=switch kernel_kind=p2pdma timeout=600 out="" trace=0 hotplug=0 disk_mb=2048 mem=2G
-usage() { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+topology=switch kernel_kind=${CMB_KERNEL:-lts} qemu_kind=${CMB_QEMU:-debian} timeout=600 out="" trace=0 hotplug=0 disk_mb=2048 mem=2G
+usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 while (($#)); do
   case "$1" in
     --topology) topology=$2; shift 2 ;;
+    --kernel) kernel_kind=$2; shift 2 ;;
+    --qemu) qemu_kind=$2; shift 2 ;;
     --timeout) timeout=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --trace) trace=1; shift ;;
@@ -38,18 +46,71 @@ done
 [[ $topology == stock ]] && kernel_kind=stock
 
 die() { echo "vm.sh: $*" >&2; exit 125; }
-command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run scripts/deps.sh"
 cache=${CMB_CACHE:-/var/cache/cmb}
 
-if [[ $kernel_kind == stock ]]; then
-  kernel=$("$here/kernel/build-kernel.sh" --stock)
-else
-  kernel=$("$here/kernel/build-kernel.sh")
-fi
+case $kernel_kind in
+  lts) kernel=$("$here/kernel/build-kernel.sh") || die "build-kernel.sh (the lts kernel) failed" ;;
+  backports|stock) kernel=$("$here/kernel/build-kernel.sh" "--$kernel_kind") || die "build-kernel.sh --$kernel_kind failed" ;;
+  *) die "unknown --kernel '$kernel_kind' (lts backports stock)" ;;
+esac
+# The kernel's release (uname -r), from the bzImage header: a NUL-terminated
+# string at 0x200 + the 16-bit offset at 0x20e, after the "HdrS" magic at 0x202.
+kernel_release() {
+  local off
+  [[ $(dd if="$1" bs=1 skip=$((0x202)) count=4 status=none) == HdrS ]] || die "$1 is not a bzImage"
+  off=$(od -An -tu2 -j $((0x20e)) -N2 "$1" | tr -d ' ')
+  dd if="$1" bs=1 skip=$((off + 0x200)) count=256 status=none | tr '\0' '\n' | sed -n '1s/ .*//p'
+}
+kver=$(kernel_release "$kernel") || exit 125
 
-# The initramfs: busybox and init.sh (plus, for the stock kernel, the modules
-# it needs, which Debian builds as modules).
-initrd_key=$( (cat "$here/init.sh" "$0"; echo "$kernel_kind") | sha256sum | cut -c1-16)
+case $qemu_kind in
+  debian)
+    command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 missing: run scripts/deps.sh"
+    qemu_bin=qemu-system-x86_64 qemu_extra=() ;;
+  backports)
+    qemu_bin=$("$here/qemu/fetch-qemu.sh") || die "tests/vm/qemu/fetch-qemu.sh failed"
+    # Unpacked, not installed: its firmware and modules are under its root.
+    qemu_root=${qemu_bin%/usr/bin/qemu-system-x86_64}
+    export QEMU_MODULE_DIR="$qemu_root/usr/lib/x86_64-linux-gnu/qemu"
+    qemu_extra=(-L "$qemu_root/usr/share/qemu" -L "$qemu_root/usr/share/seabios") ;;
+  *) die "unknown --qemu '$qemu_kind' (debian backports)" ;;
+esac
+qver=$("$qemu_bin" --version | sed -n 's/^QEMU emulator version \([0-9.]*\).*/\1/p')
+[[ -n $qver ]] || die "cannot tell the version of $qemu_bin"
+if [[ $(printf '%s\n' 9.2 "$qver" | sort -V | head -n1) == 9.2 ]]; then
+  # 9.2+: another device's DMA into the CMB (an I/O region) is bounced
+  # through a per-device buffer of this size (default 4 KiB), not one global
+  # 4 KiB buffer (kmod-notes/README.md, "Hot removal").
+  nvme_help=$("$qemu_bin" "${qemu_extra[@]}" -device nvme,help) || die "$qemu_bin -device nvme,help failed"
+  grep -q 'x-max-bounce-buffer-size=' <<<"$nvme_help" || die "QEMU $qver has no nvme property x-max-bounce-buffer-size"
+  qemu_extra+=(-global nvme.x-max-bounce-buffer-size=4M)
+fi
+# Debian's kernels patch their text while vCPUs run; under multi-threaded TCG
+# that raced into an early "Oops: int3" in 1 boot of 10 (one TCG thread: none).
+[[ $kernel_kind == lts ]] || qemu_extra+=(-accel "tcg,thread=single")
+
+# The initramfs: busybox and init.sh, plus, for Debian's kernels, the modules
+# the testbed needs (Debian builds 9p and nvme as modules), dependencies
+# first, as modinfo reads them from the kernel's own module tree.
+mods=() mod_files=()
+if [[ $kernel_kind != lts ]]; then
+  moddir="$(dirname "$kernel")/modules/$kver"
+  [[ -d $moddir ]] || die "no modules for $kver in $moddir"
+  add_module() {  # add_module NAME: NAME after its dependencies, once
+    local m=$1 f deps d
+    [[ " ${mods[*]} " == *" $m "* ]] && return 0
+    f=$(find "$moddir" \( -name "$m.ko*" -o -name "${m//_/-}.ko*" -o -name "${m//-/_}.ko*" \) -print -quit)
+    if [[ -z $f ]]; then
+      grep -Eq "/(${m//_/-}|${m//-/_})\.ko\$" "$moddir/modules.builtin" && return 0
+      die "kernel module $m (for $kver) is neither under $moddir nor built in"
+    fi
+    deps=$(modinfo -F depends "$f") || die "modinfo -F depends $f failed"
+    for d in ${deps//,/ }; do add_module "$d"; done
+    mods+=("$m") mod_files+=("$f")
+  }
+  for m in 9pnet_virtio 9p nvme; do add_module "$m"; done
+fi
+initrd_key=$( (cat "$here/init.sh" "$0"; echo "$kernel_kind $kernel $kver ${mods[*]}") | sha256sum | cut -c1-16)
 initrd="$cache/initrd-$initrd_key.cgz"
 if [[ ! -s $initrd ]]; then
   tmp=$(mktemp -d)
@@ -57,19 +118,20 @@ if [[ ! -s $initrd ]]; then
   cp /bin/busybox "$tmp/bin/busybox"
   cp "$here/init.sh" "$tmp/init"
   chmod +x "$tmp/init"
-  if [[ $kernel_kind == stock ]]; then
-    # Debian builds 9p and nvme as (xz-compressed) modules; busybox insmod
-    # wants them plain, loaded dependencies first.
-    mods=(netfs 9pnet 9pnet_virtio 9p nvme-auth nvme-core nvme)
-    for m in "${mods[@]}"; do
-      f=$(find "$cache/stock/modules" -name "$m.ko*" | head -n1)
-      [[ -n $f ]] || die "stock kernel module $m not found under $cache/stock/modules"
-      xz -dc "$f" >"$tmp/lib/modules/$m.ko"
+  if ((${#mods[@]})); then
+    # busybox insmod wants them plain.
+    for i in "${!mods[@]}"; do
+      case ${mod_files[i]} in
+        *.ko.xz) xz -dc "${mod_files[i]}" >"$tmp/lib/modules/${mods[i]}.ko" ;;
+        *.ko.zst) zstd -dqc "${mod_files[i]}" >"$tmp/lib/modules/${mods[i]}.ko" ;;
+        *.ko) cp "${mod_files[i]}" "$tmp/lib/modules/${mods[i]}.ko" ;;
+        *) die "cannot unpack kernel module ${mod_files[i]}" ;;
+      esac
     done
     sed -i "s|^mount -t devtmpfs devtmpfs /dev\$|&\nfor m in ${mods[*]}; do insmod /lib/modules/\$m.ko; done|" "$tmp/init"
     # As on an installed Debian system, /boot holds the kernel's config.
     mkdir -p "$tmp/boot"
-    cp "$cache/stock/config" "$tmp/boot/config-$(ls "$cache/stock/modules")"
+    cp "$(dirname "$kernel")/config" "$tmp/boot/config-$kver"
     sed -i "s|^mkdir -p /host/dev/shm /host/dev/pts\$|mount --bind /boot /host/boot\n&|" "$tmp/init"
   fi
   (cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
@@ -98,8 +160,8 @@ mkdir -p "$disks"
   printf '%q ' "$@"; echo
 } >"$out/job.sh"
 
-qemu=(qemu-system-x86_64 -machine q35 -m "$mem" -smp 2 -nographic -no-reboot -net none
-      -fw_cfg name=etc/sercon-port,string=0
+qemu=("$qemu_bin" -machine q35 -m "$mem" -smp 2 -nographic -no-reboot -net none
+      -fw_cfg "name=etc/sercon-port,string=0"
       -kernel "$kernel" -initrd "$initrd"
       -virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
       -virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap")
@@ -165,9 +227,9 @@ if ((hotplug)); then
   watcher=$!
   trap 'kill "$watcher" 2>/dev/null' EXIT
 fi
-qemu+=(-append "$append")
+qemu+=("${qemu_extra[@]}" -append "$append")
 
-echo "vm.sh: booting '$topology' ($(basename "$kernel")), output in $out" >&2
+echo "vm.sh: booting '$topology' (kernel $kver [$kernel_kind], QEMU $qver [$qemu_kind]), output in $out" >&2
 set +e
 timeout --foreground -k 10 "$timeout" "${qemu[@]}" </dev/null 2>&1 | tee "$out/console.log" | grep -v -e "^cmb-vm: guest up" -e "fw_cfg item names should be prefixed"
 qrc=${PIPESTATUS[0]}

@@ -4,11 +4,17 @@
 #
 #   tests/vm/qemu/fetch-qemu.sh    # -> $CMB_CACHE/qemu-<ver>/usr/bin/qemu-system-x86_64
 #
-# The packages (qemu-system-x86, -common, -data, and the newer seabios that
-# qemu-system-x86 depends on) are unpacked with dpkg-deb -x into
+# The packages (qemu-system-x86, -common, -data, -modules-opengl and
+# -modules-spice, and the newer seabios that qemu-system-x86 depends on) are
+# unpacked with dpkg-deb -x into
 # $CMB_CACHE/qemu-<ver>/ (<ver>: the Debian version without its epoch), not
-# installed: the machine keeps its own QEMU. Every shared library the binary
-# links is in bookworm (checked with ldd here, each time it is unpacked). The
+# installed: the machine keeps its own QEMU. QEMU 10 loads ui-opengl.so and
+# ui-spice-core.so even with -nographic; without its own it finds bookworm's
+# (7.2, in qemu-system-common) and complains ("Only modules from the same
+# build can be loaded"). Every shared library the binary and those two
+# modules link is in bookworm (checked with ldd here, each time it is
+# unpacked; modules for devices the testbed never uses, such as virtio-gpu-gl,
+# may lack theirs). The
 # binary needs -L <root>/usr/share/qemu -L <root>/usr/share/seabios for its
 # firmware, and QEMU_MODULE_DIR=<root>/usr/lib/x86_64-linux-gnu/qemu so it
 # never loads the system QEMU's modules; vm.sh does both.
@@ -37,6 +43,7 @@ root="$cache/qemu-${ver#*:}"
 bin="$root/usr/bin/qemu-system-x86_64"
 if [[ ! -x $bin ]]; then
   pkgs=("qemu-system-x86=$ver" "qemu-system-common=$ver" "qemu-system-data=$ver"
+        "qemu-system-modules-opengl=$ver" "qemu-system-modules-spice=$ver"
         "seabios=$(candidate seabios)")
   dir="$cache/debs-bookworm-backports"
   mkdir -p "$dir"
@@ -51,9 +58,11 @@ if [[ ! -x $bin ]]; then
     log "unpacked $(basename "$deb")"
   done
   tmpbin="$root.tmp/usr/bin/qemu-system-x86_64"
-  libs=$(ldd "$tmpbin") || { log "ldd $tmpbin failed"; exit 1; }
-  missing=$(grep 'not found' <<<"$libs" || [[ $? == 1 ]])
-  [[ -z $missing ]] || { log "qemu-system-x86 $ver needs libraries bookworm lacks: ${missing//$'\n'/;}"; exit 1; }
+  for f in "$tmpbin" "$root.tmp"/usr/lib/x86_64-linux-gnu/qemu/ui-{opengl,spice-core}.so; do
+    libs=$(ldd "$f") || { log "ldd $f failed"; exit 1; }
+    missing=$(grep 'not found' <<<"$libs" || [[ $? == 1 ]])
+    [[ -z $missing ]] || { log "$(basename "$f") of QEMU $ver needs libraries this machine lacks: ${missing//$'\n'/;}"; exit 1; }
+  done
   "$tmpbin" --version >/dev/null || { log "the unpacked $tmpbin does not run"; exit 1; }
   rm -rf "$root"
   mv "$root.tmp" "$root"
