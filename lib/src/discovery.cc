@@ -57,6 +57,7 @@ void ReadUse(const SysRoot& root, const std::multimap<std::string, std::string>&
 absl::StatusOr<Namespace> ReadNamespace(const SysRoot& root, const std::string& name,
                                         const std::multimap<std::string, std::string>& mounts) {
   Namespace ns;
+  ns.root = root;
   ns.name = name;
   std::string block = "/sys/block/" + name;
   CMB_ASSIGN_OR_RETURN(uint64_t nsid, root.ReadUint(block + "/nsid"));
@@ -82,8 +83,9 @@ absl::StatusOr<Namespace> ReadNamespace(const SysRoot& root, const std::string& 
 // blocking; empty when unreadable (kernel.dmesg_restrict for non-root).
 std::vector<std::string> KernelLog(const SysRoot& root) {
   std::vector<std::string> out;
-  int fd = ::open(root.Host("/dev/kmsg").c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return out;
+  absl::StatusOr<UniqueFd> kmsg = root.Open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+  if (!kmsg.ok()) return out;
+  int fd = kmsg->get();
   std::string text;
   char buf[8192];
   for (;;) {
@@ -93,7 +95,6 @@ std::vector<std::string> KernelLog(const SysRoot& root) {
     text.append(buf, static_cast<size_t>(n));
     if (text.size() > (4 << 20)) break;
   }
-  ::close(fd);
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     size_t semi = line.find(';');
     if (semi != absl::string_view::npos && line.substr(0, semi).find(',') != absl::string_view::npos)

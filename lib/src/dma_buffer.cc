@@ -90,19 +90,18 @@ absl::StatusOr<DmaBuffer> AllocateP2pMem(const SysRoot& root, const PciAddress& 
     return absl::ResourceExhaustedError(absl::StrFormat(
         "%s: asked for %u bytes of p2pmem but only %u of %u are available (other users hold the rest, "
         "or the nvme driver keeps queues in the CMB)", bdf, len, pool.available_bytes, pool.size_bytes));
-  int fd = ::open(root.Host(alloc).c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    if (err == EACCES || err == EPERM)
+  absl::StatusOr<UniqueFd> file = root.Open(alloc, O_RDWR);
+  if (!file.ok()) {
+    if (absl::IsPermissionDenied(file.status()))
       return absl::PermissionDeniedError(absl::StrCat(
           "cannot open ", root.Host(alloc), ": permission denied. Run as root, or install ", kUdevRulesFile,
           " and join the '", AccessGroup(), "' group (see docs/unprivileged.md)"));
-    return absl::ErrnoToStatus(err, absl::StrCat("open ", root.Host(alloc)));
+    return file.status();
   }
   // MAP_SHARED and offset 0: the kernel refuses anything else (p2pmem_alloc_mmap).
-  void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_SHARED, file->get(), 0);
   int err = errno;
-  ::close(fd);  // the mapping keeps its own reference
+  file->reset();  // the mapping keeps its own reference
   if (p == MAP_FAILED) {
     if (err == ENOMEM)
       return absl::ResourceExhaustedError(absl::StrFormat(

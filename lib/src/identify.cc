@@ -13,6 +13,7 @@ extern "C" {  // libnvme 1.3 headers lack C++ guards
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "status_macros.h"
 
 namespace cmb {
 namespace {
@@ -34,13 +35,12 @@ uint32_t IdentifyInfo::max_copy_lbas() const {
 absl::StatusOr<IdentifyInfo> Identify(const Namespace& ns) {
   if (ns.generic_device.empty())
     return absl::FailedPreconditionError(absl::StrCat(ns.name, " has no generic char device"));
-  int fd = ::open(ns.generic_device.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", ns.generic_device));
+  CMB_ASSIGN_OR_RETURN(UniqueFd file, ns.root.Open(ns.generic_device, O_RDONLY));
+  int fd = file.get();
   auto ctrl = std::make_unique<nvme_id_ctrl>();
   auto idns = std::make_unique<nvme_id_ns>();
   absl::Status s = CommandStatus(nvme_identify_ctrl(fd, ctrl.get()), ns, "Identify Controller");
   if (s.ok()) s = CommandStatus(nvme_identify_ns(fd, ns.nsid, idns.get()), ns, "Identify Namespace");
-  ::close(fd);
   if (!s.ok()) return s;
   IdentifyInfo info;
   info.oncs = le16toh(ctrl->oncs);

@@ -50,12 +50,10 @@ absl::StatusOr<NamespaceRef> ResolveNamespace(const SysRoot& root, const System&
     if (!absl::StartsWith(spec, "/dev/")) return BadSpec(spec, "is not under /dev");
     absl::StatusOr<NamespaceRef> r = ByDevice(sys, spec);
     if (r.ok()) return r;
-    // A symlink such as /dev/disk/by-id/...: follow it.
-    char* real = ::realpath(root.Host(spec).c_str(), nullptr);
-    if (real == nullptr) return r.status();
-    std::string base = real;
-    std::free(real);
-    base = base.substr(base.rfind('/') + 1);
+    // A symlink such as /dev/disk/by-id/...: follow it, inside the root.
+    absl::StatusOr<std::string> real = root.Resolve(spec);
+    if (!real.ok()) return r.status();
+    std::string base = real->substr(real->rfind('/') + 1);
     return ByDevice(sys, "/dev/" + base);
   }
   if (absl::StartsWith(spec, "ng") || (absl::StartsWith(spec, "nvme") && spec.find(':') == spec.npos))

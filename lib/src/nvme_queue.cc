@@ -100,17 +100,16 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
   if (probe) io_uring_free_probe(probe);
   if (!has_cmd)
     return absl::FailedPreconditionError("io_uring lacks IORING_OP_URING_CMD: needs Linux >= 5.19");
-  int fd = ::open(ns.generic_device.c_str(), (options.writable ? O_RDWR : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    if (err == EACCES || err == EPERM)
+  absl::StatusOr<UniqueFd> fd = ns.root.Open(ns.generic_device, options.writable ? O_RDWR : O_RDONLY);
+  if (!fd.ok()) {
+    if (absl::IsPermissionDenied(fd.status()))
       return absl::PermissionDeniedError(absl::StrCat(
           "cannot open ", ns.generic_device, options.writable ? " for writing" : "",
           ": permission denied. Run as root, or install ", kUdevRulesFile, " and join the '", AccessGroup(),
           "' group (see docs/unprivileged.md)"));
-    return absl::ErrnoToStatus(err, absl::StrCat("open ", ns.generic_device));
+    return fd.status();
   }
-  return NvmeQueue(std::move(ring), fd, ns, options.depth, client);
+  return NvmeQueue(std::move(ring), fd->release(), ns, options.depth, client);
 }
 
 absl::Status NvmeQueue::CheckRange(uint64_t slba, uint32_t nlb) const {

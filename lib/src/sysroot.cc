@@ -2,6 +2,8 @@
 #include "cmb/sysroot.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -42,27 +44,50 @@ std::string SysRoot::Host(absl::string_view path) const {
 }
 
 bool SysRoot::Exists(absl::string_view path) const {
-  return ::access(Host(path).c_str(), F_OK) == 0;
+  return Open(path, O_PATH).ok();
+}
+
+absl::StatusOr<UniqueFd> SysRoot::Open(absl::string_view path, int flags) const {
+  flags |= O_CLOEXEC;
+  if (is_live()) {
+    std::string p(path);
+    int fd = ::open(p.c_str(), flags);
+    if (fd < 0) return PathError(errno, "open", p);
+    return UniqueFd(fd);
+  }
+  // The kernel confines the lookup, symlinks and ".." included, to the tree:
+  // no name the tree holds can open a host device (openat2, Linux >= 5.6).
+  int dir = ::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) return PathError(errno, "open the tree", root_);
+  UniqueFd tree(dir);
+  std::string rel(absl::StripPrefix(path, "/"));
+  if (rel.empty()) rel = ".";
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  long fd;
+  do fd = ::syscall(SYS_openat2, tree.get(), rel.c_str(), &how, sizeof how);
+  while (fd < 0 && errno == EINTR);
+  if (fd < 0) return PathError(errno, "open", Host(path));
+  return UniqueFd(static_cast<int>(fd));
 }
 
 absl::StatusOr<std::string> SysRoot::Read(absl::string_view path) const {
   std::string host = Host(path);
-  int fd = ::open(host.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return PathError(errno, "open", host);
+  absl::StatusOr<UniqueFd> file = Open(path, O_RDONLY);
+  if (!file.ok()) return file.status();
+  int fd = file->get();
   std::string out;
   char buf[4096];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return PathError(err, "read", host);
+      return PathError(errno, "read", host);
     }
     if (n == 0) break;
     out.append(buf, static_cast<size_t>(n));
   }
-  ::close(fd);
   return out;
 }
 
@@ -89,22 +114,20 @@ absl::StatusOr<uint64_t> SysRoot::ReadUint(absl::string_view path) const {
 absl::StatusOr<std::vector<uint8_t>> SysRoot::ReadBytes(absl::string_view path,
                                                         size_t max) const {
   std::string host = Host(path);
-  int fd = ::open(host.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return PathError(errno, "open", host);
+  absl::StatusOr<UniqueFd> file = Open(path, O_RDONLY);
+  if (!file.ok()) return file.status();
+  int fd = file->get();
   std::vector<uint8_t> out(max);
   size_t got = 0;
   while (got < max) {
     ssize_t n = ::pread(fd, out.data() + got, max - got, static_cast<off_t>(got));
     if (n < 0) {
       if (errno == EINTR) continue;
-      int err = errno;
-      ::close(fd);
-      return PathError(err, "read", host);
+      return PathError(errno, "read", host);
     }
     if (n == 0) break;
     got += static_cast<size_t>(n);
   }
-  ::close(fd);
   out.resize(got);
   return out;
 }

@@ -29,6 +29,9 @@ struct P2pMem {
 };
 
 struct Namespace {
+  // The tree it was found in: its device nodes are opened only under this
+  // root (SysRoot::Open), never on the host when the tree is not "/".
+  SysRoot root;
   uint32_t nsid = 0;
   std::string name;            // "nvme0n1"
   std::string generic_device;  // "/dev/ng0n1", empty when the kernel has none

@@ -7,7 +7,9 @@
 //
 // A root of "/tmp/tree" maps "/sys/class/nvme" to "/tmp/tree/sys/class/nvme".
 // Symlinks inside the tree are resolved relative to the tree, as the kernel's
-// own relative links ("../../devices/...") are.
+// own relative links ("../../devices/...") are. Every file the library opens,
+// device nodes included, is opened through Open(), which under a tree never
+// leaves it: a tree that names nvme1n1 cannot reach the host's /dev/nvme1n1.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +19,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "cmb/unique_fd.h"
 
 namespace cmb {
 
@@ -36,6 +39,11 @@ class SysRoot {
   std::string Host(absl::string_view path) const;
 
   bool Exists(absl::string_view path) const;
+  // open(2) of an absolute in-tree path. Under a tree, the path and every
+  // symlink in it resolve inside the tree (openat2 RESOLVE_IN_ROOT), so an
+  // absolute link such as dev/ng1n1 -> /dev/ng1n1 stays in the tree.
+  // Errors carry the host path and errno (NotFound for ENOENT, ...).
+  absl::StatusOr<UniqueFd> Open(absl::string_view path, int flags) const;
   // Whole file contents.
   absl::StatusOr<std::string> Read(absl::string_view path) const;
   // A sysfs attribute: contents with trailing whitespace removed.
