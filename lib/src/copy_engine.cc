@@ -15,6 +15,7 @@
 #include "cmb/chunk_pool.h"
 #include "cmb/dma_buffer.h"
 #include "cmb/nvme_queue.h"
+#include "block_claim.h"
 
 namespace cmb {
 namespace {
@@ -102,12 +103,26 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
   // reaps commands still doing DMA into the buffer.
   std::optional<ChunkPool> pool;
   std::optional<NvmeQueue> in, out;
+  UniqueFd hold;  // dst's block device, O_EXCL, for the whole copy
   EventFd ev;
   if (ev.fd < 0) {
     r.status = absl::ErrnoToStatus(errno, "eventfd");
     return finish();
   }
   auto setup = [&]() -> absl::Status {
+    if (plan.hold_dst) {
+      absl::StatusOr<UniqueFd> h = ClaimBlockDevice(plan.dst.ns);
+      // Without read access to the block device the pre-copy checks (mounts,
+      // swap, holders) are all the protection there is: say so, go on.
+      if (h.ok()) {
+        hold = std::move(*h);
+        r.dst_held = true;
+      } else if (absl::IsPermissionDenied(h.status())) {
+        r.dst_not_held = std::string(h.status().message());
+      } else {
+        return h.status();
+      }
+    }
     absl::StatusOr<NvmeQueue> o = NvmeQueue::Open(plan.dst.ns, {.depth = plan.qd, .writable = true}, plan.dst.address);
     if (!o.ok()) return o.status();
     out.emplace(std::move(*o));

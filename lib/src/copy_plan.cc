@@ -27,6 +27,34 @@ std::string Range(const CopyEnd& e, uint64_t lbas) {
   return absl::StrFormat("%s LBAs %u..%u", e.ns.name, e.lba, e.lba + lbas - 1);
 }
 
+// A destination that a file system, swap or md/dm uses is refused, and so is
+// one whose use cannot be read; `force` overrides both, and the plan records
+// what it overrode. Without `force` the copy also holds the destination
+// exclusively (copy_engine.h), so nothing can claim it while it is written.
+absl::Status CheckInUse(const CopyRequest& req, CopyPlan& plan) {
+  const Namespace& d = plan.dst.ns;
+  plan.hold_dst = !req.force;
+  std::vector<std::string> uses;
+  for (const std::string& m : d.mountpoints) uses.push_back("mounted on " + m);
+  for (const std::string& w : d.swaps) uses.push_back("swap on " + w);
+  for (const std::string& h : d.holders) uses.push_back("held by " + h);
+  if (!uses.empty()) {
+    std::string what = absl::StrCat("destination ", d.block_device, " is in use (", absl::StrJoin(uses, ", "), ")");
+    if (!req.force)
+      return absl::FailedPreconditionError(absl::StrCat(
+          what, ": writing under a file system, swap or device mapper corrupts it. Unmount it (swapoff, "
+          "or stop the md/dm device), or pass --force"));
+    plan.overridden.push_back(what);
+  }
+  if (!d.use_unknown.empty()) {
+    std::string what = absl::StrCat("cannot tell whether destination ", d.block_device, " is in use: ", d.use_unknown);
+    if (!req.force) return absl::FailedPreconditionError(absl::StrCat(what, ". Fix that, or pass --force"));
+    plan.overridden.push_back(what);
+  }
+  if (req.force) plan.overridden.push_back(absl::StrCat("not holding ", d.block_device, " exclusively"));
+  return absl::OkStatus();
+}
+
 // Bytes and range checks that hold for every method.
 absl::Status CheckRanges(const CopyRequest& req, CopyPlan& plan) {
   const Namespace &s = plan.src.ns, &d = plan.dst.ns;
@@ -53,22 +81,18 @@ absl::Status CheckRanges(const CopyRequest& req, CopyPlan& plan) {
                                                    Range(*e, lbas), e->ns.name, e->ns.capacity_blocks,
                                                    e->ns.lba_size));
   }
-  if (plan.src.ns.block_device == plan.dst.ns.block_device) {
+  // One namespace seen through two controllers (shared, multipath) is one
+  // namespace: overlap is judged by identity, not by name.
+  if (std::string same; SameNamespace(s, d, &same)) {
     uint64_t n = plan.src_lbas();
     if (plan.src.lba < plan.dst.lba + n && plan.dst.lba < plan.src.lba + n)
       return absl::FailedPreconditionError(absl::StrFormat(
-          "%s and LBAs %u..%u overlap in the same namespace: the copy would read data it already overwrote",
-          Range(plan.src, n), plan.dst.lba, plan.dst.lba + n - 1));
+          "%s and %s overlap in the same namespace%s: the copy would read data it already overwrote",
+          Range(plan.src, n), Range(plan.dst, n),
+          s.block_device == d.block_device ? "" : absl::StrFormat(" (%s and %s are one namespace: same %s)",
+                                                                    s.name, d.name, same)));
   }
-  if (d.in_use() && !req.force) {
-    std::vector<std::string> uses;
-    for (const std::string& m : d.mountpoints) uses.push_back("mounted on " + m);
-    for (const std::string& h : d.holders) uses.push_back("held by " + h);
-    return absl::FailedPreconditionError(absl::StrCat(
-        "destination ", d.block_device, " is in use (", absl::StrJoin(uses, ", "),
-        "): writing under a file system or device mapper corrupts it. Unmount it, or pass --force"));
-  }
-  return absl::OkStatus();
+  return CheckInUse(req, plan);
 }
 
 // Chunk and depth for a data-moving method: a chunk is page aligned, a whole

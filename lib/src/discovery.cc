@@ -10,6 +10,8 @@
 #include <map>
 #include <regex>
 #include <set>
+#include <tuple>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -25,21 +27,42 @@ std::string AttrOr(const SysRoot& root, const std::string& path, std::string def
   return s.ok() ? *s : def;
 }
 
-// "maj:min" of every mount and the mount point, from mountinfo.
-std::multimap<std::string, std::string> Mounts(const SysRoot& root) {
-  std::multimap<std::string, std::string> out;
-  absl::StatusOr<std::string> info = root.Read("/proc/self/mountinfo");
-  if (!info.ok()) return out;
-  for (absl::string_view line : absl::StrSplit(*info, '\n', absl::SkipEmpty())) {
-    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
-    if (f.size() > 4) out.emplace(std::string(f[2]), std::string(f[4]));
+// Who uses block devices, read once per controller: mounts ("maj:min" ->
+// mount point, from mountinfo) and swap areas (device names, /proc/swaps).
+struct DeviceUse {
+  std::multimap<std::string, std::string> mounts;
+  std::set<std::string> swaps;  // "nvme2n1", "nvme2n1p3"
+  std::string unknown;          // why either could not be read
+};
+
+DeviceUse ReadDeviceUse(const SysRoot& root) {
+  DeviceUse u;
+  if (absl::StatusOr<std::string> info = root.Read("/proc/self/mountinfo"); info.ok()) {
+    for (absl::string_view line : absl::StrSplit(*info, '\n', absl::SkipEmpty())) {
+      std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+      if (f.size() > 4) u.mounts.emplace(std::string(f[2]), std::string(f[4]));
+    }
+  } else {
+    u.unknown = absl::StrCat("cannot read the mount table: ", info.status().message());
   }
-  return out;
+  // No /proc/swaps: a kernel without swap support (CONFIG_SWAP=n) has none.
+  absl::StatusOr<std::string> swaps = root.Read("/proc/swaps");
+  if (!swaps.ok() && !absl::IsNotFound(swaps.status())) {
+    absl::StrAppend(&u.unknown, u.unknown.empty() ? "" : "; ", "cannot read the swap table: ",
+                    swaps.status().message());
+  } else if (swaps.ok()) {
+    bool header = true;
+    for (absl::string_view line : absl::StrSplit(*swaps, '\n', absl::SkipEmpty())) {
+      if (std::exchange(header, false)) continue;  // "Filename Type Size Used Priority"
+      absl::string_view dev = line.substr(0, line.find_first_of(" \t"));
+      if (absl::ConsumePrefix(&dev, "/dev/")) u.swaps.emplace(dev);
+    }
+  }
+  return u;
 }
 
-// Holders and mounts of a block device and of its partitions.
-void ReadUse(const SysRoot& root, const std::multimap<std::string, std::string>& mounts,
-             Namespace* ns) {
+// Holders, mounts and swap areas of a block device and of its partitions.
+void ReadUse(const SysRoot& root, const DeviceUse& use, Namespace* ns) {
   std::string block = "/sys/block/" + ns->name;
   std::vector<std::string> devs{block};
   if (absl::StatusOr<std::vector<std::string>> ents = root.List(block); ents.ok())
@@ -49,13 +72,15 @@ void ReadUse(const SysRoot& root, const std::multimap<std::string, std::string>&
     if (absl::StatusOr<std::vector<std::string>> h = root.List(d + "/holders"); h.ok())
       ns->holders.insert(ns->holders.end(), h->begin(), h->end());
     std::string majmin = AttrOr(root, d + "/dev");
-    auto [lo, hi] = mounts.equal_range(majmin);
+    auto [lo, hi] = use.mounts.equal_range(majmin);
     for (auto it = lo; it != hi; ++it) ns->mountpoints.push_back(it->second);
+    std::string name = d.substr(d.rfind('/') + 1);
+    if (use.swaps.count(name)) ns->swaps.push_back("/dev/" + name);
   }
+  ns->use_unknown = use.unknown;
 }
 
-absl::StatusOr<Namespace> ReadNamespace(const SysRoot& root, const std::string& name,
-                                        const std::multimap<std::string, std::string>& mounts) {
+absl::StatusOr<Namespace> ReadNamespace(const SysRoot& root, const std::string& name, const DeviceUse& use) {
   Namespace ns;
   ns.root = root;
   ns.name = name;
@@ -75,7 +100,9 @@ absl::StatusOr<Namespace> ReadNamespace(const SysRoot& root, const std::string& 
   std::string ng = "ng" + name.substr(4);
   if (root.Exists("/sys/class/nvme-generic/" + ng) || root.Exists("/dev/" + ng))
     ns.generic_device = "/dev/" + ng;
-  ReadUse(root, mounts, &ns);
+  ns.id = NamespaceId{AttrOr(root, block + "/wwid"), AttrOr(root, block + "/nguid"), AttrOr(root, block + "/eui"),
+                      AttrOr(root, block + "/uuid")};
+  ReadUse(root, use, &ns);
   return ns;
 }
 
@@ -105,6 +132,23 @@ std::vector<std::string> KernelLog(const SysRoot& root) {
 }
 
 }  // namespace
+
+bool SameNamespace(const Namespace& a, const Namespace& b, std::string* why) {
+  if (a.block_device == b.block_device) {
+    if (why) *why = a.block_device;
+    return true;
+  }
+  // The kernel shows identifiers only when non-zero, so equal means the same
+  // namespace: a controller must not report one identifier for two.
+  for (auto [label, x, y] : {std::tuple{"NGUID", &a.id.nguid, &b.id.nguid}, {"EUI-64", &a.id.eui, &b.id.eui},
+                             {"UUID", &a.id.uuid, &b.id.uuid}, {"wwid", &a.id.wwid, &b.id.wwid}}) {
+    if (!x->empty() && *x == *y) {
+      if (why) *why = absl::StrCat(label, " ", *x);
+      return true;
+    }
+  }
+  return false;
+}
 
 const char* SupportName(Support s) {
   switch (s) {
@@ -188,7 +232,7 @@ absl::StatusOr<Controller> DiscoverController(const SysRoot& root, const std::st
   }
 
   CMB_ASSIGN_OR_RETURN(std::vector<std::string> entries, root.List(dir));
-  std::multimap<std::string, std::string> mounts = Mounts(root);
+  DeviceUse use = ReadDeviceUse(root);
   static const std::regex kNs(R"(nvme(\d+)n(\d+))");
   static const std::regex kPathNs(R"(nvme(\d+)c(\d+)n(\d+))");
   std::set<std::string> names;
@@ -203,7 +247,7 @@ absl::StatusOr<Controller> DiscoverController(const SysRoot& root, const std::st
   }
   for (const std::string& n : names) {
     if (!root.Exists("/sys/block/" + n)) continue;
-    CMB_ASSIGN_OR_RETURN(Namespace ns, ReadNamespace(root, n, mounts));
+    CMB_ASSIGN_OR_RETURN(Namespace ns, ReadNamespace(root, n, use));
     c.namespaces.push_back(std::move(ns));
   }
   std::sort(c.namespaces.begin(), c.namespaces.end(),

@@ -3,6 +3,7 @@
 // is checked for real by tests/vm/cmbcp_test.cc.
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
 #include "cmb/copy_plan.h"
 #include "cmb/crc32c.h"
 #include "cmb/namespace_spec.h"
@@ -139,6 +140,67 @@ TEST(CopyPlan, OverlapInOneNamespaceIsRefused) {
   EXPECT_TRUE(Has(p.status(), "overlap")) << p.status();
   p = tr.Plan({.src_lba = 0, .dst_lba = 200, .count = 200}, "nvme1:1", "nvme1:1");
   EXPECT_TRUE(p.ok()) << p.status();  // adjacent, not overlapping
+}
+
+TEST(CopyPlan, OneNamespaceThroughTwoControllersOverlapsByIdentity) {
+  // nvme1n1 and nvme2n1 report one NGUID: a shared namespace reached through
+  // two controllers (multipath off). Overlapping ranges are refused.
+  Tree tr;
+  for (const char* c : {"0000:02:01.0/0000:04:00.0/nvme/nvme1/nvme1n1", "0000:02:02.0/0000:05:00.0/nvme/nvme2/nvme2n1"})
+    tr.t.Write(std::string("/sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0/") + c + "/nguid",
+               "52540000-0000-0000-0000-0000000000aa\n");
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.src_lba = 0, .dst_lba = 100, .count = 200});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Has(p.status(), "overlap in the same namespace")) << p.status();
+  EXPECT_TRUE(Has(p.status(), "nvme1n1 and nvme2n1 are one namespace: same NGUID 52540000-0000-0000-0000-0000000000aa"))
+      << p.status();
+  EXPECT_TRUE(tr.Plan({.src_lba = 0, .dst_lba = 200, .count = 200}).ok());  // disjoint ranges of one namespace
+}
+
+TEST(CopyPlan, DistinctIdentitiesDoNotOverlap) {
+  Tree tr;  // the fake tree gives every namespace its own wwid
+  tr.Load();
+  std::string why;
+  EXPECT_FALSE(cmb::SameNamespace(*tr.Ref("nvme1:1").ns, *tr.Ref("nvme2:1").ns, &why)) << why;
+  EXPECT_TRUE(tr.Plan({.src_lba = 0, .dst_lba = 100, .count = 200}).ok());
+  // The same wwid (the kernel's fallback when a namespace has no EUI/NGUID/UUID) is one namespace.
+  cmb::Namespace a = *tr.Ref("nvme1:1").ns, b = *tr.Ref("nvme2:1").ns;
+  a.id.wwid = b.id.wwid = "nvme.1b36-6473742d73686172-51454d55204e564d65204374726c-00000001";
+  EXPECT_TRUE(cmb::SameNamespace(a, b, &why));
+  EXPECT_EQ(why, "wwid " + a.id.wwid);
+}
+
+TEST(CopyPlan, SwapOnTheDestinationIsInUse) {
+  Tree tr;
+  tr.t.Write("/proc/swaps", "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n"
+                            "/dev/nvme2n1                            partition\t1048572\t\t0\t\t-2\n");
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Has(p.status(), "swap on /dev/nvme2n1")) << p.status();
+  absl::StatusOr<cmb::CopyPlan> forced = tr.Plan({.count = 8, .force = true});
+  ASSERT_TRUE(forced.ok()) << forced.status();
+  EXPECT_FALSE(forced->hold_dst);
+  ASSERT_EQ(forced->overridden.size(), 2u);
+  EXPECT_TRUE(absl::StrContains(forced->overridden[0], "swap on /dev/nvme2n1")) << forced->overridden[0];
+  EXPECT_EQ(forced->overridden[1], "not holding /dev/nvme2n1 exclusively");
+}
+
+TEST(CopyPlan, UnreadableMountTableIsNotNotMounted) {
+  Tree tr;
+  tr.t.Remove("/proc/self/mountinfo");
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Has(p.status(), "cannot tell whether destination /dev/nvme2n1 is in use: cannot read the mount table"))
+      << p.status();
+  absl::StatusOr<cmb::CopyPlan> forced = tr.Plan({.count = 8, .force = true});
+  ASSERT_TRUE(forced.ok()) << forced.status();
+  EXPECT_TRUE(absl::StrContains(forced->overridden[0], "cannot tell whether")) << forced->overridden[0];
+  // An unforced plan of an unused destination holds it and overrides nothing.
+  Tree ok;
+  absl::StatusOr<cmb::CopyPlan> q = ok.Plan({.count = 8});
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_TRUE(q->hold_dst);
+  EXPECT_TRUE(q->overridden.empty());
 }
 
 TEST(CopyPlan, MountedOrHeldDestinationNeedsForce) {

@@ -69,7 +69,8 @@ Method:
       --rate SIZE       copy at most SIZE bytes per second (K, M, G suffixes),
                         like pv -L, so production I/O is not starved
 Safety:
-      --force           write to a destination that is mounted or held
+      --force           write to a destination that is in use (mounted, swap,
+                        md/dm) or whose use cannot be read, without holding it
       --resume[=BYTES]  continue an interrupted copy (BYTES: from this offset;
                         without: from the journal the interrupted run saved)
       --dry-run         print the plan; no I/O
@@ -255,7 +256,9 @@ nlohmann::json PlanJson(const cmb::CopyPlan& p) {
           {"qd", p.qd},
           {"ring_bytes", p.ring_bytes()},
           {"paths", paths},
-          {"reasons", p.reasons}};
+          {"reasons", p.reasons},
+          {"hold_dst", p.hold_dst},
+          {"overridden", p.overridden}};
 }
 
 nlohmann::json VerifyJson(const cmb::VerifyResult& v) {
@@ -374,6 +377,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cmbcp: %s\n", std::string(plan.status().message()).c_str());
     return ExitFor(plan.status());
   }
+  if (!o.verify_only)
+    for (const std::string& w : plan->overridden) std::fprintf(stderr, "cmbcp: --force: %s\n", w.c_str());
   nlohmann::json out = {{"plan", PlanJson(*plan)}};
   if (o.dry_run) {
     if (o.json) std::cout << cmbtools::Dump(out) << "\n";
@@ -409,6 +414,9 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, isatty ? "\r%s   " : "%s\n", ProgressLine(p.bytes_done - resume, p.seconds).c_str());
       };
     cmb::CopyResult r = cmb::RunCopy(root, *plan, ctl);
+    if (!r.dst_not_held.empty())
+      std::fprintf(stderr, "cmbcp: warning: %s; it was checked unused before the copy, but nothing stops a mount "
+                   "meanwhile (run as root, or join the device's group)\n", r.dst_not_held.c_str());
     if (progress && isatty(STDERR_FILENO)) std::fputc('\n', stderr);
     uint64_t moved = r.bytes_done - ctl.resume_bytes;
     uint64_t done_lbas = r.bytes_done / plan->dst.ns.lba_size;
@@ -421,7 +429,8 @@ int main(int argc, char** argv) {
                    {"seconds", r.seconds},
                    {"mb_per_s", Rate(moved, r.seconds)},
                    {"commands", r.commands},
-                   {"flushed", r.flushed}};
+                   {"flushed", r.flushed},
+                   {"dst_held_exclusively", r.dst_held}};
     if (r.complete()) {
       journal.Remove();
       if (!o.json)

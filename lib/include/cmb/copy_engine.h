@@ -11,12 +11,16 @@
 //   // and flushed unless !r.flushed; resume with ctl.resume_bytes.
 //
 // Writes never leave [dst.lba, dst.lba + dst_lbas()): every command's range
-// is checked against the plan before it is queued.
+// is checked against the plan before it is queued. With plan.hold_dst the
+// destination's block device is held with O_EXCL from before the first
+// command to the end (block_claim.h): a claimant refuses the copy, and nothing
+// can mount or assemble the device while it is written.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "absl/status/status.h"
 #include "cmb/copy_plan.h"
@@ -55,6 +59,10 @@ struct CopyResult {
   // resume_bytes an earlier run flushed are known durable. True when the
   // flush succeeded or this run wrote nothing.
   bool flushed = true;
+  bool dst_held = false;  // dst's block device was held with O_EXCL (plan.hold_dst)
+  // Why it was not held although the plan asked for it (no read permission
+  // on the block device); empty when held or not asked.
+  std::string dst_not_held;
   bool complete() const { return status.ok() && !stopped; }
 };
 

@@ -42,7 +42,7 @@ struct CopyRequest {
   bool allow_bounce = false;      // let auto fall back to host memory
   uint64_t chunk_bytes = 0;       // 0: the largest both devices accept, at most 1 MiB
   unsigned qd = 0;                // chunks in flight; 0: 16
-  bool force = false;             // allow a destination that is mounted or held
+  bool force = false;             // allow a destination in use, or whose use is unknown; no exclusive hold
 };
 
 // One side of the copy, self-contained (no pointers into the System).
@@ -66,6 +66,13 @@ struct CopyPlan {
   uint64_t src_lbas() const { return bytes / src.ns.lba_size; }
   uint64_t dst_lbas() const { return bytes / dst.ns.lba_size; }
   std::vector<std::string> reasons;  // why this method, provider, chunk and depth
+  // RunCopy opens dst's block device with O_EXCL for the whole copy, as mkfs
+  // does, so no file system, swap, md or dm can claim it meanwhile. False
+  // only when the request forced the copy.
+  bool hold_dst = true;
+  // Safety checks req.force overrode ("destination /dev/nvme2n1 is in use
+  // (mounted on /mnt)"): a caller should show every one.
+  std::vector<std::string> overridden;
 };
 
 absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const CopyRequest& req);

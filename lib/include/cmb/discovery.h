@@ -28,6 +28,18 @@ struct P2pMem {
   bool allocate = false;   // userspace allocation (mmap of p2pmem/allocate), Linux >= 6.2
 };
 
+// What names a namespace itself rather than a path to it: the same through
+// every controller that reaches it (a shared namespace of an NVMe subsystem,
+// dual port, multipath). From /sys/block/<ns>/{wwid,nguid,eui,uuid}; the
+// kernel hides nguid, eui and uuid when the controller reports zeros.
+struct NamespaceId {
+  std::string wwid;   // "eui.00000000000000015254000000000001", "uuid.<...>" or "nvme.<vid>-<serial>-<model>-<nsid>"
+  std::string nguid;  // "52540000-0000-0000-0000-000000000001"
+  std::string eui;    // "52:54:00:00:00:00:00:01"
+  std::string uuid;
+  bool empty() const { return wwid.empty() && nguid.empty() && eui.empty() && uuid.empty(); }
+};
+
 struct Namespace {
   // The tree it was found in: its device nodes are opened only under this
   // root (SysRoot::Open), never on the host when the tree is not "/".
@@ -39,10 +51,20 @@ struct Namespace {
   uint32_t lba_size = 0;       // queue/logical_block_size
   uint64_t capacity_blocks = 0;
   uint64_t max_transfer_bytes = 0;  // queue/max_hw_sectors_kb * 1024
+  NamespaceId id;
   std::vector<std::string> holders;      // dm/md devices stacked on it or its partitions
   std::vector<std::string> mountpoints;  // where it or its partitions are mounted
-  bool in_use() const { return !holders.empty() || !mountpoints.empty(); }
+  std::vector<std::string> swaps;        // swap areas on it or its partitions (/proc/swaps)
+  // Why its use could not be read (mountinfo or /proc/swaps unreadable):
+  // non-empty means in_use() is not known, and a writer must not assume false.
+  std::string use_unknown;
+  bool in_use() const { return !holders.empty() || !mountpoints.empty() || !swaps.empty(); }
 };
+
+// True when a and b are one namespace: the same block device, or the same
+// identity (any of wwid, NGUID, EUI-64, UUID equal) through two controllers.
+// `why` (optional) gets what matched ("NGUID 5254...").
+bool SameNamespace(const Namespace& a, const Namespace& b, std::string* why = nullptr);
 
 struct Controller {
   std::string name;       // "nvme0"
