@@ -3,7 +3,8 @@
 // O_DIRECT, independently of cmbcp's own --verify. Every copy also checks that
 // the LBAs just before and after the destination range are untouched.
 // Suites by topology: CmbcpSwitch (switch), CmbcpLba4k (lba4k: dst has
-// 4096-byte LBAs), CmbcpRc (rc: the kernel refuses P2P between root ports).
+// 4096-byte LBAs), CmbcpRc (rc: the kernel refuses P2P between root ports),
+// CmbcpShared (shared: one namespace reached through two controllers).
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -12,11 +13,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_cat.h"
 #include "cmb/discovery.h"
+#include "fake_sysfs.h"
 #include "run_command.h"
 #include "testbed.h"
 
@@ -152,6 +155,25 @@ class CmbcpRc : public Cmbcp {
     ASSERT_EQ(Topology(), "rc");
   }
 };
+class CmbcpShared : public Cmbcp {
+  void SetUp() override {
+    Cmbcp::SetUp();
+    ASSERT_EQ(Topology(), "shared");
+  }
+};
+
+// Runs cmbcp in the background on a rate-limited copy and, once it shows
+// progress (so it is past setup and writing), runs `during`; then lets it end.
+void WhileCopying(const std::string& cmbcp_args, const std::function<void()>& during) {
+  cmbtest::CommandResult r = cmbtest::RunCommand(absl::StrCat(
+      CMBCP_PATH " ", cmbcp_args, " --progress -o json >/tmp/bg.json 2>/tmp/bg.err & echo $! >/tmp/bg.pid; ",
+      "for i in $(seq 600); do grep -q ' copied, ' /tmp/bg.err && exit 0; sleep 0.1; done; exit 1"));
+  ASSERT_EQ(r.status, 0) << "cmbcp showed no progress in 60 s: " << cmbtest::RunCommand("cat /tmp/bg.err").out;
+  during();
+  cmbtest::CommandResult w = cmbtest::RunCommand("pid=$(cat /tmp/bg.pid); kill -INT $pid; "
+                                                 "while kill -0 $pid 2>/dev/null; do sleep 0.1; done");
+  EXPECT_EQ(w.status, 0) << w.out;
+}
 
 TEST_F(CmbcpSwitch, OneLba) { CopyAndCheck("src", 100 * 512, "dst", 200 * 512, 512); }
 
@@ -213,6 +235,84 @@ TEST_F(CmbcpSwitch, MountedDestinationIsRefused) {
   EXPECT_EQ(cmbtest::RunCommand(args + " --force --dry-run").status, 0);
   EXPECT_TRUE(Read("dst", at, 1 << 20) == before) << "a refused copy wrote to the device";
   EXPECT_EQ(cmbtest::RunCommand("umount /tmp/dstmnt").status, 0);
+}
+
+TEST_F(CmbcpSwitch, DestinationIsHeldExclusivelyWhileWritten) {
+  // While cmbcp writes, nothing else can claim the destination (mount,
+  // swapon, md, mkfs all open it O_EXCL); afterwards it can again.
+  const std::string dev = Ns("dst").block_device;
+  int excl_errno = 0;
+  WhileCopying(absl::StrCat(Spec("src"), " ", Spec("dst"), " --bytes 64M --rate 4M"), [&] {
+    int fd = ::open(dev.c_str(), O_RDONLY | O_EXCL);
+    excl_errno = fd < 0 ? errno : 0;
+    if (fd >= 0) ::close(fd);
+    cmbtest::CommandResult m = cmbtest::RunCommand("mkfs.ext4 -q -F " + dev + " 16M");
+    EXPECT_NE(m.status, 0) << "mkfs.ext4 formatted the destination during the copy: " << m.out;
+  });
+  EXPECT_EQ(excl_errno, EBUSY) << "open(O_EXCL) of " << dev << " during the copy: " << std::strerror(excl_errno);
+  std::ifstream jf("/tmp/bg.json");
+  nlohmann::json j = nlohmann::json::parse(jf, nullptr, false);
+  ASSERT_FALSE(j.is_discarded());
+  EXPECT_EQ(j["copy"]["dst_held_exclusively"], true) << j.dump();
+  int fd = ::open(dev.c_str(), O_RDONLY | O_EXCL);
+  EXPECT_GE(fd, 0) << "the hold outlived cmbcp: " << std::strerror(errno);
+  if (fd >= 0) ::close(fd);
+}
+
+TEST_F(CmbcpSwitch, AClaimedDestinationIsRefusedNamingTheClaimant) {
+  // This test process holds the destination as mkfs would: cmbcp must
+  // refuse before writing and name the process.
+  const std::string dev = Ns("dst").block_device;
+  Fill("dst", 0, 1 << 20, 0xc1a);
+  std::string before = Read("dst", 0, 1 << 20);
+  int hold = ::open(dev.c_str(), O_RDONLY | O_EXCL);
+  ASSERT_GE(hold, 0) << std::strerror(errno);
+  cmbtest::CommandResult r = cmbtest::RunCommand(absl::StrCat(CMBCP_PATH " ", Spec("src"), " ", Spec("dst"),
+                                                              " --bytes 1M --no-progress"));
+  ::close(hold);
+  EXPECT_EQ(r.status, 4) << r.out;
+  EXPECT_NE(r.out.find(dev + " is claimed by another user"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(absl::StrCat(::getpid(), " (")), std::string::npos) << "claimant not named: " << r.out;
+  EXPECT_TRUE(Read("dst", 0, 1 << 20) == before) << "a refused copy wrote to the device";
+}
+
+TEST_F(CmbcpSwitch, SwapOnTheDestinationIsRefusedAndForceSaysWhatItOverrode) {
+  const std::string dev = Ns("dst").block_device;
+  ASSERT_EQ(cmbtest::RunCommand("mkswap " + dev + " 65536").status, 0);
+  cmbtest::CommandResult on = cmbtest::RunCommand("swapon " + dev);
+  ASSERT_EQ(on.status, 0) << on.out;
+  std::string args = absl::StrCat(CMBCP_PATH " ", Spec("src"), " ", Spec("dst"), " --bytes 1M --dst-lba 262144");
+  cmbtest::CommandResult r = cmbtest::RunCommand(args);
+  cmbtest::CommandResult f = cmbtest::RunCommand(args + " --force --dry-run");
+  EXPECT_EQ(cmbtest::RunCommand("swapoff " + dev).status, 0);
+  EXPECT_EQ(r.status, 4) << r.out;
+  EXPECT_NE(r.out.find("swap on " + dev), std::string::npos) << r.out;
+  EXPECT_EQ(f.status, 0) << f.out;
+  EXPECT_NE(f.out.find("cmbcp: --force: destination " + dev + " is in use (swap on " + dev + ")"), std::string::npos)
+      << f.out;
+  EXPECT_NE(f.out.find("cmbcp: --force: not holding " + dev + " exclusively"), std::string::npos) << f.out;
+}
+
+TEST_F(CmbcpSwitch, AFakeTreeNeverReachesTheRealDeviceOfTheSameName) {
+  // The measured hazard: CMB_SYSFS_ROOT names nvme0..nvme2, as this guest
+  // does, and a bounce copy planned in the tree must not write the guest's
+  // real namespace of that name.
+  cmbtest::FakeSysfs t;
+  std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
+  for (int i = 0; i < 3; ++i)
+    t.AddNvme(rp, absl::StrCat("0000:0", i + 3, ":00.0"), absl::StrCat("nvme", i));
+  std::vector<std::string> real;
+  for (const cmb::Controller& c : sys_.controllers) {
+    Fill(c.serial, 0, 1 << 20, 0x7ee + real.size());
+    real.push_back(Read(c.serial, 0, 1 << 20));
+  }
+  cmbtest::CommandResult r = cmbtest::RunCommand(absl::StrCat(
+      "CMB_SYSFS_ROOT=", t.dir(), " " CMBCP_PATH " --method bounce --allow-bounce --bytes 1M nvme1:1 nvme2:1 --no-progress"));
+  EXPECT_EQ(r.status, 4) << r.out;
+  EXPECT_NE(r.out.find(t.dir() + "/dev/"), std::string::npos) << "the refusal should name the tree's device: " << r.out;
+  for (size_t i = 0; i < real.size(); ++i)
+    EXPECT_TRUE(Read(sys_.controllers[i].serial, 0, 1 << 20) == real[i])
+        << sys_.controllers[i].name << " was written through a fake tree";
 }
 
 TEST_F(CmbcpSwitch, OverlappingRangesInOneNamespaceAreRefused) {
@@ -324,6 +424,31 @@ TEST_F(CmbcpRc, NoP2pPathIsExplainedAndBounceIsExplicit) {
   EXPECT_EQ(j["plan"]["method"], "bounce");
   EXPECT_NE(j["plan"]["reasons"].dump().find("BOUNCE through host memory"), std::string::npos);
   ExpectSame("src", 0, "dst", 0, 1 << 20);
+}
+
+
+// One namespace through two controllers: on a kernel without native
+// multipath (the LTS test kernel) they are two block devices with one
+// identity; with it (Debian's kernels), one head both controllers lead to.
+// Either way an overlapping copy between the two paths is refused.
+TEST_F(CmbcpShared, OverlapBetweenTwoPathsToOneNamespaceIsRefused) {
+  std::vector<const cmb::Controller*> paths;
+  for (const cmb::Controller& c : sys_.controllers)
+    if (c.serial == "shared") paths.push_back(&c);
+  ASSERT_EQ(paths.size(), 2u) << "the shared topology has two controllers of subsystem cmb-shared";
+  std::string a = paths[0]->name + ":1", b = paths[1]->name + ":1";
+  Fill("shared", 0, 1 << 20, 0x5a);
+  std::string before = Read("shared", 0, 1 << 20);
+  cmbtest::CommandResult r =
+      cmbtest::RunCommand(absl::StrCat(CMBCP_PATH " ", a, " ", b, " --src-lba 0 --dst-lba 100 --count 200"));
+  EXPECT_EQ(r.status, 4) << r.out;
+  EXPECT_NE(r.out.find("overlap in the same namespace"), std::string::npos) << r.out;
+  EXPECT_TRUE(Read("shared", 0, 1 << 20) == before) << "a refused copy wrote to the namespace";
+  // Disjoint ranges between the two paths copy, and read back through either.
+  nlohmann::json j = Json(absl::StrCat(a, " ", b, " --src-lba 0 --dst-lba 8192 --count 2048"), 0);
+  EXPECT_EQ(j["copy"]["complete"], true) << j.dump();
+  ExpectSame("shared", 0, "shared", 8192 * 512, 2048 * 512);
+  std::cout << "[cmbcp] paths " << a << " and " << b << ": " << r.out.substr(0, r.out.find('\n')) << "\n";
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 #
 # Kept in --out (default: a new directory under /tmp): console.log, dmesg.txt,
 # trace.log (QEMU's pci_nvme_map_addr DMA trace, with --trace), rc.
-# Topologies: switch rc split lba4k iommu zen stock (see docs/testbed.md).
+# Topologies: switch rc split lba4k iommu zen stock shared (see docs/testbed.md).
 # --hotplug: PCIe native hotplug (pciehp) instead of ACPI's, and a QMP monitor;
 # the guest asks for `device_del ID` by writing ID to $CMB_VM_OUT/qmp-request
 # (tests/vm/qmp_watch.py relays it). Device ids: c_cmb, c_src, c_dst.
@@ -209,7 +209,18 @@ case $topology in
   split)
     root_port rp0 1; root_port rp1 2; switch sa rp0 10 2; switch sb rp1 20 1
     nvme cmb sad0 "$cmb"; nvme src sad1; nvme dst sbd0 ;;
-  *) die "unknown topology '$topology' (switch rc split lba4k iommu zen stock)" ;;
+  shared)
+    # One namespace of an NVMe subsystem, shared by two controllers (c_pa,
+    # c_pb; a subsystem gives both its serial, "shared"),
+    # next to a CMB controller and a plain source.
+    root_port rp0 1; switch sw rp0 10 4
+    nvme cmb swd0 "$cmb"; nvme src swd1
+    disk shared
+    qemu+=(-device "nvme-subsys,id=subsys0,nqn=cmb-shared"
+           -device "nvme,id=c_pa,serial=shared,subsys=subsys0,bus=swd2"
+           -device "nvme,id=c_pb,serial=shared,subsys=subsys0,bus=swd3"
+           -device "nvme-ns,drive=d_shared,bus=c_pa,nsid=1,shared=on") ;;
+  *) die "unknown topology '$topology' (switch rc split lba4k iommu zen stock shared)" ;;
 esac
 case $topology in
   zen) qemu+=(-cpu EPYC) ;;
