@@ -90,14 +90,15 @@ void PrintController(const cmb::Controller& c, bool verbose) {
                  " (CONFIG_PCI_P2PDMA off, or the CMB is not 2 MiB aligned)\n";
   }
   for (const cmb::Namespace& n : c.namespaces) {
-    std::cout << absl::StrFormat("  %-8s nsid %u  %s  %u B LBAs x %u (%s)  max transfer %s%s\n", n.name, n.nsid,
+    std::vector<std::string> use = n.mountpoints;
+    for (const std::string& w : n.swaps) use.push_back("swap " + w);
+    for (const std::string& h : n.holders) use.push_back("held by " + h);
+    std::cout << absl::StrFormat("  %-8s nsid %u  %s  %u B LBAs x %u (%s)  max transfer %s%s%s\n", n.name, n.nsid,
                                  n.generic_device.empty() ? "(no generic device)" : n.generic_device, n.lba_size,
                                  n.capacity_blocks, cmbtools::HumanBytes(n.capacity_blocks * n.lba_size),
                                  cmbtools::HumanBytes(n.max_transfer_bytes),
-                                 n.in_use() ? absl::StrCat("  IN USE: ", absl::StrJoin(n.mountpoints, ","),
-                                                           n.holders.empty() ? "" : " held by ",
-                                                           absl::StrJoin(n.holders, ","))
-                                            : "");
+                                 use.empty() ? "" : absl::StrCat("  IN USE: ", absl::StrJoin(use, ", ")),
+                                 n.use_unknown.empty() ? "" : "  USE UNKNOWN: " + n.use_unknown);
   }
   if (c.namespaces.empty()) std::cout << "  (no namespaces)\n";
 }

@@ -69,6 +69,9 @@ nlohmann::json ToJson(const cmb::Controller& c) {
         {"max_transfer_bytes", n.max_transfer_bytes},
         {"holders", n.holders},
         {"mountpoints", n.mountpoints},
+        {"swaps", n.swaps},
+        {"use_unknown", n.use_unknown.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.use_unknown)},
+        {"id", {{"wwid", n.id.wwid}, {"nguid", n.id.nguid}, {"eui64", n.id.eui}, {"uuid", n.id.uuid}}},
     });
   }
   return j;
