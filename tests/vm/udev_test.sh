@@ -77,6 +77,10 @@ if ! "${member[@]}" "$cmbcp" "${src}:1" "${dst}:1" --bytes 4M --no-progress -v >
   fail "cmbcp as a group member: $(cat /tmp/udev-cp.txt)"
 fi
 cmp -n 4194304 "/dev/${src}n1" "/dev/${dst}n1" || fail "the member's copy differs"
+# The member cannot open the block device (group disk) for the exclusive
+# hold: the copy goes on, and says so.
+grep -q "cannot hold /dev/${dst}n1 exclusively: no read permission" /tmp/udev-cp.txt ||
+  fail "the member's copy does not say it could not hold /dev/${dst}n1: $(cat /tmp/udev-cp.txt)"
 echo "udev_test: a member of group $gid ran cmbinfo and copied 4 MiB with cmbcp: $(tail -1 /tmp/udev-cp.txt)"
 
 set +e
