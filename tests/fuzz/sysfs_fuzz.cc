@@ -2,7 +2,8 @@
 // the way cmbinfo does. A switch testbed like tests/vm's is laid out as a fake
 // sysfs tree (tests/unit/fake_sysfs.h); the input then overwrites chosen
 // attributes (CMB registers, p2pmem sizes, namespace geometry, PCI config
-// space, /proc/cpuinfo, /proc/self/mountinfo, /proc/config.gz, ...) with
+// space, /proc/cpuinfo, /proc/self/mountinfo, /proc/swaps, /proc/config.gz,
+// namespace identities, ...) with
 // arbitrary bytes, and runs discovery, every P2P verdict, cmbinfo's JSON
 // (which must serialize: no invalid UTF-8 escapes to the user), the copy
 // planner, and the namespace-name resolver on the rest of the input.
@@ -36,7 +37,7 @@ struct Tree {
 void Build(Tree& t) {
   std::string rp = t.fs.AddBridge(t.fs.HostBridge(), "0000:00:01.0", 4);
   std::string up = t.fs.AddBridge(rp, "0000:01:00.0", 5);
-  std::vector<std::string> nvme;
+  std::vector<std::string> nvme, ids;
   for (int i = 0; i < 3; ++i) {
     std::string down = t.fs.AddBridge(up, "0000:02:0" + std::to_string(i) + ".0", 6);
     std::string bdf = "0000:0" + std::to_string(3 + i) + ":00.0";
@@ -64,12 +65,17 @@ void Build(Tree& t) {
       t.text.push_back(ns + a);
     t.binary.push_back(p + "/config");
     t.fs.Link(p + "/iommu_group", "../../../../../../kernel/iommu_groups/1");
+    for (const char* a : {"/wwid", "/nguid", "/eui", "/uuid"}) ids.push_back(ns + a);
   }
   t.text.push_back("/sys/kernel/iommu_groups/1/type");
   for (const char* a : {"/proc/cpuinfo", "/proc/self/mountinfo", "/proc/sys/kernel/osrelease",
                         "/boot/config-6.12.0-fuzz", "/dev/kmsg"})
     t.text.push_back(a);
   t.binary.push_back("/proc/config.gz");
+  // Appended, so the indices the corpus was grown with keep their meaning:
+  // namespace identities (overlap by identity) and the swap table.
+  t.text.insert(t.text.end(), ids.begin(), ids.end());
+  t.text.push_back("/proc/swaps");
 }
 
 // The tree is built once; each input's edits are undone afterwards, so every
@@ -134,6 +140,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // The planner's promise: the destination range lies inside the namespace.
       const cmb::CopyEnd& d = plan->dst;
       if (plan->bytes == 0 || d.lba > d.ns.capacity_blocks || plan->dst_lbas() > d.ns.capacity_blocks - d.lba)
+        __builtin_trap();
+      // Unforced: the destination is known unused and will be held.
+      if (!plan->hold_dst || d.ns.in_use() || !d.ns.use_unknown.empty()) __builtin_trap();
+      // One namespace (by identity) never has overlapping source and destination ranges.
+      const cmb::CopyEnd& s = plan->src;
+      if (cmb::SameNamespace(s.ns, d.ns) && s.lba < d.lba + plan->src_lbas() && d.lba < s.lba + plan->src_lbas())
         __builtin_trap();
     }
   }
