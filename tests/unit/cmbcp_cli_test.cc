@@ -15,13 +15,7 @@ namespace {
 
 struct Cli {
   cmbtest::FakeSysfs t;
-  Cli() {
-    std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
-    std::string up = t.AddBridge(rp, "0000:01:00.0", 5, std::nullopt);
-    t.AddNvme(t.AddBridge(up, "0000:02:00.0", 6), "0000:03:00.0", "nvme0", {.cmb_mb = 64});
-    t.AddNvme(t.AddBridge(up, "0000:02:01.0", 6), "0000:04:00.0", "nvme1");
-    t.AddNvme(t.AddBridge(up, "0000:02:02.0", 6), "0000:05:00.0", "nvme2");
-  }
+  Cli() { t.AddSwitchTestbed(); }
   cmbtest::CommandResult Run(const std::string& args, const std::string& state_dir = "") {
     std::string env = state_dir.empty() ? "" : "CMB_STATE_DIR='" + state_dir + "' ";
     return cmbtest::RunCommand(env + "CMB_SYSFS_ROOT='" + t.dir() + "' " CMBCP_PATH " " + args);

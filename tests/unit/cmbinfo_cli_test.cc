@@ -17,12 +17,7 @@ CliRun Cmbinfo(const std::string& root, const std::string& args) {
 }
 
 // A root port, a switch, and below it nvme0 (with a 64 MiB CMB) and nvme1.
-void AddSwitchPair(cmbtest::FakeSysfs& t) {
-  std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
-  std::string up = t.AddBridge(rp, "0000:01:00.0", 5, std::nullopt);
-  t.AddNvme(t.AddBridge(up, "0000:02:00.0", 6), "0000:03:00.0", "nvme0", {.cmb_mb = 64});
-  t.AddNvme(t.AddBridge(up, "0000:02:01.0", 6), "0000:04:00.0", "nvme1");
-}
+void AddSwitchPair(cmbtest::FakeSysfs& t) { t.AddSwitchTestbed(1); }
 
 TEST(CmbinfoCli, NoNvmeSaysSoWithDistinctExitCode) {
   cmbtest::FakeSysfs t;

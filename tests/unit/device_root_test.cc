@@ -65,11 +65,7 @@ struct CollidingTree {
   FakeSysfs t;
   cmb::System sys;
   CollidingTree() {
-    std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
-    std::string up = t.AddBridge(rp, "0000:01:00.0", 5, std::nullopt);
-    t.AddNvme(t.AddBridge(up, "0000:02:00.0", 6), "0000:03:00.0", "nvme0", {.cmb_mb = 64});
-    t.AddNvme(t.AddBridge(up, "0000:02:01.0", 6), "0000:04:00.0", "nvme1");
-    t.AddNvme(t.AddBridge(up, "0000:02:02.0", 6), "0000:05:00.0", "nvme2");
+    t.AddSwitchTestbed();
     for (const char* n : {"ng1n1", "nvme1n1", "ng2n1", "nvme2n1"}) t.Link(std::string("/dev/") + n, "/dev/zero");
     sys = *cmb::Discover(t.root());
   }

@@ -79,6 +79,14 @@ void FakeSysfs::Link(const std::string& path, const std::string& target) {
 
 void FakeSysfs::Remove(const std::string& path) { fs::remove_all(dir_ + path); }
 
+void FakeSysfs::AddSwitchTestbed(int clients) {
+  std::string rp = AddBridge(HostBridge(), "0000:00:1c.0", 4);
+  std::string up = AddBridge(rp, "0000:01:00.0", 5, std::nullopt);
+  for (int i = 0; i <= clients; ++i)
+    AddNvme(AddBridge(up, absl::StrFormat("0000:02:%02x.0", i), 6), absl::StrFormat("0000:%02x:00.0", 3 + i),
+            absl::StrCat("nvme", i), {.cmb_mb = i == 0 ? 64u : 0u});
+}
+
 std::string FakeSysfs::HostBridge(const std::string& name, uint16_t vendor, uint16_t device) {
   std::string hb = "/sys/devices/" + name;
   if (!fs::exists(dir_ + hb)) {

@@ -61,6 +61,10 @@ class FakeSysfs {
   // An NVMe controller with its namespaces, generic devices and p2pmem.
   std::string AddNvme(const std::string& parent, const std::string& bdf, const std::string& name,
                       const NvmeOptions& o = {});
+  // The VM testbed's switch topology: root port 00:1c.0 -> switch (01:00.0
+  // up, 02:0N.0 down) -> nvme0 at 03:00.0 with a 64 MiB CMB, then `clients`
+  // plain controllers nvme1.. at 04:00.0, 05:00.0, ...
+  void AddSwitchTestbed(int clients = 2);
   // Unprivileged view: every config file truncated to 64 bytes.
   void TruncateConfigs();
   void SetCpu(const std::string& vendor, int family);

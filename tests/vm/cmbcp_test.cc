@@ -298,9 +298,7 @@ TEST_F(CmbcpSwitch, AFakeTreeNeverReachesTheRealDeviceOfTheSameName) {
   // does, and a bounce copy planned in the tree must not write the guest's
   // real namespace of that name.
   cmbtest::FakeSysfs t;
-  std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
-  for (int i = 0; i < 3; ++i)
-    t.AddNvme(rp, absl::StrCat("0000:0", i + 3, ":00.0"), absl::StrCat("nvme", i));
+  t.AddSwitchTestbed();
   std::vector<std::string> real;
   for (const cmb::Controller& c : sys_.controllers) {
     Fill(c.serial, 0, 1 << 20, 0x7ee + real.size());
