@@ -25,7 +25,10 @@ ctrl() { "$here/by-serial" "$1"; }
 src=$(ctrl src) dst=$(ctrl dst)
 prov_bdf=$("$here/by-serial" --bdf cmb)
 victim_ctrl=$(ctrl "$victim")
-mib=256 rate=8M dst_lba=8 bound=90  # 256 MiB at 8 MiB/s: 32 s at least
+# 256 MiB at 2 MiB/s: 128 s at least, so the removal (5 s after the button,
+# plus the QMP relay and whatever lag a loaded host adds) lands mid-copy. At
+# 8 MiB/s (32 s) a loaded machine once saw the copy finish first.
+mib=256 rate=2M dst_lba=8 bound=90
 total=$((mib << 20))
 
 # Source: a 16 MiB random pattern, repeated. Destination: random sentinels in
@@ -65,7 +68,7 @@ rc=0; wait "$pid" || rc=$?
 took=$(($(date +%s) - t0))
 sed '/ copied, /d' /tmp/cmbcp.err >&2
 echo "hotplug_test($victim): cmbcp exited $rc, ${took}s after device_del"
-((rc == 1)) || fail "cmbcp exited $rc; expected 1 (I/O error after the copy started)"
+((rc == 1)) || fail "cmbcp exited $rc; expected 1 (I/O error after the copy started); its report: $(head -c 600 /tmp/cmbcp.json)"
 
 # The device is gone from the guest (pciehp removes it ~5 s after the button).
 for ((i = 0; i < 30; i++)); do [[ -e /sys/class/nvme/$victim_ctrl ]] || break; sleep 1; done
