@@ -14,6 +14,7 @@ extern "C" {  // libnvme 1.3 headers lack C++ guards
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cmb/dma_buffer.h"
+#include "cmb/kernel_rules.h"
 #include "cmb/p2p_path.h"
 #include "nvme_status.h"
 #include "ring_reap.h"
@@ -220,26 +221,32 @@ absl::StatusOr<unsigned> NvmeQueue::Submit() {
   return n;
 }
 
+// The kernel would not map a P2P buffer for this client (-EREMOTEIO; since
+// 6.17 -EINVAL, kernel_rules.h): why, by the running kernel's rules.
+static absl::Status RefusedP2p(int err, const Namespace& ns, const IoContext& ctx, const KernelRules& rules) {
+  std::string msg = absl::StrCat("the kernel refused P2P DMA between client ",
+                                 ctx.client ? ctx.client->ToString() : ns.name);
+  if (ctx.provider) {
+    absl::StrAppend(&msg, " and provider ", ctx.provider->ToString(), " (", std::strerror(err), ", ",
+                    rules.Describe(), ")");
+    if (ctx.client) {
+      absl::StatusOr<P2pPath> p = PredictP2pPath(ns.root, *ctx.provider, *ctx.client);
+      if (p.ok() && p->verdict == PathVerdict::kSwitch)
+        absl::StrAppend(&msg, ": the rules predicted it allowed (", p->reason, "); the kernel's answer wins");
+      else if (p.ok())
+        absl::StrAppend(&msg, ": ", p->reason, p->fix.empty() ? "" : ". Fix: ", p->fix);
+    }
+  }
+  return absl::ErrnoToStatus(err, msg);
+}
+
 absl::Status NvmeQueue::Explain(int32_t res, const Namespace& ns, const IoContext& ctx) {
   if (res == 0) return absl::OkStatus();
   if (res < 0) {
     int err = -res;
-    std::string client = ctx.client ? ctx.client->ToString() : ns.name;
+    KernelRules rules = KernelRules::ForRunning(ns.root);
+    if (err == EREMOTEIO || (ctx.provider && err == rules.unreachable_errno)) return RefusedP2p(err, ns, ctx, rules);
     switch (err) {
-      case EREMOTEIO: {
-        std::string msg = absl::StrCat("the kernel refused P2P DMA between client ", client);
-        if (ctx.provider) {
-          absl::StrAppend(&msg, " and provider ", ctx.provider->ToString());
-          if (ctx.client) {
-            absl::StatusOr<P2pPath> p = PredictP2pPath(SysRoot::FromEnvironment(), *ctx.provider, *ctx.client);
-            if (p.ok()) {
-              absl::StrAppend(&msg, ": ", p->reason);
-              if (!p->fix.empty()) absl::StrAppend(&msg, ". Fix: ", p->fix);
-            }
-          }
-        }
-        return absl::ErrnoToStatus(err, msg);
-      }
       case EACCES:
       case EPERM:
         return absl::PermissionDeniedError(absl::StrCat(
@@ -255,7 +262,7 @@ absl::Status NvmeQueue::Explain(int32_t res, const Namespace& ns, const IoContex
         // goes away (pci_p2pdma_unmap_mappings removes p2pmem/allocate): the
         // buffer's address is then simply unmapped.
         if (ctx.provider) {
-          SysRoot root = SysRoot::FromEnvironment();
+          const SysRoot& root = ns.root;
           std::string alloc = absl::StrCat("/sys/bus/pci/devices/", ctx.provider->ToString(), "/p2pmem/allocate");
           if (!root.Exists(alloc))
             return absl::UnavailableError(absl::StrCat(

@@ -1,8 +1,10 @@
-// Mirrors calc_map_type_and_dist() of drivers/pci/p2pdma.c (Linux 6.12) step
-// by step; comments name the kernel's variables.
+// Mirrors calc_map_type_and_dist() of drivers/pci/p2pdma.c step by step
+// (unchanged from 6.12 to 7.3.4 but for the whitelist, which kernel_rules.cc
+// holds by release); comments name the kernel's variables.
 #include "cmb/p2p_path.h"
 
 #include <algorithm>
+#include <cerrno>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -15,19 +17,6 @@
 
 namespace cmb {
 namespace {
-
-// pci_p2pdma_whitelist[] of drivers/pci/p2pdma.c (6.12).
-struct WhitelistEntry {
-  uint16_t vendor, device;
-  bool req_same_host_bridge;
-};
-constexpr WhitelistEntry kWhitelist[] = {
-    {0x8086, 0x3c00, true}, {0x8086, 0x3c01, true},  // Xeon E5 / Core i7
-    {0x8086, 0x2f00, true}, {0x8086, 0x2f01, true},  // Xeon E7 v3 / E5 v3
-    {0x8086, 0x2030, false}, {0x8086, 0x2031, false}, {0x8086, 0x2032, false},
-    {0x8086, 0x2033, false}, {0x8086, 0x2020, false},  // Skylake-E
-    {0x8086, 0x09a2, false},
-};
 
 std::string Join(const std::vector<PciAddress>& v, absl::string_view sep) {
   return absl::StrJoin(v, sep, [](std::string* out, const PciAddress& a) {
@@ -44,7 +33,7 @@ struct HostBridgeCheck {
 
 // __host_bridge_whitelist(): the first device on the host bridge's root bus,
 // if it is devfn 00.0 or a Root Port, must be on the whitelist.
-HostBridgeCheck HostBridgeWhitelisted(const SysRoot& root, const std::string& host,
+HostBridgeCheck HostBridgeWhitelisted(const SysRoot& root, const KernelRules& rules, const std::string& host,
                                       bool same_host_bridge) {
   HostBridgeCheck c;
   absl::StatusOr<std::vector<PciAddress>> devs = RootBusDevices(root, host);
@@ -60,9 +49,18 @@ HostBridgeCheck HostBridgeWhitelisted(const SysRoot& root, const std::string& ho
     return c;
   }
   std::string id = absl::StrFormat("%04x:%04x", node->vendor, node->device);
-  const WhitelistEntry* hit = nullptr;
-  for (const WhitelistEntry& e : kWhitelist)
-    if (e.vendor == node->vendor && e.device == node->device) hit = &e;
+  // The first entry that matches decides, as in __host_bridge_whitelist().
+  const WhitelistRule* hit = nullptr;
+  const WhitelistRule* later = nullptr;  // an entry this kernel lacks, which a newer one has
+  for (const WhitelistRule& e : KernelRules::AllWhitelist()) {
+    if (!e.Matches(node->vendor, node->device)) continue;
+    if (rules.Has(e) == RulePresence::kNo) {
+      if (!later) later = &e;
+      continue;
+    }
+    hit = &e;
+    break;
+  }
   if (first.device != 0 || first.function != 0) {
     // Only a Root Port counts when there is no 00.0 device (pci_host_bridge_dev()).
     absl::StatusOr<ConfigSpace> cfg = ReadConfigSpace(root, first);
@@ -79,11 +77,21 @@ HostBridgeCheck HostBridgeWhitelisted(const SysRoot& root, const std::string& ho
     }
   }
   if (!hit) {
-    c.why = absl::StrCat("host bridge ", first.ToString(), " (", id,
-                         ") is not in the kernel's P2PDMA whitelist");
+    c.why = absl::StrCat("host bridge ", first.ToString(), " (", id, ") is not in the P2PDMA whitelist of Linux ",
+                         rules.rules_version,
+                         later ? absl::StrCat(" (", later->what, ": whitelisted ", KernelRules::Arrival(*later),
+                                              ", so a newer kernel allows it)")
+                               : "");
     return c;
   }
-  if (hit->req_same_host_bridge && !same_host_bridge) {
+  if (rules.Has(*hit) == RulePresence::kMaybe) {
+    c.ok = Tri::kUnknown;
+    c.why = absl::StrCat("host bridge ", first.ToString(), " (", id, ", ", hit->what, ") is whitelisted ",
+                         KernelRules::Arrival(*hit), " from a point release cmb does not know: whether ",
+                         rules.release, " has it cannot be told from its version");
+    return c;
+  }
+  if (hit->same_host_bridge && !same_host_bridge) {
     c.why = absl::StrCat("host bridge ", first.ToString(), " (", id,
                          ") is whitelisted only for devices under the same host bridge");
     return c;
@@ -107,6 +115,7 @@ const char* PathVerdictName(PathVerdict v) {
 
 PlatformFacts ReadPlatformFacts(const SysRoot& root) {
   PlatformFacts p;
+  p.kernel = KernelRules::ForRunning(root);
   absl::StatusOr<std::string> info = root.Read("/proc/cpuinfo");
   if (!info.ok()) return p;
   std::string vendor;
@@ -120,7 +129,7 @@ PlatformFacts ReadPlatformFacts(const SysRoot& root) {
     if (line.empty() && !vendor.empty()) break;  // first CPU only, like cpu_data(0)
   }
   p.cpu = absl::StrFormat("%s family 0x%x", vendor.empty() ? "unknown CPU" : vendor, family < 0 ? 0 : family);
-  p.amd_zen_or_newer = vendor == "AuthenticAMD" && family >= 0x17;
+  p.amd_zen_or_newer = vendor == "AuthenticAMD" && family >= 0x17 && p.kernel.amd_zen_rule;
   return p;
 }
 
@@ -209,8 +218,8 @@ absl::StatusOr<P2pPath> PredictP2pPath(const SysRoot& root, const PlatformFacts&
     p.fix.clear();
     return p;
   }
-  HostBridgeCheck a = HostBridgeWhitelisted(root, pn.host_bridge, same_host);
-  HostBridgeCheck b = same_host ? a : HostBridgeWhitelisted(root, cn.host_bridge, false);
+  HostBridgeCheck a = HostBridgeWhitelisted(root, platform.kernel, pn.host_bridge, same_host);
+  HostBridgeCheck b = same_host ? a : HostBridgeWhitelisted(root, platform.kernel, cn.host_bridge, false);
   if (a.ok == Tri::kYes && b.ok == Tri::kYes) {
     p.verdict = PathVerdict::kHostBridge;
     absl::StrAppend(&p.reason, a.why);
@@ -225,7 +234,9 @@ absl::StatusOr<P2pPath> PredictP2pPath(const SysRoot& root, const PlatformFacts&
   }
   p.verdict = PathVerdict::kUnsupported;
   absl::StrAppend(&p.reason, a.ok == Tri::kYes ? b.why : a.why, ", and the CPU (", platform.cpu,
-                  ") is not AMD Zen: the kernel refuses this pair (-EREMOTEIO)");
+                  ") is not AMD Zen: the kernel refuses this pair (-",
+                  platform.kernel.unreachable_errno == EINVAL ? "EINVAL" : "EREMOTEIO", ", ",
+                  platform.kernel.Describe(), ")");
   return p;
 }
 

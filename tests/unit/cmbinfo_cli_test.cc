@@ -1,6 +1,8 @@
 // cmbinfo end to end over fake trees: exit codes, text and the JSON schema.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -64,6 +66,26 @@ TEST(CmbinfoCli, JsonSchemaOnSwitchTree) {
   EXPECT_EQ(j["p2p"][1]["distance"], 4);
   EXPECT_TRUE(j["p2p"][1]["reason"].is_string());
   EXPECT_EQ(j["kernel"]["p2pdma"], "yes");
+}
+
+TEST(CmbinfoCli, NamesTheKernelRulesItApplied) {
+  for (auto [release, rules, errno_name] : {std::tuple{"6.12.117", "6.12", "EREMOTEIO"},
+                                            {"7.3.4+deb13-amd64", "7.3", "EINVAL"},
+                                            {"7.9.0-future", "7.3", "EINVAL"}}) {
+    cmbtest::FakeSysfs t;
+    AddSwitchPair(t);
+    t.SetKernel(release, std::nullopt);
+    CliRun r = Cmbinfo(t.dir(), "-o json");
+    ASSERT_EQ(r.status, 0) << r.out;
+    nlohmann::json k = nlohmann::json::parse(r.out)["kernel"];
+    EXPECT_EQ(k["release"], release);
+    EXPECT_EQ(k["rules_version"], rules) << release;
+    EXPECT_EQ(k["rules"]["unreachable_errno"], errno_name) << release;
+    EXPECT_EQ(k["rules"]["newer_than_known"], std::string(release) == "7.9.0-future");
+    CliRun text = Cmbinfo(t.dir(), "");
+    EXPECT_NE(text.out.find(std::string("rules of Linux ") + rules + " (kernel " + release + ")"), std::string::npos)
+        << text.out;
+  }
 }
 
 TEST(CmbinfoCli, TextShowsVerdictAndFixAndTopology) {

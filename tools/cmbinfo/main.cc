@@ -253,9 +253,10 @@ int main(int argc, char** argv) {
     std::cout << cmbtools::Dump(cmbtools::ToJson(*sys, paths)) << "\n";
     return sys->controllers.empty() ? kExitNoNvme : kExitOk;
   }
-  std::cout << absl::StrFormat("Kernel %s: userspace P2PDMA %s (%s)\n",
+  std::cout << absl::StrFormat("Kernel %s: userspace P2PDMA %s (%s); %s\n",
                                sys->kernel.release.empty() ? "?" : sys->kernel.release,
-                               cmb::SupportName(sys->kernel.p2pdma), sys->kernel.evidence);
+                               cmb::SupportName(sys->kernel.p2pdma), sys->kernel.evidence,
+                               cmb::KernelRules::For(sys->kernel.release).Describe());
   if (!sys->kernel.iommus.empty())
     std::cout << "IOMMU " << absl::StrJoin(sys->kernel.iommus, ", ")
               << ": on. The kernel sets ACS redirect on every port that has ACS, which sends P2P through the "

@@ -1,5 +1,9 @@
 #include "report.h"
 
+#include <cerrno>
+
+#include "cmb/kernel_rules.h"
+
 #include "absl/strings/str_format.h"
 
 namespace cmbtools {
@@ -107,10 +111,19 @@ nlohmann::json ToJson(const cmb::P2pPath& p, const cmb::System& sys) {
 
 nlohmann::json ToJson(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths) {
   nlohmann::json j;
+  cmb::KernelRules rules = cmb::KernelRules::For(sys.kernel.release);
   j["kernel"] = {{"release", sys.kernel.release},
                  {"p2pdma", cmb::SupportName(sys.kernel.p2pdma)},
                  {"evidence", sys.kernel.evidence},
-                 {"iommus", sys.kernel.iommus}};
+                 {"iommus", sys.kernel.iommus},
+                 {"rules_version", rules.rules_version},
+                 {"rules",
+                  {{"newer_than_known", rules.newer_than_known},
+                   {"unreachable_errno", rules.unreachable_errno == EINVAL ? "EINVAL" : "EREMOTEIO"},
+                   {"mixed_memory_per_command", rules.mixed_memory_per_command},
+                   {"p2pmem_allocate", rules.p2pmem_allocate},
+                   {"passthrough", rules.passthrough},
+                   {"sqe_mixed", rules.sqe_mixed}}}};
   j["controllers"] = nlohmann::json::array();
   for (const cmb::Controller& c : sys.controllers) j["controllers"].push_back(ToJson(c));
   j["p2p"] = nlohmann::json::array();

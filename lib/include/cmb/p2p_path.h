@@ -1,8 +1,9 @@
 // P2P path verdict: predicts what the kernel's p2pdma code
 // (drivers/pci/p2pdma.c: calc_map_type_and_dist(), host_bridge_whitelist(),
-// cpu_supports_p2pdma(), Linux 6.2-6.12) will decide for a provider (the
-// device whose CMB holds the buffer) and a client (the device doing DMA), and
-// explains it.
+// cpu_supports_p2pdma()) of the running kernel will decide for a provider
+// (the device whose CMB holds the buffer) and a client (the device doing
+// DMA), and explains it. What differs by release (the host-bridge whitelist,
+// the errno of a refusal) comes from kernel_rules.h.
 //
 //   absl::StatusOr<cmb::P2pPath> p = cmb::PredictP2pPath(root, cmb_bdf, nvme_bdf);
 //   if (p->verdict == cmb::PathVerdict::kUnsupported) std::cerr << p->reason << p->fix;
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cmb/kernel_rules.h"
 #include "cmb/pci_address.h"
 #include "cmb/sysroot.h"
 
@@ -25,7 +27,7 @@ namespace cmb {
 enum class PathVerdict {
   kSwitch,       // PCI_P2PDMA_MAP_BUS_ADDR: a common upstream bridge, no ACS redirect
   kHostBridge,   // PCI_P2PDMA_MAP_THRU_HOST_BRIDGE: allowed through the root complex
-  kUnsupported,  // PCI_P2PDMA_MAP_NOT_SUPPORTED: the kernel refuses (-EREMOTEIO)
+  kUnsupported,  // PCI_P2PDMA_MAP_NOT_SUPPORTED: the kernel refuses (-EREMOTEIO; -EINVAL since 6.17)
   kUnknown,      // not decidable without root (ACS bits, root port type)
 };
 const char* PathVerdictName(PathVerdict v);  // "switch", "host_bridge", ...
@@ -46,8 +48,10 @@ struct P2pPath {
 struct PlatformFacts {
   bool amd_zen_or_newer = false;  // cpu_supports_p2pdma(): AMD family >= 0x17
   std::string cpu;                // "AuthenticAMD family 0x19" for the reason
+  KernelRules kernel = KernelRules::For("");  // the running kernel's rules (newest when unknown)
 };
-PlatformFacts ReadPlatformFacts(const SysRoot& root);  // from /proc/cpuinfo
+// From /proc/cpuinfo and /proc/sys/kernel/osrelease.
+PlatformFacts ReadPlatformFacts(const SysRoot& root);
 
 absl::StatusOr<P2pPath> PredictP2pPath(const SysRoot& root, const PciAddress& provider,
                                        const PciAddress& client);

@@ -1,0 +1,84 @@
+// Kernel rules: what each Linux release's P2PDMA, block and io_uring code
+// decides, in one place. Each fact names the kernel function it mirrors and
+// the release it arrived in; the P2P predictor (p2p_path.h), the error
+// explanations (nvme_queue.h) and cmbinfo read them for the kernel that runs.
+//
+//   cmb::KernelRules r = cmb::KernelRules::For(*cmb::ParseKernelRelease("7.3.4+deb13-amd64"));
+//   r.unreachable_errno;      // EINVAL: since 6.17 an unreachable pair fails with BLK_STS_INVAL
+//   r.rules_version;          // "7.3": the newest release whose rules are known and not newer
+//
+// Sources read: Debian's linux-source-6.12 (6.12.x) and linux-source-7.3
+// (7.3.4-1~bpo13+1). Arrival releases between them are taken from the
+// upstream changelogs (kmod-notes/README.md lists each with its evidence).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "cmb/sysroot.h"
+
+namespace cmb {
+
+struct KernelVersion {
+  int major = 0, minor = 0, patch = 0;
+  auto operator<=>(const KernelVersion&) const = default;
+  std::string ToString() const;  // "7.3.4"; "7.3" when patch is 0
+};
+
+// "7.3.4+deb13-amd64", "6.8.0-151-generic", "5.14.0-427.el9.x86_64", "6.12":
+// the upstream release they are built from; nullopt when there is none.
+std::optional<KernelVersion> ParseKernelRelease(absl::string_view release);
+
+// One entry of pci_p2pdma_whitelist[] (drivers/pci/p2pdma.c): a host bridge
+// (the first device on the root bus) the kernel trusts for P2P through it.
+struct WhitelistRule {
+  uint16_t vendor = 0;
+  int32_t device = -1;              // -1: any device of the vendor (PCI_ANY_ID, 7.1+)
+  bool same_host_bridge = false;    // REQ_SAME_HOST_BRIDGE
+  KernelVersion since;              // first mainline release with it
+  std::optional<KernelVersion> stable;  // also in this stable series (e.g. 7.1.y), from an unknown point
+  const char* what = "";            // "Intel Xeon E5/Core i7"
+  bool Matches(uint16_t v, uint16_t d) const { return v == vendor && (device < 0 || device == d); }
+};
+
+// Whether a rule holds in a kernel: kYes, kNo, or kMaybe for a stable series
+// that took the change at an unknown point release.
+enum class RulePresence { kYes, kNo, kMaybe };
+
+struct KernelRules {
+  std::string release;          // as the kernel reports it ("7.3.4+deb13-amd64")
+  std::optional<KernelVersion> version;  // parsed; nullopt: unparsable, newest rules used
+  std::string rules_version;    // the rules applied: "6.12", "7.3", ...
+  bool newer_than_known = false;  // the kernel is newer than the newest rules cmb knows
+  // The errno a passthrough command gets for a pair the kernel will not map
+  // (PCI_P2PDMA_MAP_NOT_SUPPORTED): -EREMOTEIO from the old blk_rq_map_sg
+  // path, -EINVAL (BLK_STS_INVAL from blk_dma_map_iter_start) since 6.17.
+  int unreachable_errno = 0;
+  // Before 6.17 one request may mix P2P and host memory or two providers;
+  // since "block: don't merge different kinds of P2P transfers" it may not.
+  bool mixed_memory_per_command = true;
+  bool p2pmem_allocate = false;   // p2pmem/allocate, p2pmem_alloc_mmap(): 6.2
+  bool passthrough = false;       // IORING_OP_URING_CMD on /dev/ngXnY with SQE128|CQE32: 5.19
+  bool sqe_mixed = false;         // IORING_SETUP_SQE_MIXED: 6.19
+  // cpu_supports_p2pdma(): AMD family >= 0x17 passes through the root
+  // complex (5.2+, unchanged through 7.3).
+  bool amd_zen_rule = true;
+
+  static KernelRules For(absl::string_view release);
+  // The running kernel's rules: /proc/sys/kernel/osrelease through `root`.
+  static KernelRules ForRunning(const SysRoot& root);
+
+  // Every whitelist entry cmb knows, with its arrival.
+  static const std::vector<WhitelistRule>& AllWhitelist();
+  RulePresence Has(const WhitelistRule& rule) const;
+  // "since 7.2, and in 7.1.y stable" for messages.
+  static std::string Arrival(const WhitelistRule& rule);
+  // One line for the user: "rules of Linux 7.3 (kernel 7.3.4+deb13-amd64)", with a
+  // note when the kernel is newer than the rules or its release unparsable.
+  std::string Describe() const;
+};
+
+}  // namespace cmb

@@ -1,0 +1,126 @@
+#include "cmb/kernel_rules.h"
+
+#include <cerrno>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace cmb {
+namespace {
+
+constexpr KernelVersion kNewestKnown{7, 3, 0};  // the newest source read (7.3.4)
+constexpr uint16_t kIntel = 0x8086, kGoogle = 0x1ae0, kNvidia = 0x10de;
+
+// Leading decimal number of `s`, consumed; nullopt when there is none.
+std::optional<int> Number(absl::string_view& s) {
+  size_t n = 0;
+  while (n < s.size() && absl::ascii_isdigit(s[n])) ++n;
+  int v = 0;
+  if (n == 0 || n > 6 || !absl::SimpleAtoi(s.substr(0, n), &v)) return std::nullopt;
+  s.remove_prefix(n);
+  return v;
+}
+
+}  // namespace
+
+std::string KernelVersion::ToString() const {
+  return patch ? absl::StrCat(major, ".", minor, ".", patch) : absl::StrCat(major, ".", minor);
+}
+
+std::optional<KernelVersion> ParseKernelRelease(absl::string_view s) {
+  s = absl::StripAsciiWhitespace(s);
+  KernelVersion v;
+  std::optional<int> major = Number(s);
+  if (!major || s.empty() || s.front() != '.') return std::nullopt;
+  s.remove_prefix(1);
+  std::optional<int> minor = Number(s);
+  if (!minor) return std::nullopt;
+  v.major = *major;
+  v.minor = *minor;
+  // The third number is the stable point release; what follows (+deb13,
+  // -151-generic, -427.el9) is the distribution's, not upstream's.
+  if (!s.empty() && s.front() == '.') {
+    s.remove_prefix(1);
+    if (std::optional<int> patch = Number(s)) v.patch = *patch;
+  }
+  return v;
+}
+
+const std::vector<WhitelistRule>& KernelRules::AllWhitelist() {
+  // pci_p2pdma_whitelist[] of drivers/pci/p2pdma.c. 6.12 and 7.3.4 read;
+  // the Intel and Skylake entries predate 6.2 (the oldest kernel with
+  // p2pmem/allocate), so 6.2 is their "since" here.
+  static const std::vector<WhitelistRule> kRules = [] {
+    std::vector<WhitelistRule> r;
+    auto add = [&](uint16_t vendor, int32_t device, bool same, KernelVersion since,
+                   std::optional<KernelVersion> stable, const char* what) {
+      r.push_back({vendor, device, same, since, stable, what});
+    };
+    for (int32_t d : {0x3c00, 0x3c01}) add(kIntel, d, true, {6, 2, 0}, std::nullopt, "Intel Xeon E5/Core i7");
+    for (int32_t d : {0x2f00, 0x2f01}) add(kIntel, d, true, {6, 2, 0}, std::nullopt, "Intel Xeon E7 v3/E5 v3");
+    for (int32_t d : {0x2030, 0x2031, 0x2032, 0x2033, 0x2020, 0x09a2})
+      add(kIntel, d, false, {6, 2, 0}, std::nullopt, "Intel Skylake-E");
+    // DSA/IAA/QAT as the first device of Xeon root buses (SPR, GNR, DMR).
+    for (int32_t d : {0x0b25, 0x0cfe, 0x11fb, 0x1212, 0x1216, 0x4940, 0x4942, 0x4944, 0x4946, 0x4948})
+      add(kIntel, d, false, {7, 2, 0}, KernelVersion{7, 1, 0}, "Intel DSA/IAA/QAT root-bus device");
+    add(kGoogle, -1, false, {7, 1, 0}, std::nullopt, "Google SoC (any device, PCI_ANY_ID)");
+    for (int32_t d : {0x2f95, 0x2f96, 0x2f97, 0x2f98})
+      add(kNvidia, d, false, {7, 3, 0}, std::nullopt, "NVIDIA CPU (Vera Rubin)");
+    return r;
+  }();
+  return kRules;
+}
+
+RulePresence KernelRules::Has(const WhitelistRule& rule) const {
+  // An unparsable release gets the newest rules (version is nullopt).
+  KernelVersion k = version.value_or(kNewestKnown);
+  if (k >= rule.since) return RulePresence::kYes;
+  if (rule.stable && k.major == rule.stable->major && k.minor == rule.stable->minor) return RulePresence::kMaybe;
+  return RulePresence::kNo;
+}
+
+std::string KernelRules::Arrival(const WhitelistRule& rule) {
+  std::string s = absl::StrCat("since Linux ", rule.since.ToString());
+  if (rule.stable) absl::StrAppend(&s, ", and in ", rule.stable->major, ".", rule.stable->minor, ".y stable");
+  return s;
+}
+
+KernelRules KernelRules::For(absl::string_view release) {
+  KernelRules r;
+  r.release = std::string(release);
+  r.version = ParseKernelRelease(release);
+  KernelVersion k = r.version.value_or(kNewestKnown);
+  r.newer_than_known = r.version && KernelVersion{k.major, k.minor, 0} > kNewestKnown;
+  KernelVersion rules = r.newer_than_known ? kNewestKnown : KernelVersion{k.major, k.minor, 0};
+  r.rules_version = rules.ToString();
+  // 6.17, "block: don't merge different kinds of P2P transfers": requests
+  // are mapped by blk_dma_map_iter_start(), which fails
+  // PCI_P2PDMA_MAP_NOT_SUPPORTED with BLK_STS_INVAL (block/blk-mq-dma.c).
+  const bool dma_iter = k >= KernelVersion{6, 17, 0};
+  r.unreachable_errno = dma_iter ? EINVAL : EREMOTEIO;
+  r.mixed_memory_per_command = !dma_iter;
+  r.p2pmem_allocate = k >= KernelVersion{6, 2, 0};
+  r.passthrough = k >= KernelVersion{5, 19, 0};
+  r.sqe_mixed = k >= KernelVersion{6, 19, 0};
+  r.amd_zen_rule = k >= KernelVersion{5, 2, 0};
+  return r;
+}
+
+KernelRules KernelRules::ForRunning(const SysRoot& root) {
+  absl::StatusOr<std::string> release = root.ReadAttr("/proc/sys/kernel/osrelease");
+  return For(release.ok() ? *release : "");
+}
+
+std::string KernelRules::Describe() const {
+  std::string s = absl::StrCat("rules of Linux ", rules_version, " (kernel ", release.empty() ? "unknown" : release,
+                               ")");
+  if (!version)
+    absl::StrAppend(&s, ": the release is not a Linux version cmb can read, so the newest rules it knows apply");
+  else if (newer_than_known)
+    absl::StrAppend(&s, ": this kernel is newer than the newest rules cmb knows (", kNewestKnown.ToString(),
+                    "); they apply, and where the kernel answers otherwise its answer wins");
+  return s;
+}
+
+}  // namespace cmb

@@ -1,0 +1,125 @@
+// Kernel rules by release (kernel_rules.h): every rule on both sides of the
+// release it arrived in, distribution release strings, and the predictor
+// following the kernel a tree names (/proc/sys/kernel/osrelease).
+#include <cerrno>
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "cmb/kernel_rules.h"
+#include "cmb/p2p_path.h"
+#include "fake_sysfs.h"
+
+namespace {
+
+using cmb::KernelRules;
+using cmb::KernelVersion;
+
+TEST(KernelRelease, DistributionStringsParse) {
+  struct Case {
+    const char* release;
+    KernelVersion want;
+  } cases[] = {{"7.3.4+deb13-amd64", {7, 3, 4}},    {"6.8.0-151-generic", {6, 8, 0}},
+               {"5.14.0-427.el9.x86_64", {5, 14, 0}}, {"6.12.117", {6, 12, 117}},
+               {"6.1.0-28-amd64", {6, 1, 0}},         {"7.0", {7, 0, 0}},
+               {"6.19-rc3", {6, 19, 0}},              {" 6.17.2\n", {6, 17, 2}}};
+  for (const Case& c : cases) {
+    std::optional<KernelVersion> v = cmb::ParseKernelRelease(c.release);
+    ASSERT_TRUE(v.has_value()) << c.release;
+    EXPECT_EQ(*v, c.want) << c.release;
+  }
+  for (const char* bad : {"", "linux", "7", "7.", ".3.4", "x7.3"})
+    EXPECT_FALSE(cmb::ParseKernelRelease(bad).has_value()) << "'" << bad << "'";
+}
+
+TEST(KernelRules, EachFactOnBothSidesOfItsRelease) {
+  struct Boundary {
+    const char* before;
+    const char* after;
+    bool KernelRules::*fact;
+    const char* name;
+  } boundaries[] = {{"5.18.19", "5.19.0", &KernelRules::passthrough, "passthrough"},
+                    {"6.1.0-28-amd64", "6.2.0", &KernelRules::p2pmem_allocate, "p2pmem_allocate"},
+                    {"6.18.9", "6.19.0", &KernelRules::sqe_mixed, "sqe_mixed"},
+                    {"5.1.21", "5.2.0", &KernelRules::amd_zen_rule, "amd_zen_rule"}};
+  for (const Boundary& b : boundaries) {
+    EXPECT_FALSE(KernelRules::For(b.before).*b.fact) << b.name << " in " << b.before;
+    EXPECT_TRUE(KernelRules::For(b.after).*b.fact) << b.name << " in " << b.after;
+  }
+  // 6.17: BLK_STS_INVAL for an unreachable pair, and no mixing in one command.
+  EXPECT_EQ(KernelRules::For("6.16.12").unreachable_errno, EREMOTEIO);
+  EXPECT_TRUE(KernelRules::For("6.16.12").mixed_memory_per_command);
+  EXPECT_EQ(KernelRules::For("6.17.0").unreachable_errno, EINVAL);
+  EXPECT_FALSE(KernelRules::For("6.17.0").mixed_memory_per_command);
+  EXPECT_EQ(KernelRules::For("6.12.117").unreachable_errno, EREMOTEIO);
+  EXPECT_EQ(KernelRules::For("7.3.4+deb13-amd64").unreachable_errno, EINVAL);
+}
+
+TEST(KernelRules, EveryWhitelistEntryOnBothSidesOfItsArrival) {
+  ASSERT_FALSE(KernelRules::AllWhitelist().empty());
+  for (const cmb::WhitelistRule& w : KernelRules::AllWhitelist()) {
+    KernelVersion s = w.since;
+    std::string at = s.ToString();
+    std::string before = KernelVersion{s.major, s.minor - 1, 99}.ToString();
+    if (s.minor == 0) continue;  // no such entry; kept general
+    EXPECT_EQ(KernelRules::For(at).Has(w), cmb::RulePresence::kYes) << w.what << " at " << at;
+    cmb::RulePresence want = w.stable ? cmb::RulePresence::kMaybe : cmb::RulePresence::kNo;
+    EXPECT_EQ(KernelRules::For(before).Has(w), want) << w.what << " at " << before;
+    if (w.stable) {
+      std::string older = KernelVersion{s.major, s.minor - 2, 0}.ToString();
+      EXPECT_EQ(KernelRules::For(older).Has(w), cmb::RulePresence::kNo) << w.what << " at " << older;
+    }
+  }
+}
+
+TEST(KernelRules, NewerAndUnparsableKernelsUseTheNewestRulesAndSaySo) {
+  KernelRules newer = KernelRules::For("7.9.1-custom");
+  EXPECT_TRUE(newer.newer_than_known);
+  EXPECT_EQ(newer.rules_version, "7.3");
+  EXPECT_TRUE(absl::StrContains(newer.Describe(), "newer than the newest rules")) << newer.Describe();
+  KernelRules odd = KernelRules::For("vendor-kernel");
+  EXPECT_FALSE(odd.version.has_value());
+  EXPECT_EQ(odd.rules_version, "7.3");
+  EXPECT_EQ(odd.unreachable_errno, EINVAL);
+  EXPECT_TRUE(absl::StrContains(odd.Describe(), "not a Linux version")) << odd.Describe();
+  KernelRules lts = KernelRules::For("6.12.117");
+  EXPECT_EQ(lts.rules_version, "6.12");
+  EXPECT_FALSE(lts.newer_than_known);
+  EXPECT_EQ(lts.Describe(), "rules of Linux 6.12 (kernel 6.12.117)");
+}
+
+// Two root ports under a host bridge whose first device is `vendor:device`,
+// on the kernel `release`: the verdict follows that kernel's whitelist.
+cmb::P2pPath Predict(uint16_t vendor, uint16_t device, const std::string& release) {
+  cmbtest::FakeSysfs t;
+  std::string hb = t.HostBridge("pci0000:00", vendor, device);
+  t.AddNvme(t.AddBridge(hb, "0000:00:1c.0"), "0000:01:00.0", "nvme0", {.cmb_mb = 64});
+  t.AddNvme(t.AddBridge(hb, "0000:00:1c.1"), "0000:02:00.0", "nvme1");
+  t.SetKernel(release, std::nullopt);
+  absl::StatusOr<cmb::P2pPath> p = cmb::PredictP2pPath(t.root(), *cmb::PciAddress::Parse("0000:01:00.0"),
+                                                       *cmb::PciAddress::Parse("0000:02:00.0"));
+  EXPECT_TRUE(p.ok()) << p.status();
+  return p.ok() ? *p : cmb::P2pPath{};
+}
+
+TEST(KernelRules, PredictorFollowsTheKernelTheTreeNames) {
+  // NVIDIA Vera Rubin host bridge: 7.3 and later.
+  EXPECT_EQ(Predict(0x10de, 0x2f95, "7.2.8").verdict, cmb::PathVerdict::kUnsupported);
+  EXPECT_TRUE(absl::StrContains(Predict(0x10de, 0x2f95, "7.2.8").reason, "since Linux 7.3, so a newer kernel allows it"))
+      << Predict(0x10de, 0x2f95, "7.2.8").reason;
+  EXPECT_EQ(Predict(0x10de, 0x2f95, "7.3.4+deb13-amd64").verdict, cmb::PathVerdict::kHostBridge);
+  // Google: any device ID, 7.1 and later.
+  EXPECT_EQ(Predict(0x1ae0, 0x1234, "7.0.3").verdict, cmb::PathVerdict::kUnsupported);
+  EXPECT_EQ(Predict(0x1ae0, 0x1234, "7.1.0").verdict, cmb::PathVerdict::kHostBridge);
+  // Intel DSA on SPR: 7.2, and in 7.1.y stable from a release not known here.
+  EXPECT_EQ(Predict(0x8086, 0x0b25, "7.0.9").verdict, cmb::PathVerdict::kUnsupported);
+  cmb::P2pPath maybe = Predict(0x8086, 0x0b25, "7.1.6");
+  EXPECT_EQ(maybe.verdict, cmb::PathVerdict::kUnknown);
+  EXPECT_TRUE(absl::StrContains(maybe.reason, "since Linux 7.2, and in 7.1.y stable")) << maybe.reason;
+  EXPECT_EQ(Predict(0x8086, 0x0b25, "7.2.0").verdict, cmb::PathVerdict::kHostBridge);
+  // The errno a refusal gets is the kernel's.
+  EXPECT_TRUE(absl::StrContains(Predict(0x8086, 0x29c0, "6.12.117").reason, "(-EREMOTEIO"));
+  EXPECT_TRUE(absl::StrContains(Predict(0x8086, 0x29c0, "7.3.4+deb13-amd64").reason, "(-EINVAL"));
+}
+
+}  // namespace
