@@ -22,6 +22,7 @@ cmake --build build -j "$jobs"
 echo "== test kernel"
 tests/vm/kernel/build-kernel.sh >/dev/null
 tests/vm/kernel/build-kernel.sh --stock >/dev/null
+tests/vm/kernel/build-kernel.sh --backports >/dev/null  # the hot-removal tests boot it
 
 echo "== tests"
 (cd build && ctest --output-on-failure --no-tests=error -j 1 "$@")
