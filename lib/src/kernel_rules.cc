@@ -107,6 +107,10 @@ KernelRules KernelRules::For(absl::string_view release) {
   return r;
 }
 
+const char* KernelRules::unreachable_errno_name() const {
+  return unreachable_errno == EINVAL ? "EINVAL" : "EREMOTEIO";
+}
+
 KernelRules KernelRules::ForRunning(const SysRoot& root) {
   absl::StatusOr<std::string> release = root.ReadAttr("/proc/sys/kernel/osrelease");
   return For(release.ok() ? *release : "");

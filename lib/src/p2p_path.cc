@@ -4,7 +4,6 @@
 #include "cmb/p2p_path.h"
 
 #include <algorithm>
-#include <cerrno>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -234,8 +233,7 @@ absl::StatusOr<P2pPath> PredictP2pPath(const SysRoot& root, const PlatformFacts&
   }
   p.verdict = PathVerdict::kUnsupported;
   absl::StrAppend(&p.reason, a.ok == Tri::kYes ? b.why : a.why, ", and the CPU (", platform.cpu,
-                  ") is not AMD Zen: the kernel refuses this pair (-",
-                  platform.kernel.unreachable_errno == EINVAL ? "EINVAL" : "EREMOTEIO", ", ",
+                  ") is not AMD Zen: the kernel refuses this pair (-", platform.kernel.unreachable_errno_name(), ", ",
                   platform.kernel.Describe(), ")");
   return p;
 }

@@ -1,7 +1,5 @@
 #include "report.h"
 
-#include <cerrno>
-
 #include "cmb/kernel_rules.h"
 
 #include "absl/strings/str_format.h"
@@ -119,7 +117,7 @@ nlohmann::json ToJson(const cmb::System& sys, const std::vector<cmb::P2pPath>& p
                  {"rules_version", rules.rules_version},
                  {"rules",
                   {{"newer_than_known", rules.newer_than_known},
-                   {"unreachable_errno", rules.unreachable_errno == EINVAL ? "EINVAL" : "EREMOTEIO"},
+                   {"unreachable_errno", rules.unreachable_errno_name()},
                    {"mixed_memory_per_command", rules.mixed_memory_per_command},
                    {"p2pmem_allocate", rules.p2pmem_allocate},
                    {"passthrough", rules.passthrough},

@@ -57,6 +57,7 @@ struct KernelRules {
   // (PCI_P2PDMA_MAP_NOT_SUPPORTED): -EREMOTEIO from the old blk_rq_map_sg
   // path, -EINVAL (BLK_STS_INVAL from blk_dma_map_iter_start) since 6.17.
   int unreachable_errno = 0;
+  const char* unreachable_errno_name() const;  // "EINVAL" or "EREMOTEIO", for messages
   // Before 6.17 one request may mix P2P and host memory or two providers;
   // since "block: don't merge different kinds of P2P transfers" it may not.
   bool mixed_memory_per_command = true;
