@@ -2,18 +2,24 @@
 
 #include "absl/strings/str_format.h"
 
+extern "C" {  // libnvme 1.3 headers lack C++ guards
+#include <nvme/types.h>
+}
+
 namespace cmb {
 
+// The field layout is libnvme's (NVMe base spec, CMBLOC): BIR 2:0, CQMMS 3,
+// CQPDS 4, CDPMLS 5, CDPCILS 6, CDMMMS 7, CQDA 8, OFST 31:12.
 CmbLoc DecodeCmbLoc(uint32_t raw) {
   CmbLoc l;
-  l.bir = raw & 0x7;
-  l.cqmms = raw >> 4 & 1;
-  l.cqpds = raw >> 5 & 1;
-  l.cdpmls = raw >> 6 & 1;
-  l.cdpcils = raw >> 7 & 1;
-  l.cdmmms = raw >> 8 & 1;
-  l.cqda = raw >> 9 & 1;
-  l.ofst = raw >> 12;
+  l.bir = NVME_CMBLOC_BIR(raw);
+  l.cqmms = NVME_CMBLOC_CQMMS(raw);
+  l.cqpds = NVME_CMBLOC_CQPDS(raw);
+  l.cdpmls = NVME_CMBLOC_CDPLMS(raw);  // libnvme spells it CDPLMS
+  l.cdpcils = NVME_CMBLOC_CDPCILS(raw);
+  l.cdmmms = NVME_CMBLOC_CDMMMS(raw);
+  l.cqda = NVME_CMBLOC_CQDA(raw);
+  l.ofst = NVME_CMBLOC_OFST(raw);
   return l;
 }
 

@@ -25,19 +25,30 @@ TEST(CmbRegisters, EveryCmbszField) {
 }
 
 TEST(CmbRegisters, EveryCmblocField) {
-  cmb::CmbLoc l = cmb::DecodeCmbLoc(0xfffff3f5u);
+  cmb::CmbLoc l = cmb::DecodeCmbLoc(0xfffff1fdu);
   EXPECT_EQ(l.bir, 5);
   EXPECT_TRUE(l.cqmms && l.cqpds && l.cdpmls && l.cdpcils && l.cdmmms && l.cqda);
   EXPECT_EQ(l.ofst, 0xfffffu);
-  const int bits[] = {4, 5, 6, 7, 8, 9};
+  const int bits[] = {3, 4, 5, 6, 7, 8};
   for (int b : bits) {
     cmb::CmbLoc one = cmb::DecodeCmbLoc(1u << b);
     EXPECT_EQ(one.cqmms + one.cqpds + one.cdpmls + one.cdpcils + one.cdmmms + one.cqda, 1) << b;
     EXPECT_EQ(one.bir, 0);
     EXPECT_EQ(one.ofst, 0u);
   }
-  EXPECT_TRUE(cmb::DecodeCmbLoc(1u << 9).cqda);
-  EXPECT_TRUE(cmb::DecodeCmbLoc(1u << 4).cqmms);
+  EXPECT_TRUE(cmb::DecodeCmbLoc(1u << 8).cqda);
+  EXPECT_TRUE(cmb::DecodeCmbLoc(1u << 3).cqmms);
+  EXPECT_FALSE(cmb::DecodeCmbLoc(1u << 9).cqda) << "bits 11:9 are reserved";
+}
+
+// What QEMU's emulated controller advertises (hw/nvme/ctrl.c nvme_init_cmb:
+// BIR 2, CDPCILS and CDPMLS set), as the guest reads it.
+TEST(CmbRegisters, QemusCmbloc) {
+  cmb::CmbLoc l = cmb::DecodeCmbLoc(0x62);
+  EXPECT_EQ(l.bir, 2);
+  EXPECT_TRUE(l.cdpmls);
+  EXPECT_TRUE(l.cdpcils);
+  EXPECT_FALSE(l.cqmms || l.cqpds || l.cdmmms || l.cqda);
 }
 
 TEST(CmbRegisters, SizesForEveryUnit) {

@@ -8,7 +8,8 @@
 #   tests/vm/vm.sh --topology rc --out /tmp/rc-run -- sh -c 'cmbinfo; dmesg | tail'
 #
 # Kept in --out (default: a new directory under /tmp): console.log, dmesg.txt,
-# trace.log (QEMU's pci_nvme_map_addr DMA trace, with --trace), rc.
+# trace.log (QEMU's pci_nvme_map_addr DMA trace, with --trace; --trace-also
+# 'pci_nvme_map_sgl,pci_nvme_err_*' adds events, e.g. to see SGL descriptors), rc.
 # Topologies: switch rc split lba4k iommu zen stock shared (see docs/testbed.md).
 # --hotplug: PCIe native hotplug (pciehp) instead of ACPI's, and a QMP monitor;
 # the guest asks for `device_del ID` by writing ID to $CMB_VM_OUT/qmp-request
@@ -24,7 +25,7 @@ set -euo pipefail
 # A failing command names itself, so no failure is silent.
 trap 'echo "vm.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
-topology=switch kernel_kind=${CMB_KERNEL:-lts} qemu_kind=${CMB_QEMU:-debian} timeout=600 out="" trace=0 hotplug=0 disk_mb=2048 mem=2G
+topology=switch kernel_kind=${CMB_KERNEL:-lts} qemu_kind=${CMB_QEMU:-debian} timeout=600 out="" trace=0 trace_also="" hotplug=0 disk_mb=2048 mem=2G
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 while (($#)); do
   case "$1" in
@@ -34,6 +35,7 @@ while (($#)); do
     --timeout) timeout=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --trace) trace=1; shift ;;
+    --trace-also) trace=1 trace_also=$2; shift 2 ;;
     --hotplug) hotplug=1; shift ;;
     --disk-mb) disk_mb=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
@@ -230,6 +232,10 @@ case $topology in
     append+=" intel_iommu=on" ;;
 esac
 ((trace)) && qemu+=(-trace "pci_nvme_map_addr" -D "$out/trace.log")
+if [[ -n $trace_also ]]; then
+  IFS=, read -ra extra_events <<<"$trace_also"
+  for e in "${extra_events[@]}"; do qemu+=(-trace "$e"); done
+fi
 if ((hotplug)); then
   # QEMU's q35 default (ACPI hotplug) never lets the guest release the device;
   # with it off, the guest's pciehp handles the attention button.

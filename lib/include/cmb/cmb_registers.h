@@ -15,12 +15,12 @@ namespace cmb {
 
 struct CmbLoc {
   uint8_t bir = 0;       // BAR indicator: which BAR holds the CMB (bits 2:0)
-  bool cqmms = false;    // queue mixed memory support (bit 4)
-  bool cqpds = false;    // queue physically discontiguous support (bit 5)
-  bool cdpmls = false;   // data pointer mixed locations support (bit 6)
-  bool cdpcils = false;  // data pointer and command independent locations (bit 7)
-  bool cdmmms = false;   // data metadata mixed memory support (bit 8)
-  bool cqda = false;     // queue dword alignment (bit 9)
+  bool cqmms = false;    // queue mixed memory support (bit 3)
+  bool cqpds = false;    // queue physically discontiguous support (bit 4)
+  bool cdpmls = false;   // data pointer mixed locations support (bit 5)
+  bool cdpcils = false;  // data pointer and command independent locations (bit 6)
+  bool cdmmms = false;   // data metadata mixed memory support (bit 7)
+  bool cqda = false;     // queue dword alignment (bit 8)
   uint32_t ofst = 0;     // offset in SZU units (bits 31:12)
 };
 
