@@ -103,6 +103,12 @@ absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan)
   uint64_t unit = std::lcm<uint64_t>(std::lcm<uint64_t>(s.lba_size, d.lba_size), kPage);
   uint64_t limit = std::min(s.max_transfer_bytes, d.max_transfer_bytes);
   limit = std::min<uint64_t>(limit, 65536ull * std::min(s.lba_size, d.lba_size)) / unit * unit;
+  uint64_t own = plan.own_cmb ? plan.own_cmb->command_bytes_limit : 0;
+  if (own != 0 && own < limit) limit = own / unit * unit;
+  if (own != 0 && req.chunk_bytes > limit)
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--chunk %u: %s accepts at most %u-byte commands into its own CMB on this kernel (%s)", req.chunk_bytes,
+        plan.own_cmb->owner, limit, plan.own_cmb->predicted.reason));
   if (limit == 0)
     return absl::FailedPreconditionError(absl::StrFormat(
         "max transfer (%s %u bytes, %s %u bytes) is below one %u-byte chunk", s.name, s.max_transfer_bytes, d.name,
@@ -119,8 +125,12 @@ absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan)
   } else {
     chunk = std::min(limit, kDefaultMaxChunk / unit * unit);
     if (chunk == 0) chunk = unit;
-    plan.reasons.push_back(absl::StrFormat("chunk %u bytes: min(max transfer %s %u, %s %u, 1 MiB)", chunk, s.name,
-                                           s.max_transfer_bytes, d.name, d.max_transfer_bytes));
+    if (own != 0 && chunk == limit)
+      plan.reasons.push_back(absl::StrFormat("chunk %u bytes: the largest command %s takes into its own CMB", chunk,
+                                             plan.own_cmb->owner));
+    else
+      plan.reasons.push_back(absl::StrFormat("chunk %u bytes: min(max transfer %s %u, %s %u, 1 MiB)", chunk, s.name,
+                                             s.max_transfer_bytes, d.name, d.max_transfer_bytes));
   }
   unsigned qd = req.qd ? req.qd : kDefaultQd;  // checked against kMaxQd by PlanCopy
   if (budget < chunk) {
@@ -179,6 +189,52 @@ Candidate Judge(const SysRoot& root, const Controller& c, const CopyPlan& plan) 
   return k;
 }
 
+// A CMB that belongs to one end of the copy: predict whether its owner takes
+// the commands (own_cmb.h) and, where the prediction is not certain, prove it
+// with a read into the CMB, so the copy never fails half-way for it. Returns
+// the plan for that CMB, or why it cannot be used.
+absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const SysRoot& root, const CopyRequest& req, const CopyPlan& plan,
+                                       const Controller& owner) {
+  OwnCmbPlan o{owner.name, PredictOwnCmb(KernelRules::ForRunning(root), owner), {}, 0};
+  o.command_bytes_limit = o.predicted.command_bytes_limit;
+  if (o.predicted.outcome == OwnCmbOutcome::kFull) return o;
+  const CopyEnd& e = owner.address == plan.src.address ? plan.src : plan.dst;
+  const uint64_t page = KernelRules::kSingleDescriptorBytes, lba_size = e.ns.lba_size;
+  auto probe = [&](uint64_t bytes) -> absl::StatusOr<bool> {
+    // The copy's first LBA, or LBA 0 when the probe would pass the end.
+    uint64_t lba = e.ns.capacity_blocks - e.lba >= bytes / lba_size ? e.lba : 0;
+    absl::StatusOr<OwnCmbProbe> p =
+        req.probe_own_cmb ? req.probe_own_cmb(e.ns, *owner.address, lba, bytes) : ProbeOwnCmb(e.ns, *owner.address, lba, bytes);
+    if (!p.ok())
+      return absl::Status(p.status().code(), absl::StrCat("its own CMB could not be proven: a ", bytes, "-byte read failed to run: ",
+                                                          p.status().message()));
+    o.probes.push_back(*p);
+    return p->accepted;
+  };
+  uint64_t multi = std::max(2 * page, lba_size);
+  if (o.predicted.outcome == OwnCmbOutcome::kProbe && plan.bytes > page && multi <= e.ns.capacity_blocks * lba_size) {
+    CMB_ASSIGN_OR_RETURN(bool ok, probe(multi));
+    if (ok) return o;
+  }
+  if (lba_size > page)
+    return absl::FailedPreconditionError(absl::StrCat("its own CMB takes only one-page commands (", o.predicted.reason,
+                                                      "), smaller than one ", lba_size, "-byte LBA"));
+  CMB_ASSIGN_OR_RETURN(bool ok, probe(page));
+  if (!ok)
+    return absl::FailedPreconditionError(absl::StrCat("its own CMB: ", o.predicted.reason, "; a ", page,
+                                                      "-byte read into it was refused too (", o.probes.back().status, ")"));
+  o.command_bytes_limit = page;
+  return o;
+}
+
+std::string DescribeOwnCmb(const OwnCmbPlan& o) {
+  std::string s = absl::StrCat(o.owner, "'s own CMB: ", o.predicted.reason);
+  for (const OwnCmbProbe& p : o.probes)
+    absl::StrAppend(&s, "; proven by a ", p.bytes, "-byte read into it: ", p.accepted ? "accepted" : absl::StrCat("refused (", p.status, ")"));
+  if (o.command_bytes_limit) absl::StrAppend(&s, "; so every command is at most ", o.command_bytes_limit, " bytes");
+  return s;
+}
+
 absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequest& req, CopyPlan& plan) {
   for (const CopyEnd* e : {&plan.src, &plan.dst})
     if (!e->address)
@@ -213,13 +269,24 @@ absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequ
   std::vector<Candidate> judged;
   for (const Controller* c : order) judged.push_back(Judge(root, *c, plan));
   const Candidate* pick = nullptr;
-  for (const Candidate& k : judged)
-    if (k.ok && !pick) pick = &k;
-  for (const Candidate& k : judged)
-    if (k.maybe && !pick) {
+  // Allowed paths first, then undecidable ones; a CMB of one end must also
+  // take its owner's commands.
+  for (bool want_ok : {true, false})
+    for (Candidate& k : judged) {
+      if (pick || !(want_ok ? k.ok : k.maybe)) continue;
+      if (k.c->address == plan.src.address || k.c->address == plan.dst.address) {
+        absl::StatusOr<OwnCmbPlan> o = CheckOwnCmb(root, req, plan, *k.c);
+        if (!o.ok()) {
+          k.why = k.why.empty() ? std::string(o.status().message()) : absl::StrCat(k.why, "; ", o.status().message());
+          k.ok = k.maybe = false;
+          continue;
+        }
+        plan.own_cmb = *o;
+      }
       pick = &k;
-      plan.reasons.push_back(absl::StrCat("provider ", k.c->address->ToString(),
-                                          ": path not decidable without root (", k.why, "); trying it"));
+      if (!want_ok)
+        plan.reasons.push_back(absl::StrCat("provider ", k.c->address->ToString(),
+                                            ": path not decidable without root (", k.why, "); trying it"));
     }
   if (!pick) {
     std::vector<std::string> whys;
@@ -239,6 +306,7 @@ absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequ
                                            PathVerdictName(pick->paths[0].verdict), plan.dst.controller,
                                            PathVerdictName(pick->paths[1].verdict)));
   }
+  if (plan.own_cmb) plan.reasons.push_back(DescribeOwnCmb(*plan.own_cmb));
   for (const Candidate& k : judged)
     if (&k != pick && !k.why.empty()) plan.reasons.push_back(absl::StrCat("not ", k.c->name, ": ", k.why));
   return absl::OkStatus();

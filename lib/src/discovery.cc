@@ -213,6 +213,9 @@ absl::StatusOr<Controller> DiscoverController(const SysRoot& root, const std::st
     std::string pci = "/sys/bus/pci/devices/" + c.address->ToString();
     int node = -1;
     if (absl::SimpleAtoi(AttrOr(root, pci + "/numa_node", "-1"), &node)) c.numa_node = node;
+    uint32_t id = 0;  // sysfs prints "0x1b36"
+    if (absl::SimpleHexAtoi(AttrOr(root, pci + "/vendor"), &id) && id <= 0xffff) c.pci_vendor = static_cast<uint16_t>(id);
+    if (absl::SimpleHexAtoi(AttrOr(root, pci + "/device"), &id) && id <= 0xffff) c.pci_device = static_cast<uint16_t>(id);
     c.link_speed = AttrOr(root, pci + "/current_link_speed");
     if (c.link_speed == "Unknown") c.link_speed.clear();
     int width = 0;

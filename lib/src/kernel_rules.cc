@@ -104,7 +104,19 @@ KernelRules KernelRules::For(absl::string_view release) {
   r.passthrough = k >= KernelVersion{5, 19, 0};
   r.sqe_mixed = k >= KernelVersion{6, 19, 0};
   r.amd_zen_rule = k >= KernelVersion{5, 2, 0};
+  r.multi_page_p2p = k >= KernelVersion{7, 3, 0}    ? P2pDataPointer::kHostList
+                     : k <= KernelVersion{6, 12, 999} ? P2pDataPointer::kInCommand
+                                                      : P2pDataPointer::kUnknown;
   return r;
+}
+
+const char* P2pDataPointerName(P2pDataPointer p) {
+  switch (p) {
+    case P2pDataPointer::kInCommand: return "in_command";
+    case P2pDataPointer::kHostList: return "host_list";
+    case P2pDataPointer::kUnknown: return "unknown";
+  }
+  return "unknown";
 }
 
 const char* KernelRules::unreachable_errno_name() const {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_join.h"
 #include "cmb/copy_plan.h"
 #include "cmb/crc32c.h"
 #include "cmb/namespace_spec.h"
@@ -331,3 +332,139 @@ TEST(Crc32c, KnownVectorsAndIncremental) {
 }
 
 }  // namespace
+
+// A controller and its own CMB on a kernel that sends multi-page commands
+// with their SGL list in host memory (7.3): the planner predicts from the
+// device and CMBLOC, proves with a read, and never commits to a CMB its owner
+// refuses (issue: "A controller and its own CMB on newer kernels").
+namespace own_cmb {
+
+constexpr const char* kNvme0 = "/sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0/0000:02:00.0/0000:03:00.0";
+
+struct Probes {
+  std::vector<uint64_t> asked;  // bytes of every probe, in order
+  bool full_ok = false, page_ok = true, fails_to_run = false;
+  std::function<absl::StatusOr<cmb::OwnCmbProbe>(const cmb::Namespace&, const cmb::PciAddress&, uint64_t, uint64_t)>
+  Fn() {
+    return [this](const cmb::Namespace& ns, const cmb::PciAddress& owner, uint64_t lba, uint64_t bytes)
+               -> absl::StatusOr<cmb::OwnCmbProbe> {
+      EXPECT_EQ(owner.ToString(), "0000:03:00.0") << "only the owner is probed";
+      EXPECT_LE(lba + bytes / ns.lba_size, ns.capacity_blocks);
+      asked.push_back(bytes);
+      if (fails_to_run) return absl::ResourceExhaustedError("p2pmem exhausted");
+      bool ok = bytes > 4096 ? full_ok : page_ok;
+      return cmb::OwnCmbProbe{bytes, ok, ok ? "OK" : "Invalid Use of Controller Memory Buffer"};
+    };
+  }
+};
+
+cmb::CopyRequest Req(Probes& p) {
+  cmb::CopyRequest r{.count = 100000};
+  r.probe_own_cmb = p.Fn();
+  return r;
+}
+
+TEST(CopyPlanOwnCmb, On612TheOwnCmbIsUsedWithoutAProbe) {
+  Tree tr;  // the fake tree runs 6.12.0-test
+  Probes pr;
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan(Req(pr), "nvme1:1", "nvme0:1");
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_TRUE(p->own_cmb);
+  EXPECT_EQ(p->own_cmb->predicted.outcome, cmb::OwnCmbOutcome::kFull);
+  EXPECT_TRUE(pr.asked.empty());
+  EXPECT_EQ(p->chunk_bytes, 512u << 10);
+}
+
+TEST(CopyPlanOwnCmb, QemusControllerOn73GetsOnePageCommandsAfterProvingThem) {
+  Tree tr;
+  tr.t.SetKernel("7.3.4+deb13-amd64", std::nullopt);
+  Probes pr;
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan(Req(pr), "nvme1:1", "nvme0:1");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->provider->ToString(), "0000:03:00.0");
+  ASSERT_TRUE(p->own_cmb);
+  EXPECT_EQ(p->own_cmb->predicted.outcome, cmb::OwnCmbOutcome::kPage);
+  EXPECT_EQ(pr.asked, std::vector<uint64_t>{4096}) << "QEMU is known to refuse more; one page is proven";
+  EXPECT_EQ(p->chunk_bytes, 4096u);
+  EXPECT_NE(absl::StrJoin(p->reasons, "\n").find("proven by a 4096-byte read"), std::string::npos);
+  // A larger --chunk is refused with the reason, not sent.
+  cmb::CopyRequest big = Req(pr);
+  big.chunk_bytes = 8192;
+  absl::StatusOr<cmb::CopyPlan> b = tr.Plan(big, "nvme1:1", "nvme0:1");
+  EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Has(b.status(), "at most 4096-byte commands into its own CMB")) << b.status();
+}
+
+TEST(CopyPlanOwnCmb, AnotherControllerWithCdpmlsIsProvenWithAMultiPageRead) {
+  Tree tr;
+  tr.t.SetKernel("7.3.4+deb13-amd64", std::nullopt);
+  tr.t.Write(std::string(kNvme0) + "/vendor", "0x144d\n");
+  tr.t.Write(std::string(kNvme0) + "/device", "0xa824\n");
+  Probes pr;
+  pr.full_ok = true;
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan(Req(pr), "nvme0:1", "nvme1:1");  // the source owns it
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->own_cmb->predicted.outcome, cmb::OwnCmbOutcome::kProbe);
+  EXPECT_EQ(pr.asked, std::vector<uint64_t>{8192});
+  EXPECT_EQ(p->own_cmb->command_bytes_limit, 0u);
+  EXPECT_EQ(p->chunk_bytes, 512u << 10);
+  // The same device refusing the multi-page read falls back to one page.
+  Probes no;
+  absl::StatusOr<cmb::CopyPlan> q = tr.Plan(Req(no), "nvme0:1", "nvme1:1");
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(no.asked, (std::vector<uint64_t>{8192, 4096}));
+  EXPECT_EQ(q->chunk_bytes, 4096u);
+}
+
+TEST(CopyPlanOwnCmb, CdpmlsClearPredictsOnePageCommands) {
+  Tree tr;
+  tr.t.SetKernel("7.3.4", std::nullopt);
+  tr.t.Write(std::string(kNvme0) + "/vendor", "0x144d\n");
+  tr.t.Write(std::string(kNvme0) + "/nvme/nvme0/cmbloc", "2\n");  // BIR 2 only
+  Probes pr;
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan(Req(pr), "nvme1:1", "nvme0:1");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->own_cmb->predicted.outcome, cmb::OwnCmbOutcome::kPage);
+  EXPECT_NE(p->own_cmb->predicted.reason.find("CDPMLS=0"), std::string::npos) << p->own_cmb->predicted.reason;
+  EXPECT_EQ(pr.asked, std::vector<uint64_t>{4096});
+}
+
+TEST(CopyPlanOwnCmb, ARefusedOwnCmbIsRefusedBeforeWritingNamingTheFallback) {
+  Tree tr;
+  tr.t.SetKernel("7.3.4+deb13-amd64", std::nullopt);
+  Probes pr;
+  pr.page_ok = false;
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan(Req(pr), "nvme1:1", "nvme0:1");
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Has(p.status(), "refused too")) << p.status();
+  EXPECT_TRUE(Has(p.status(), "--allow-bounce")) << p.status();
+  // With bounce allowed the copy goes through host memory and says why.
+  cmb::CopyRequest r = Req(pr);
+  r.allow_bounce = true;
+  absl::StatusOr<cmb::CopyPlan> b = tr.Plan(r, "nvme1:1", "nvme0:1");
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->method, cmb::CopyMethod::kBounce);
+  // A probe that cannot run is no proof either.
+  Probes broken;
+  broken.fails_to_run = true;
+  absl::StatusOr<cmb::CopyPlan> c = tr.Plan(Req(broken), "nvme1:1", "nvme0:1");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Has(c.status(), "could not be proven")) << c.status();
+}
+
+TEST(CopyPlanOwnCmb, AThirdCmbIsUsedWhenTheOwnOneIsRefused) {
+  Tree tr(uint16_t{0}, {.cmb_mb = 32});  // nvme2 has a CMB too
+  tr.t.SetKernel("7.3.4+deb13-amd64", std::nullopt);
+  Probes pr;
+  pr.page_ok = false;
+  pr.full_ok = false;
+  // nvme1 -> nvme0: nvme0's own CMB is preferred, refused; nvme2's CMB is a third one.
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan(Req(pr), "nvme1:1", "nvme0:1");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->provider->ToString(), "0000:05:00.0");
+  EXPECT_FALSE(p->own_cmb);
+  EXPECT_NE(absl::StrJoin(p->reasons, "\n").find("not nvme0: its own CMB"), std::string::npos)
+      << absl::StrJoin(p->reasons, "\n");
+}
+
+}  // namespace own_cmb

@@ -129,9 +129,9 @@ std::string FakeSysfs::AddNvme(const std::string& parent, const std::string& bdf
   Write(c + "/firmware_rev", "9.0\n");
   Link("/sys/class/nvme/" + name, "../../" + c.substr(5));
   if (o.cmb_mb) {
-    // QEMU: CMB in BAR2 at offset 0, SZU=1 MiB (2).
+    // QEMU: CMB in BAR2 at offset 0 with CDPMLS and CDPCILS (0x62), SZU=1 MiB (2).
     if (o.cmb_attrs) {
-      Write(c + "/cmbloc", "2\n");
+      Write(c + "/cmbloc", "98\n");
       Write(c + "/cmbsz", absl::StrCat((o.cmb_mb << 12) | (2u << 8) | o.cmbsz_flags, "\n"));
     }
     uint64_t size = uint64_t{o.cmb_mb} << 20;

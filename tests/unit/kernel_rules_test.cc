@@ -55,6 +55,20 @@ TEST(KernelRules, EachFactOnBothSidesOfItsRelease) {
   EXPECT_EQ(KernelRules::For("7.3.4+deb13-amd64").unreachable_errno, EINVAL);
 }
 
+// How multi-page P2P data is described: in the command up to 6.12 (read),
+// a host-memory SGL list from 7.3 (read), unknown in between (not read).
+TEST(KernelRules, MultiPageP2pDataPointerByRelease) {
+  EXPECT_EQ(KernelRules::For("6.1.0-28-amd64").multi_page_p2p, cmb::P2pDataPointer::kInCommand);
+  EXPECT_EQ(KernelRules::For("6.12.117").multi_page_p2p, cmb::P2pDataPointer::kInCommand);
+  EXPECT_EQ(KernelRules::For("6.13.0").multi_page_p2p, cmb::P2pDataPointer::kUnknown);
+  EXPECT_EQ(KernelRules::For("7.2.9").multi_page_p2p, cmb::P2pDataPointer::kUnknown);
+  EXPECT_EQ(KernelRules::For("7.3.0").multi_page_p2p, cmb::P2pDataPointer::kHostList);
+  EXPECT_EQ(KernelRules::For("7.3.4+deb13-amd64").multi_page_p2p, cmb::P2pDataPointer::kHostList);
+  EXPECT_EQ(KernelRules::For("8.0.1").multi_page_p2p, cmb::P2pDataPointer::kHostList) << "newer: newest rules";
+  EXPECT_EQ(KernelRules::For("not-a-version").multi_page_p2p, cmb::P2pDataPointer::kHostList);
+  EXPECT_STREQ(cmb::P2pDataPointerName(cmb::P2pDataPointer::kHostList), "host_list");
+}
+
 TEST(KernelRules, EveryWhitelistEntryOnBothSidesOfItsArrival) {
   ASSERT_FALSE(KernelRules::AllWhitelist().empty());
   for (const cmb::WhitelistRule& w : KernelRules::AllWhitelist()) {

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,6 +25,7 @@
 #include "absl/status/statusor.h"
 #include "cmb/discovery.h"
 #include "cmb/namespace_spec.h"
+#include "cmb/own_cmb.h"
 #include "cmb/p2p_path.h"
 
 namespace cmb {
@@ -43,6 +45,19 @@ struct CopyRequest {
   uint64_t chunk_bytes = 0;       // 0: the largest both devices accept, at most 1 MiB
   unsigned qd = 0;                // chunks in flight; 0: 16
   bool force = false;             // allow a destination in use, or whose use is unknown; no exclusive hold
+  // How the planner proves a controller's own CMB (own_cmb.h); empty: a real
+  // read with ProbeOwnCmb(). Tests put the device's answer here.
+  std::function<absl::StatusOr<OwnCmbProbe>(const Namespace&, const PciAddress&, uint64_t lba, uint64_t bytes)>
+      probe_own_cmb{};
+};
+
+// When the CMB belongs to the source or the destination: what was predicted,
+// what the device answered, and the command size that follows.
+struct OwnCmbPlan {
+  std::string owner;  // "nvme2"
+  OwnCmbVerdict predicted;
+  std::vector<OwnCmbProbe> probes;   // in the order run; empty when the prediction sufficed
+  uint64_t command_bytes_limit = 0;  // 0: none; else every command is at most this
 };
 
 // One side of the copy, self-contained (no pointers into the System).
@@ -60,6 +75,7 @@ struct CopyPlan {
   uint64_t bytes = 0;
   std::optional<PciAddress> provider;  // the CMB, for kP2p
   std::vector<P2pPath> paths;          // provider -> src, provider -> dst, for kP2p
+  std::optional<OwnCmbPlan> own_cmb;   // for kP2p through the source's or destination's own CMB
   uint64_t chunk_bytes = 0;            // bytes per command
   unsigned qd = 0;                     // commands (chunks) in flight
   uint64_t ring_bytes() const { return method == CopyMethod::kNvmeCopy ? 0 : chunk_bytes * qd; }

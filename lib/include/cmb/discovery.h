@@ -71,6 +71,7 @@ struct Controller {
   std::string transport;  // "pcie"
   std::optional<PciAddress> address;
   std::string model, serial, firmware;
+  uint16_t pci_vendor = 0, pci_device = 0;  // PCI ID of the function, 0 when unreadable
   int numa_node = -1;
   std::string link_speed;  // "8.0 GT/s PCIe", empty when not shown
   int link_width = 0;

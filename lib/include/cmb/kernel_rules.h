@@ -48,6 +48,25 @@ struct WhitelistRule {
 // that took the change at an unknown point release.
 enum class RulePresence { kYes, kNo, kMaybe };
 
+// How the nvme driver describes a passthrough command's data in P2P memory
+// to a controller that supports SGLs, when the data spans more than one page.
+enum class P2pDataPointer {
+  // In the command itself: one SGL Data Block, or PRPs whose first entry is
+  // in the CMB. 6.12 (read): nvme_map_data() maps an sg table that
+  // blk_rq_map_sg() merged, and one entry goes inline (nvme_pci_setup_sgls).
+  kInCommand,
+  // An SGL Last Segment whose descriptor list is in host memory, the data in
+  // the CMB. 7.3 (read): nvme_pci_use_sgls() forces SGLs for user commands
+  // (NVME_REQ_USERCMD), iov_iter_extract_bvecs() gives each p2pmem page its own
+  // bvec (it merges only within a folio), and nvme_pci_setup_data_sgl() puts
+  // more than one segment into a dma_pool list, even when they coalesce into
+  // one data block. A command of one page stays one inline descriptor.
+  kHostList,
+  // 6.13 to 7.2: not read; the planner proves the path with one read.
+  kUnknown,
+};
+const char* P2pDataPointerName(P2pDataPointer p);  // "in_command", "host_list", "unknown"
+
 struct KernelRules {
   std::string release;          // as the kernel reports it ("7.3.4+deb13-amd64")
   std::optional<KernelVersion> version;  // parsed; nullopt: unparsable, newest rules used
@@ -64,6 +83,9 @@ struct KernelRules {
   bool p2pmem_allocate = false;   // p2pmem/allocate, p2pmem_alloc_mmap(): 6.2
   bool passthrough = false;       // IORING_OP_URING_CMD on /dev/ngXnY with SQE128|CQE32: 5.19
   bool sqe_mixed = false;         // IORING_SETUP_SQE_MIXED: 6.19
+  P2pDataPointer multi_page_p2p = P2pDataPointer::kUnknown;
+  // The largest command that is always one inline descriptor: one page.
+  static constexpr uint64_t kSingleDescriptorBytes = 4096;
   // cpu_supports_p2pdma(): AMD family >= 0x17 passes through the root
   // complex (5.2+, unchanged through 7.3).
   bool amd_zen_rule = true;
