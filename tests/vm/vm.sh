@@ -110,7 +110,8 @@ if [[ $kernel_kind != lts ]]; then
     for d in ${deps//,/ }; do add_module "$d"; done
     mods+=("$m") mod_files+=("$f")
   }
-  for m in 9pnet_virtio 9p nvme; do add_module "$m"; done
+  # ext4: the tests mount a file system on a destination to see it refused.
+  for m in 9pnet_virtio 9p nvme ext4; do add_module "$m"; done
 fi
 initrd_key=$( (cat "$here/init.sh" "$0"; echo "$kernel_kind $kernel $kver ${mods[*]}") | sha256sum | cut -c1-16)
 initrd="$cache/initrd-$initrd_key.cgz"

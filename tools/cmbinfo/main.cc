@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cmb/discovery.h"
+#include "cmb/own_cmb.h"
 #include "cmb/p2p_path.h"
 #include "cmb/pci_topology.h"
 #include "cmb/sysroot.h"
@@ -117,6 +118,14 @@ void PrintPaths(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths, 
     if (!p.fix.empty() && (verbose || p.verdict == cmb::PathVerdict::kUnsupported ||
                            p.verdict == cmb::PathVerdict::kUnknown))
       std::cout << absl::StrFormat("%31s fix: %s\n", "", p.fix);
+    if (prov && p.provider == p.client) {
+      cmb::OwnCmbVerdict v = cmb::PredictOwnCmb(cmb::KernelRules::For(sys.kernel.release), *prov);
+      std::cout << absl::StrFormat("%31s own CMB: %s: %s\n", "",
+                                   v.outcome == cmb::OwnCmbOutcome::kFull   ? "commands of any size"
+                                   : v.outcome == cmb::OwnCmbOutcome::kPage ? "one-page commands only"
+                                                                            : "cmbcp proves it with a read",
+                                   v.reason);
+    }
   }
 }
 

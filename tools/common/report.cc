@@ -1,6 +1,7 @@
 #include "report.h"
 
 #include "cmb/kernel_rules.h"
+#include "cmb/own_cmb.h"
 
 #include "absl/strings/str_format.h"
 
@@ -92,6 +93,15 @@ nlohmann::json ToJson(const cmb::P2pPath& p, const cmb::System& sys) {
     for (const cmb::PciAddress& x : v) a.push_back(x.ToString());
     return a;
   };
+  // A controller and its own CMB: whether it takes the commands the kernel sends.
+  nlohmann::json own = nullptr;
+  if (p.provider == p.client)
+    if (const cmb::Controller* c = sys.FindByAddress(p.provider)) {
+      cmb::OwnCmbVerdict v = cmb::PredictOwnCmb(cmb::KernelRules::For(sys.kernel.release), *c);
+      own = {{"outcome", cmb::OwnCmbOutcomeName(v.outcome)},
+             {"command_bytes_limit", v.command_bytes_limit},
+             {"reason", v.reason}};
+    }
   return {
       {"provider", p.provider.ToString()},
       {"provider_name", NameOf(sys, p.provider)},
@@ -104,6 +114,7 @@ nlohmann::json ToJson(const cmb::P2pPath& p, const cmb::System& sys) {
       {"acs_unknown", addrs(p.acs_unknown)},
       {"reason", p.reason},
       {"fix", p.fix.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.fix)},
+      {"own_cmb", own},
   };
 }
 
@@ -121,7 +132,8 @@ nlohmann::json ToJson(const cmb::System& sys, const std::vector<cmb::P2pPath>& p
                    {"mixed_memory_per_command", rules.mixed_memory_per_command},
                    {"p2pmem_allocate", rules.p2pmem_allocate},
                    {"passthrough", rules.passthrough},
-                   {"sqe_mixed", rules.sqe_mixed}}}};
+                   {"sqe_mixed", rules.sqe_mixed},
+                   {"multi_page_p2p", cmb::P2pDataPointerName(rules.multi_page_p2p)}}}};
   j["controllers"] = nlohmann::json::array();
   for (const cmb::Controller& c : sys.controllers) j["controllers"].push_back(ToJson(c));
   j["p2p"] = nlohmann::json::array();
