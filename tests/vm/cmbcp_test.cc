@@ -449,4 +449,74 @@ TEST_F(CmbcpShared, OverlapBetweenTwoPathsToOneNamespaceIsRefused) {
   std::cout << "[cmbcp] paths " << a << " and " << b << ": " << r.out.substr(0, r.out.find('\n')) << "\n";
 }
 
+// A controller and its own CMB (own_cmb.h): cmbinfo predicts what the owner
+// takes, cmbcp plans by the same prediction, proves it where needed, and
+// copies byte-exact with the neighbours unchanged. On the QEMU testbed no
+// prediction is a refusal (one-page commands always work there); the
+// refusals are unit-tested (CopyPlanOwnCmb.*).
+class CmbcpOwnCmb : public Cmbcp {
+ protected:
+  // cmbinfo -o json's own_cmb for the owner's pair with itself.
+  nlohmann::json Predicted(const std::string& owner) {
+    cmbtest::CommandResult r = cmbtest::RunCommand(CMBINFO_PATH " -o json");
+    EXPECT_EQ(r.status, 0) << r.out;
+    nlohmann::json info = nlohmann::json::parse(r.out, nullptr, false);
+    std::string a = Ctrl(owner).address->ToString();
+    for (const nlohmann::json& e : info["p2p"])
+      if (e["provider"] == a && e["client"] == a) return e["own_cmb"];
+    ADD_FAILURE() << "cmbinfo shows no pair of " << a << " with itself";
+    return nullptr;
+  }
+  void CopyThroughOwnCmb(const std::string& src, const std::string& dst, const std::string& owner) {
+    nlohmann::json own = Predicted(owner);
+    ASSERT_TRUE(own.is_object()) << own.dump();
+    const uint64_t soff = 3 << 20, doff = 5 << 20, n = (4 << 20) + 3 * 4096;
+    Fill(src, soff, n, 0x0c0c);
+    Fill(dst, doff - 4096, 4096, 0xbef0);
+    Fill(dst, doff + n, 4096, 0xaf7e);
+    std::string before = Read(dst, doff - 4096, 4096), after = Read(dst, doff + n, 4096);
+    nlohmann::json j = Json(absl::StrCat(Spec(src), " ", Spec(dst), " --src-lba ", soff / Ns(src).lba_size,
+                                         " --dst-lba ", doff / Ns(dst).lba_size, " --bytes ", n), 0);
+    const nlohmann::json& plan = j["plan"];
+    EXPECT_EQ(plan["method"], "p2p") << plan.dump();
+    EXPECT_EQ(plan["provider"], Ctrl(owner).address->ToString()) << "the preferred CMB is the owner's";
+    ASSERT_TRUE(plan["own_cmb"].is_object()) << plan.dump();
+    EXPECT_EQ(plan["own_cmb"]["owner"], Ctrl(owner).name);
+    EXPECT_EQ(plan["own_cmb"]["predicted"], own["outcome"]) << "cmbcp and cmbinfo predict alike";
+    if (own["outcome"] == "full") {
+      EXPECT_TRUE(plan["own_cmb"]["probes"].empty()) << "nothing to prove";
+      EXPECT_GT(plan["chunk"].get<uint64_t>(), 4096u);
+    } else {
+      ASSERT_FALSE(plan["own_cmb"]["probes"].empty()) << "an uncertain path is proven first";
+      EXPECT_EQ(plan["own_cmb"]["probes"].back()["accepted"], true);
+      if (own["outcome"] == "page") {
+        EXPECT_EQ(plan["chunk"], 4096) << plan.dump();
+      }
+    }
+    EXPECT_EQ(j["copy"]["complete"], true) << j.dump();
+    ExpectSame(src, soff, dst, doff, n);
+    EXPECT_TRUE(Read(dst, doff - 4096, 4096) == before) << "the 4 KiB before the dst range changed";
+    EXPECT_TRUE(Read(dst, doff + n, 4096) == after) << "the 4 KiB after the dst range changed";
+    std::cout << "[own cmb] " << src << " -> " << dst << " through " << owner << "'s CMB: " << own["outcome"]
+              << ", chunk " << plan["chunk"] << ": " << own["reason"].get<std::string>() << "\n";
+  }
+};
+
+TEST_F(CmbcpOwnCmb, TheDestinationOwnsTheOnlyCmb) {
+  ASSERT_EQ(Topology(), "switch");
+  CopyThroughOwnCmb("src", "cmb", "cmb");
+}
+
+TEST_F(CmbcpOwnCmb, TheSourceOwnsTheOnlyCmb) {
+  ASSERT_EQ(Topology(), "switch");
+  CopyThroughOwnCmb("cmb", "dst", "cmb");
+}
+
+TEST_F(CmbcpOwnCmb, EachEndHasItsOwnCmb) {
+  ASSERT_EQ(Topology(), "owncmb");
+  ASSERT_TRUE(Ctrl("src").p2pmem && Ctrl("dst").p2pmem) << "the owncmb topology gives src and dst a CMB each";
+  CopyThroughOwnCmb("src", "dst", "dst");  // the destination's own first
+  CopyThroughOwnCmb("dst", "src", "src");
+}
+
 }  // namespace

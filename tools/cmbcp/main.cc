@@ -242,6 +242,18 @@ nlohmann::json EndJson(const cmb::CopyEnd& e, uint64_t lbas) {
           {"lbas", lbas}};
 }
 
+nlohmann::json OwnCmbJson(const std::optional<cmb::OwnCmbPlan>& o) {
+  if (!o) return nullptr;
+  nlohmann::json probes = nlohmann::json::array();
+  for (const cmb::OwnCmbProbe& p : o->probes)
+    probes.push_back({{"bytes", p.bytes}, {"accepted", p.accepted}, {"status", p.status}});
+  return {{"owner", o->owner},
+          {"predicted", cmb::OwnCmbOutcomeName(o->predicted.outcome)},
+          {"reason", o->predicted.reason},
+          {"probes", probes},
+          {"command_bytes_limit", o->command_bytes_limit}};
+}
+
 nlohmann::json PlanJson(const cmb::CopyPlan& p) {
   nlohmann::json paths = nlohmann::json::array();
   for (const cmb::P2pPath& x : p.paths)
@@ -256,6 +268,7 @@ nlohmann::json PlanJson(const cmb::CopyPlan& p) {
           {"qd", p.qd},
           {"ring_bytes", p.ring_bytes()},
           {"paths", paths},
+          {"own_cmb", OwnCmbJson(p.own_cmb)},
           {"reasons", p.reasons},
           {"hold_dst", p.hold_dst},
           {"overridden", p.overridden}};
