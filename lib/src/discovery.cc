@@ -1,5 +1,7 @@
 #include "cmb/discovery.h"
 
+#include "cmb/kernel_rules.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -304,22 +306,25 @@ KernelSupport DetectKernelSupport(const SysRoot& root, const std::vector<Control
   bool p2pdma = false;
   for (absl::string_view line : absl::StrSplit(config, '\n'))
     if (line == "CONFIG_PCI_P2PDMA=y") p2pdma = true;
+  // Userspace allocation (p2pmem/allocate) arrived in 6.2 (kernel_rules.h).
+  const KernelRules rules = KernelRules::For(k.release);
+  const std::string too_old =
+      rules.p2pmem_allocate ? ""
+                            : absl::StrCat("Linux ", k.release, " also predates userspace p2pmem allocation "
+                                           "(p2pmem/allocate, 6.2): a kernel of 6.2 or newer is needed");
   if (!p2pdma) {
     k.p2pdma = Support::kNo;
-    k.evidence = absl::StrCat(source, ": CONFIG_PCI_P2PDMA is not set: rebuild the kernel with it "
-                              "(Debian's stock kernels lack it too; see kmod-notes/)");
+    k.evidence = absl::StrCat(source, ": CONFIG_PCI_P2PDMA is not set",
+                              too_old.empty() ? "" : absl::StrCat("; ", too_old),
+                              ". Use a kernel built with it: on Debian trixie, the trixie-backports kernel "
+                              "(linux-image-amd64 from trixie-backports); see kmod-notes/");
     return k;
   }
   k.p2pdma = Support::kYes;
   k.evidence = absl::StrCat(source, ": CONFIG_PCI_P2PDMA=y");
-  // Userspace allocation needs 6.2+.
-  int major = 0, minor = 0;
-  std::vector<absl::string_view> v = absl::StrSplit(k.release, absl::ByAnyChar(".-"));
-  if (v.size() >= 2 && absl::SimpleAtoi(v[0], &major) && absl::SimpleAtoi(v[1], &minor) &&
-      (major < 6 || (major == 6 && minor < 2))) {
+  if (!too_old.empty()) {
     k.p2pdma = Support::kNo;
-    absl::StrAppend(&k.evidence, ", but Linux ", k.release,
-                    " predates userspace p2pmem allocation (needs 6.2)");
+    absl::StrAppend(&k.evidence, ", but ", too_old);
   }
   return k;
 }

@@ -118,7 +118,31 @@ TEST(Discovery, OldKernelWithP2pdmaButNoAllocate) {
   ASSERT_TRUE(sys.ok());
   EXPECT_FALSE(sys->controllers[0].p2pmem->allocate);
   EXPECT_EQ(sys->kernel.p2pdma, cmb::Support::kNo);
-  EXPECT_NE(sys->kernel.evidence.find("needs 6.2"), std::string::npos);
+  EXPECT_NE(sys->kernel.evidence.find("predates userspace p2pmem allocation (p2pmem/allocate, 6.2)"), std::string::npos)
+      << sys->kernel.evidence;
+}
+
+// Bookworm's 6.1: no P2PDMA in Debian's config, and too old for allocate even
+// with it; both are said, with the kernel that has it.
+TEST(Discovery, Bookworms61NamesBothMissingPiecesAndTheKernelThatHasThem) {
+  FakeSysfs t;
+  t.SetKernel("6.1.0-41-amd64", "CONFIG_PCI=y\n# CONFIG_PCI_P2PDMA is not set\n");
+  t.AddNvme(t.HostBridge(), "0000:00:04.0", "nvme0", {.cmb_mb = 0});
+  absl::StatusOr<cmb::System> sys = cmb::Discover(t.root());
+  ASSERT_TRUE(sys.ok());
+  EXPECT_EQ(sys->kernel.p2pdma, cmb::Support::kNo);
+  const std::string& e = sys->kernel.evidence;
+  EXPECT_NE(e.find("CONFIG_PCI_P2PDMA is not set"), std::string::npos) << e;
+  EXPECT_NE(e.find("Linux 6.1.0-41-amd64 also predates userspace p2pmem allocation"), std::string::npos) << e;
+  EXPECT_NE(e.find("trixie-backports"), std::string::npos) << e;
+  // Trixie's 6.12 has allocate's code but not P2PDMA: only the config is named.
+  FakeSysfs t2;
+  t2.SetKernel("6.12.57+deb13-amd64", "# CONFIG_PCI_P2PDMA is not set\n");
+  t2.AddNvme(t2.HostBridge(), "0000:00:04.0", "nvme0", {.cmb_mb = 0});
+  absl::StatusOr<cmb::System> sys2 = cmb::Discover(t2.root());
+  ASSERT_TRUE(sys2.ok());
+  EXPECT_EQ(sys2->kernel.evidence.find("predates"), std::string::npos) << sys2->kernel.evidence;
+  EXPECT_NE(sys2->kernel.evidence.find("CONFIG_PCI_P2PDMA is not set"), std::string::npos);
 }
 
 TEST(Discovery, KernelConfigUnreadableIsUnknown) {

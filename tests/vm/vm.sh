@@ -14,10 +14,12 @@
 # --hotplug: PCIe native hotplug (pciehp) instead of ACPI's, and a QMP monitor;
 # the guest asks for `device_del ID` by writing ID to $CMB_VM_OUT/qmp-request
 # (tests/vm/qmp_watch.py relays it). Device ids: c_cmb, c_src, c_dst.
-# --kernel lts|backports|stock (env CMB_KERNEL; the flag wins): lts, the
-# default, is the 6.12 test kernel built by tests/vm/kernel/build-kernel.sh;
-# backports is Debian's newest trixie-backports kernel (with P2PDMA); stock is
-# Debian's trixie kernel (without), which the stock topology always uses.
+# --kernel backports|lts|stock|bookworm (env CMB_KERNEL; the flag wins):
+# backports, the default, is Debian's newest trixie-backports kernel package,
+# unmodified (with P2PDMA); lts is the 6.12 test kernel built from
+# linux-source-6.12 by tests/vm/kernel/build-kernel.sh; stock is Debian's
+# trixie kernel (6.12, without P2PDMA), which the stock topology uses unless
+# bookworm (Debian's 6.1, without P2PDMA or p2pmem/allocate) is asked for.
 # --qemu debian|backports (env CMB_QEMU): debian, the default, is the system's
 # qemu-system-x86_64; backports is bookworm-backports' (tests/vm/qemu/).
 # Fails loudly (exit 125) when the guest does not boot or times out.
@@ -25,7 +27,7 @@ set -euo pipefail
 # A failing command names itself, so no failure is silent.
 trap 'echo "vm.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
-topology=switch kernel_kind=${CMB_KERNEL:-lts} qemu_kind=${CMB_QEMU:-debian} timeout=600 out="" trace=0 trace_also="" hotplug=0 disk_mb=2048 mem=2G
+topology=switch kernel_kind=${CMB_KERNEL:-backports} qemu_kind=${CMB_QEMU:-debian} timeout=600 out="" trace=0 trace_also="" hotplug=0 disk_mb=2048 mem=2G
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 while (($#)); do
   case "$1" in
@@ -45,15 +47,15 @@ while (($#)); do
   esac
 done
 (($#)) || { echo "vm.sh: no command given" >&2; usage; }
-[[ $topology == stock ]] && kernel_kind=stock
+[[ $topology == stock && $kernel_kind != bookworm ]] && kernel_kind=stock
 
 die() { echo "vm.sh: $*" >&2; exit 125; }
 cache=${CMB_CACHE:-/var/cache/cmb}
 
 case $kernel_kind in
   lts) kernel=$("$here/kernel/build-kernel.sh") || die "build-kernel.sh (the lts kernel) failed" ;;
-  backports|stock) kernel=$("$here/kernel/build-kernel.sh" "--$kernel_kind") || die "build-kernel.sh --$kernel_kind failed" ;;
-  *) die "unknown --kernel '$kernel_kind' (lts backports stock)" ;;
+  backports|stock|bookworm) kernel=$("$here/kernel/build-kernel.sh" "--$kernel_kind") || die "build-kernel.sh --$kernel_kind failed" ;;
+  *) die "unknown --kernel '$kernel_kind' (backports lts stock bookworm)" ;;
 esac
 # The kernel's release (uname -r), from the bzImage header: a NUL-terminated
 # string at 0x200 + the 16-bit offset at 0x20e, after the "HdrS" magic at 0x202.
@@ -110,8 +112,8 @@ if [[ $kernel_kind != lts ]]; then
     for d in ${deps//,/ }; do add_module "$d"; done
     mods+=("$m") mod_files+=("$f")
   }
-  # ext4: the tests mount a file system on a destination to see it refused.
-  for m in 9pnet_virtio 9p nvme ext4; do add_module "$m"; done
+  # virtio_pci: a module in 6.1. ext4: the tests mount one on a destination to see it refused.
+  for m in virtio_pci 9pnet_virtio 9p nvme ext4; do add_module "$m"; done
 fi
 initrd_key=$( (cat "$here/init.sh" "$0"; echo "$kernel_kind $kernel $kver ${mods[*]}") | sha256sum | cut -c1-16)
 initrd="$cache/initrd-$initrd_key.cgz"

@@ -7,6 +7,7 @@
 #   tests/vm/kernel/build-kernel.sh              # prints the path of the P2PDMA bzImage
 #   tests/vm/kernel/build-kernel.sh --stock      # prints the path of the stock vmlinuz
 #   tests/vm/kernel/build-kernel.sh --backports  # prints the path of the backports vmlinuz
+#   tests/vm/kernel/build-kernel.sh --bookworm   # bookworm's stock 6.1 (no P2PDMA, no allocate)
 #
 # Results are cached outside the clone in $CMB_CACHE (default /var/cache/cmb),
 # keyed by the hash of the fragment and a recipe number (the backports kernel:
@@ -35,26 +36,28 @@ newest_deb() {  # newest_deb DIR PACKAGE -> prints the newest DIR/PACKAGE_*.deb
   echo "$f"
 }
 
-fetch_deb() {  # fetch_deb PACKAGE -> prints the .deb path
-  local pkg=$1 dir="$cache/debs"
+fetch_deb() {  # fetch_deb PACKAGE [SUITE] -> prints the .deb path (SUITE: trixie, bookworm)
+  local pkg=$1 suite=${2:-trixie} dir="$cache/debs" apt=apt
+  [[ $suite == trixie ]] || dir="$cache/debs-$suite" apt=apt-$suite
   mkdir -p "$dir"
-  apt_trixie_update
-  (cd "$dir" && apt_trixie download "$pkg" >&2) || { log "cannot download $pkg from trixie"; exit 1; }
+  apt_suite_update "$apt" "$suite"
+  (cd "$dir" && apt_suite "$apt" "$suite" download "$pkg" >&2) || { log "cannot download $pkg from $suite"; exit 1; }
   newest_deb "$dir" "$pkg"
 }
 
-stock() {
-  local out="$cache/stock"
+stock() {  # stock [SUITE]: the suite's own kernel, as Debian ships it
+  local suite=${1:-trixie} out="$cache/stock" apt=apt
+  [[ $suite == trixie ]] || out="$cache/stock-$suite" apt=apt-$suite
   if [[ ! -s "$out/vmlinuz" ]]; then
-    apt_trixie_update
+    apt_suite_update "$apt" "$suite"
     # The metapackage depends on the versioned unsigned image: resolve it.
     local img
-    img=$(apt_trixie --cache show linux-image-amd64 | awk -F': ' '/^Depends:/{print $2; exit}' |
-          tr ',' '\n' | sed 's/[( ].*//' | grep -E '^linux-image-.*-amd64' | head -n1)
-    [[ -n "$img" ]] || { log "cannot resolve linux-image-amd64"; exit 1; }
+    img=$(apt_suite "$apt" "$suite" --cache show linux-image-amd64 | awk -F': ' '/^Depends:/{print $2; exit}' |
+          tr ',' '\n' | sed 's/^ *//; s/[( ].*//' | grep -E '^linux-image-.*-amd64' | head -n1)
+    [[ -n "$img" ]] || { log "cannot resolve linux-image-amd64 in $suite"; exit 1; }
     img=${img%-unsigned}-unsigned
     local deb tmp
-    deb=$(fetch_deb "$img")
+    deb=$(fetch_deb "$img" "$suite")
     tmp=$(mktemp -d)
     dpkg-deb -x "$deb" "$tmp"
     rm -rf "$out" && mkdir -p "$out"
@@ -63,7 +66,7 @@ stock() {
     # Keep the modules the stock case needs to boot the testbed (9p, virtio, nvme).
     cp -a "$tmp"/lib/modules "$out/modules" 2>/dev/null || cp -a "$tmp"/usr/lib/modules "$out/modules"
     rm -rf "$tmp"
-    log "stock kernel: $(basename "$deb")"
+    log "stock $suite kernel: $(basename "$deb")"
   fi
   echo "$out/vmlinuz"
 }
@@ -157,8 +160,9 @@ p2pdma() {
 }
 
 case "${1:-}" in
-  --stock) stock ;;
+  --stock) stock trixie ;;
+  --bookworm) stock bookworm ;;
   --backports) backports ;;
   "") p2pdma ;;
-  *) echo "usage: $0 [--stock|--backports]" >&2; exit 2 ;;
+  *) echo "usage: $0 [--stock|--bookworm|--backports]" >&2; exit 2 ;;
 esac
