@@ -19,10 +19,14 @@ echo "== build (Release, -Werror)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMB_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 
-echo "== test kernel"
-tests/vm/kernel/build-kernel.sh >/dev/null
-tests/vm/kernel/build-kernel.sh --stock >/dev/null
-tests/vm/kernel/build-kernel.sh --backports >/dev/null  # the hot-removal tests boot it
+echo "== kernels (the VM tests boot each; their exact releases)"
+# backports: Debian's trixie-backports package, the default of every VM test;
+# lts: 6.12 built from linux-source-6.12 (the vm.lts.* tests); stock and
+# bookworm: Debian's trixie 6.12 and bookworm 6.1, without P2PDMA.
+for k in backports lts stock bookworm; do
+  img=$(tests/vm/kernel/build-kernel.sh "--$k")
+  echo "kernel $k: $(tests/vm/kernel/release.sh "$img")"
+done
 
 echo "== tests"
 (cd build && ctest --output-on-failure --no-tests=error -j 1 "$@")

@@ -57,15 +57,7 @@ case $kernel_kind in
   backports|stock|bookworm) kernel=$("$here/kernel/build-kernel.sh" "--$kernel_kind") || die "build-kernel.sh --$kernel_kind failed" ;;
   *) die "unknown --kernel '$kernel_kind' (backports lts stock bookworm)" ;;
 esac
-# The kernel's release (uname -r), from the bzImage header: a NUL-terminated
-# string at 0x200 + the 16-bit offset at 0x20e, after the "HdrS" magic at 0x202.
-kernel_release() {
-  local off
-  [[ $(dd if="$1" bs=1 skip=$((0x202)) count=4 status=none) == HdrS ]] || die "$1 is not a bzImage"
-  off=$(od -An -tu2 -j $((0x20e)) -N2 "$1" | tr -d ' ')
-  dd if="$1" bs=1 skip=$((off + 0x200)) count=256 status=none | tr '\0' '\n' | sed -n '1s/ .*//p'
-}
-kver=$(kernel_release "$kernel") || exit 125
+kver=$("$here/kernel/release.sh" "$kernel") || die "cannot read the release of $kernel"
 
 case $qemu_kind in
   debian)

@@ -163,6 +163,6 @@ case "${1:-}" in
   --stock) stock trixie ;;
   --bookworm) stock bookworm ;;
   --backports) backports ;;
-  "") p2pdma ;;
-  *) echo "usage: $0 [--stock|--bookworm|--backports]" >&2; exit 2 ;;
+  ""|--lts) p2pdma ;;
+  *) echo "usage: $0 [--lts|--stock|--bookworm|--backports]" >&2; exit 2 ;;
 esac
