@@ -360,7 +360,8 @@ absl::StatusOr<System> Discover(const SysRoot& root) {
     sys.kernel.p2pdma = Support::kNo;
     sys.kernel.evidence = absl::StrCat(
         "the kernel failed to register the CMB of ", *unregistered.begin(),
-        " (kernel log), as kernels built without CONFIG_PCI_P2PDMA do; Debian's stock kernels are: see kmod-notes/");
+        " (kernel log), as kernels built without CONFIG_PCI_P2PDMA do (Debian trixie's 6.12 and bookworm's 6.1; "
+        "trixie-backports' kernels have it): see kmod-notes/");
   }
   return sys;
 }

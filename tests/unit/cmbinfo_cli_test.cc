@@ -88,6 +88,35 @@ TEST(CmbinfoCli, NamesTheKernelRulesItApplied) {
   }
 }
 
+// The pair of a CMB's controller with itself says what its own CMB takes on
+// the tree's kernel (own_cmb.h); other pairs have no own_cmb.
+TEST(CmbinfoCli, PredictsWhatAControllersOwnCmbTakes) {
+  for (auto [release, outcome, limit] : {std::tuple{"6.12.117", "full", 0}, {"7.3.4+deb13-amd64", "page", 4096},
+                                         {"6.15.2", "probe", 0}}) {
+    cmbtest::FakeSysfs t;
+    AddSwitchPair(t);
+    t.SetKernel(release, std::nullopt);
+    CliRun r = Cmbinfo(t.dir(), "-o json");
+    ASSERT_EQ(r.status, 0) << r.out;
+    nlohmann::json j = nlohmann::json::parse(r.out);
+    EXPECT_EQ(j["kernel"]["rules"]["multi_page_p2p"],
+              std::string(outcome) == "full" ? "in_command" : std::string(outcome) == "page" ? "host_list" : "unknown");
+    int own = 0;
+    for (const nlohmann::json& e : j["p2p"]) {
+      if (e["provider"] != e["client"]) {
+        EXPECT_TRUE(e["own_cmb"].is_null()) << e.dump();
+        continue;
+      }
+      ++own;
+      EXPECT_EQ(e["own_cmb"]["outcome"], outcome) << release << ": " << e.dump();
+      EXPECT_EQ(e["own_cmb"]["command_bytes_limit"], limit) << release;
+    }
+    EXPECT_EQ(own, 1) << r.out;
+    CliRun text = Cmbinfo(t.dir(), "");
+    EXPECT_NE(text.out.find("own CMB: "), std::string::npos) << text.out;
+  }
+}
+
 TEST(CmbinfoCli, TextShowsVerdictAndFixAndTopology) {
   cmbtest::FakeSysfs t;
   std::string hb = t.HostBridge();
