@@ -182,7 +182,8 @@ Candidate Judge(const SysRoot& root, const Controller& c, const CopyPlan& plan) 
     return p.verdict == PathVerdict::kUnsupported;
   });
   if (!c.p2pmem || !c.p2pmem->allocate) {
-    why.push_back(absl::StrCat(c.address->ToString(), ": this kernel has no p2pmem/allocate (needs Linux >= 6.2)"));
+    why.push_back(absl::StrCat(c.address->ToString(), ": this kernel has no p2pmem/allocate (needs Linux >= ",
+                               KernelSince::kP2pmemAllocate.ToString(), ")"));
     k.ok = k.maybe = false;
   }
   k.why = absl::StrJoin(why, "; ");

@@ -311,7 +311,8 @@ KernelSupport DetectKernelSupport(const SysRoot& root, const std::vector<Control
   const std::string too_old =
       rules.p2pmem_allocate ? ""
                             : absl::StrCat("Linux ", k.release, " also predates userspace p2pmem allocation "
-                                           "(p2pmem/allocate, 6.2): a kernel of 6.2 or newer is needed");
+                                           "(p2pmem/allocate, ", KernelSince::kP2pmemAllocate.ToString(),
+                                           "): a kernel of ", KernelSince::kP2pmemAllocate.ToString(), " or newer is needed");
   if (!p2pdma) {
     k.p2pdma = Support::kNo;
     k.evidence = absl::StrCat(source, ": CONFIG_PCI_P2PDMA is not set",

@@ -1,5 +1,7 @@
 #include "cmb/dma_buffer.h"
 
+#include "cmb/kernel_rules.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -83,8 +85,8 @@ absl::StatusOr<DmaBuffer> AllocateP2pMem(const SysRoot& root, const PciAddress& 
   std::string alloc = absl::StrCat("/sys/bus/pci/devices/", bdf, "/p2pmem/allocate");
   if (!pool.allocate)
     return absl::FailedPreconditionError(absl::StrCat(
-        root.Host(alloc), " does not exist: this kernel cannot hand p2pmem to user space (needs Linux >= 6.2 "
-        "with CONFIG_PCI_P2PDMA; see kmod-notes/)"));
+        root.Host(alloc), " does not exist: this kernel cannot hand p2pmem to user space (needs Linux >= ",
+        KernelSince::kP2pmemAllocate.ToString(), " with CONFIG_PCI_P2PDMA; see kmod-notes/)"));
   size_t len = PageRound(bytes);
   if (len > pool.available_bytes)
     return absl::ResourceExhaustedError(absl::StrFormat(

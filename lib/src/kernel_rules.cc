@@ -97,14 +97,14 @@ KernelRules KernelRules::For(absl::string_view release) {
   // 6.17, "block: don't merge different kinds of P2P transfers": requests
   // are mapped by blk_dma_map_iter_start(), which fails
   // PCI_P2PDMA_MAP_NOT_SUPPORTED with BLK_STS_INVAL (block/blk-mq-dma.c).
-  const bool dma_iter = k >= KernelVersion{6, 17, 0};
+  const bool dma_iter = k >= KernelSince::kDmaIter;
   r.unreachable_errno = dma_iter ? EINVAL : EREMOTEIO;
   r.mixed_memory_per_command = !dma_iter;
-  r.p2pmem_allocate = k >= KernelVersion{6, 2, 0};
-  r.passthrough = k >= KernelVersion{5, 19, 0};
-  r.sqe_mixed = k >= KernelVersion{6, 19, 0};
+  r.p2pmem_allocate = k >= KernelSince::kP2pmemAllocate;
+  r.passthrough = k >= KernelSince::kPassthrough;
+  r.sqe_mixed = k >= KernelSince::kSqeMixed;
   r.amd_zen_rule = k >= KernelVersion{5, 2, 0};
-  r.multi_page_p2p = k >= KernelVersion{7, 3, 0}    ? P2pDataPointer::kHostList
+  r.multi_page_p2p = k >= KernelSince::kHostListP2p ? P2pDataPointer::kHostList
                      : k <= KernelVersion{6, 12, 999} ? P2pDataPointer::kInCommand
                                                       : P2pDataPointer::kUnknown;
   return r;

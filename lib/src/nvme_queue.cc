@@ -80,7 +80,8 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
                                           std::optional<PciAddress> client) {
   if (ns.generic_device.empty())
     return absl::FailedPreconditionError(absl::StrCat(
-        ns.name, " has no generic char device (/dev/ngXnY): NVMe passthrough needs Linux >= 5.19"));
+        ns.name, " has no generic char device (/dev/ngXnY): NVMe passthrough needs Linux >= ",
+        KernelSince::kPassthrough.ToString()));
   if (options.depth == 0 || options.depth > 4096)
     return absl::InvalidArgumentError(absl::StrCat("queue depth ", options.depth, " is not in 1..4096"));
   auto ring = std::make_unique<Ring>();
@@ -88,8 +89,8 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
   ring->live = rc == 0;
   if (rc < 0) {
     if (rc == -EINVAL)
-      return absl::FailedPreconditionError(
-          "io_uring refused SQE128|CQE32 rings: NVMe passthrough needs Linux >= 5.19");
+      return absl::FailedPreconditionError(absl::StrCat(
+          "io_uring refused SQE128|CQE32 rings: NVMe passthrough needs Linux >= ", KernelSince::kPassthrough.ToString()));
     if (rc == -ENOSYS || rc == -EPERM)
       return absl::FailedPreconditionError(absl::StrCat(
           "io_uring is unavailable (", std::strerror(-rc),
@@ -100,7 +101,8 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
   bool has_cmd = probe && io_uring_opcode_supported(probe, IORING_OP_URING_CMD);
   if (probe) io_uring_free_probe(probe);
   if (!has_cmd)
-    return absl::FailedPreconditionError("io_uring lacks IORING_OP_URING_CMD: needs Linux >= 5.19");
+    return absl::FailedPreconditionError(
+        absl::StrCat("io_uring lacks IORING_OP_URING_CMD: needs Linux >= ", KernelSince::kPassthrough.ToString()));
   absl::StatusOr<UniqueFd> fd = ns.root.Open(ns.generic_device, options.writable ? O_RDWR : O_RDONLY);
   if (!fd.ok()) {
     if (absl::IsPermissionDenied(fd.status()))
@@ -256,7 +258,8 @@ absl::Status NvmeQueue::Explain(int32_t res, const Namespace& ns, const IoContex
       case EOPNOTSUPP:
         return absl::UnimplementedError(absl::StrCat(
             "the kernel does not support this passthrough on ", ns.generic_device,
-            " (P2P buffers in passthrough need Linux >= 6.2 with CONFIG_PCI_P2PDMA)"));
+            " (P2P buffers in passthrough need Linux >= ", KernelSince::kP2pmemAllocate.ToString(),
+            " with CONFIG_PCI_P2PDMA)"));
       case EFAULT: {
         // The kernel unmaps every user mapping of p2pmem when its provider
         // goes away (pci_p2pdma_unmap_mappings removes p2pmem/allocate): the
@@ -272,7 +275,8 @@ absl::Status NvmeQueue::Explain(int32_t res, const Namespace& ns, const IoContex
         }
         return absl::ErrnoToStatus(err, absl::StrCat(
             "the kernel could not pin the data buffer for ", ns.generic_device,
-            " (P2P pages need a kernel whose block layer accepts them, Linux >= 6.2)"));
+            " (P2P pages need a kernel whose block layer accepts them, Linux >= ",
+            KernelSince::kP2pmemAllocate.ToString(), ")"));
       }
       case ENODEV:
       case ENXIO:

@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
-# Inside the VM (switch topology, booted with --trace): fills BYTES of src,
-# copies them to dst with cmbcp, checks them with cmp, and writes
+# Inside the VM (switch topology, booted with --trace): fills BYTES of SRC,
+# copies them to DST with cmbcp, checks them with cmp, and writes
 # $CMB_VM_OUT/dma-expect.json for dma_trace.py: every payload byte must cross
-# the CMB's BAR window twice (src writes it in, dst reads it out), and those
-# must be the only DMA bytes inside the window.
+# the CMB's BAR window twice (SRC writes it in, DST reads it out), and those,
+# plus the reads cmbcp's plan made to prove an end's own CMB, must be the
+# only DMA bytes inside the window.
 #
-#   cmbcp_trace_probe.sh CMBCP BYTES
+#   cmbcp_trace_probe.sh CMBCP BYTES [SRC DST]    # serials; default src dst
 set -euo pipefail
 # A failing command names itself, so no failure is silent.
 trap '__rc=$?; echo "cmbcp_trace_probe.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $__rc" >&2' ERR
 cmbcp=$1 bytes=$2
 here=$(cd "$(dirname "$0")" && pwd)
 ctrl() { "$here/by-serial" "$1"; }
-src=$(ctrl src) dst=$(ctrl dst)
+src=$(ctrl "${3:-src}") dst=$(ctrl "${4:-dst}")
 bdf=$("$here/by-serial" --bdf cmb)
 # BAR2 holds QEMU's CMB (CMBLOC.BIR = 2): line 3 of the resource file.
 read -r start end _ <<<"$(sed -n 3p "/sys/bus/pci/devices/$bdf/resource")"
 dd if=/dev/urandom of="/dev/${src}n1" bs=1M count=$((bytes >> 20)) oflag=direct status=none
-"$cmbcp" "${src}:1" "${dst}:1" --bytes "$bytes" --no-progress -v
+"$cmbcp" "${src}:1" "${dst}:1" --bytes "$bytes" --no-progress -v -o json >"$CMB_VM_OUT/cmbcp.json"
 cmp -n "$bytes" "/dev/${src}n1" "/dev/${dst}n1"
+probed=$(python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["plan"]["own_cmb"]; print(sum(p["bytes"] for p in o["probes"]) if o else 0)' "$CMB_VM_OUT/cmbcp.json")
+chunk=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plan"]["chunk"])' "$CMB_VM_OUT/cmbcp.json")
 printf '{"window_start": "%s", "window_end": "%s", "p2p_bytes": %d, "host_bytes": 0}\n' \
-  "$start" "$end" $((2 * bytes)) >"$CMB_VM_OUT/dma-expect.json"
-echo "cmbcp_trace_probe: $bytes bytes copied and equal; window $start-$end"
+  "$start" "$end" $((2 * bytes + probed)) >"$CMB_VM_OUT/dma-expect.json"
+echo "cmbcp_trace_probe: $bytes bytes ${3:-src} -> ${4:-dst} copied and equal in $chunk-byte commands; probe reads $probed bytes; window $start-$end"

@@ -32,6 +32,16 @@ struct KernelVersion {
 // the upstream release they are built from; nullopt when there is none.
 std::optional<KernelVersion> ParseKernelRelease(absl::string_view release);
 
+// Arrival releases of what the library needs, for the rules below and for the
+// messages that name a minimum kernel.
+struct KernelSince {
+  static constexpr KernelVersion kPassthrough{5, 19, 0};     // IORING_OP_URING_CMD on /dev/ngXnY
+  static constexpr KernelVersion kP2pmemAllocate{6, 2, 0};   // p2pmem/allocate, P2P pages in passthrough
+  static constexpr KernelVersion kDmaIter{6, 17, 0};         // blk_dma_map_iter_*: -EINVAL, no mixing
+  static constexpr KernelVersion kSqeMixed{6, 19, 0};        // IORING_SETUP_SQE_MIXED
+  static constexpr KernelVersion kHostListP2p{7, 3, 0};      // multi-page P2P: SGL list in host memory
+};
+
 // One entry of pci_p2pdma_whitelist[] (drivers/pci/p2pdma.c): a host bridge
 // (the first device on the root bus) the kernel trusts for P2P through it.
 struct WhitelistRule {
