@@ -301,8 +301,9 @@ double Rate(uint64_t bytes, double s) { return s > 0 ? bytes / s / 1e6 : 0; }
 
 // Like dd status=progress: "201326592 bytes (201 MB, 192 MiB) copied, 3 s, 67.1 MB/s".
 std::string ProgressLine(uint64_t bytes, double s) {
-  return absl::StrFormat("%u bytes (%.0f MB, %s) copied, %.0f s, %.1f MB/s", bytes, bytes / 1e6,
-                         cmbtools::HumanBytes(bytes), s, Rate(bytes, s));
+  // Short copies get decimals, as dd's final line has, instead of "0 s".
+  return absl::StrFormat("%u bytes (%.0f MB, %s) copied, %.*f s, %.1f MB/s", bytes, bytes / 1e6,
+                         cmbtools::HumanBytes(bytes), s < 10 ? 2 : 0, s, Rate(bytes, s));
 }
 
 // Where --resume continues: the offset given, else the journal's. Checked
