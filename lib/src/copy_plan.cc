@@ -196,24 +196,33 @@ Candidate Judge(const SysRoot& root, const Controller& c, const CopyPlan& plan) 
 // the plan for that CMB, or why it cannot be used.
 absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const SysRoot& root, const CopyRequest& req, const CopyPlan& plan,
                                        const Controller& owner) {
-  OwnCmbPlan o{owner.name, PredictOwnCmb(KernelRules::ForRunning(root), owner), {}, 0};
+  OwnCmbPlan o{owner.name, PredictOwnCmb(KernelRules::ForRunning(root), owner), {}, 0, false};
   o.command_bytes_limit = o.predicted.command_bytes_limit;
   if (o.predicted.outcome == OwnCmbOutcome::kFull) return o;
-  const CopyEnd& e = owner.address == plan.src.address ? plan.src : plan.dst;
+  // The end whose commands use the CMB in the copy's direction: the source
+  // reads into it, the destination writes from it (as dst when both).
+  const bool is_dst = owner.address == plan.dst.address;
+  const CopyEnd& e = is_dst ? plan.dst : plan.src;
   const uint64_t page = KernelRules::kSingleDescriptorBytes, lba_size = e.ns.lba_size;
+  const bool write_back = is_dst && req.prove_with_writes;
+  o.is_dst = is_dst;
   auto probe = [&](uint64_t bytes) -> absl::StatusOr<bool> {
-    // The copy's first LBA, or LBA 0 when the probe would pass the end.
+    // At the copy's first LBA: a write-back stays inside the range it will
+    // overwrite (bytes <= plan.bytes, below); a read may pass its end, not
+    // the namespace's.
     uint64_t lba = e.ns.capacity_blocks - e.lba >= bytes / lba_size ? e.lba : 0;
-    absl::StatusOr<OwnCmbProbe> p =
-        req.probe_own_cmb ? req.probe_own_cmb(e.ns, *owner.address, lba, bytes) : ProbeOwnCmb(e.ns, *owner.address, lba, bytes);
+    absl::StatusOr<OwnCmbProbe> p = req.probe_own_cmb ? req.probe_own_cmb(e.ns, *owner.address, lba, bytes, write_back)
+                                                      : ProbeOwnCmb(e.ns, *owner.address, lba, bytes, write_back);
     if (!p.ok())
-      return absl::Status(p.status().code(), absl::StrCat("its own CMB could not be proven: a ", bytes, "-byte read failed to run: ",
-                                                          p.status().message()));
+      return absl::Status(p.status().code(), absl::StrCat("its own CMB could not be proven: a ", bytes,
+                                                          "-byte command failed to run: ", p.status().message()));
     o.probes.push_back(*p);
     return p->accepted;
   };
-  uint64_t multi = std::max(2 * page, lba_size);
-  if (o.predicted.outcome == OwnCmbOutcome::kProbe && plan.bytes > page && multi <= e.ns.capacity_blocks * lba_size) {
+  // Two pages (or the whole copy when smaller): a command the kernel
+  // describes with a list; one page: one it describes inline.
+  uint64_t multi = std::min(std::max(2 * page, lba_size), plan.bytes / lba_size * lba_size);
+  if (o.predicted.outcome == OwnCmbOutcome::kProbe && plan.bytes > page && multi > page) {
     CMB_ASSIGN_OR_RETURN(bool ok, probe(multi));
     if (ok) return o;
   }
@@ -222,8 +231,9 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const SysRoot& root, const CopyRequest& r
                                                       "), smaller than one ", lba_size, "-byte LBA"));
   CMB_ASSIGN_OR_RETURN(bool ok, probe(page));
   if (!ok)
-    return absl::FailedPreconditionError(absl::StrCat("its own CMB: ", o.predicted.reason, "; a ", page,
-                                                      "-byte read into it was refused too (", o.probes.back().status, ")"));
+    return absl::FailedPreconditionError(absl::StrCat("its own CMB: ", o.predicted.reason, "; a ", page, "-byte ",
+                                                      write_back ? "read and write-back" : "read",
+                                                      " through it was refused too (", o.probes.back().status, ")"));
   o.command_bytes_limit = page;
   return o;
 }
@@ -231,7 +241,10 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const SysRoot& root, const CopyRequest& r
 std::string DescribeOwnCmb(const OwnCmbPlan& o) {
   std::string s = absl::StrCat(o.owner, "'s own CMB: ", o.predicted.reason);
   for (const OwnCmbProbe& p : o.probes)
-    absl::StrAppend(&s, "; proven by a ", p.bytes, "-byte read into it: ", p.accepted ? "accepted" : absl::StrCat("refused (", p.status, ")"));
+    absl::StrAppend(&s, "; proven by a ", p.bytes, "-byte ", p.wrote_back ? "read and write-back of the same bytes" : "read",
+                    " through it: ", p.accepted ? "accepted" : absl::StrCat("refused (", p.status, ")"));
+  if (!o.probes.empty() && !o.probes.back().wrote_back && o.is_dst)
+    absl::StrAppend(&s, " (a dry run: writes from it not proven)");
   if (o.command_bytes_limit) absl::StrAppend(&s, "; so every command is at most ", o.command_bytes_limit, " bytes");
   return s;
 }

@@ -68,13 +68,22 @@ OwnCmbVerdict PredictOwnCmb(const KernelRules& rules, const Controller& owner) {
   return v;
 }
 
-absl::StatusOr<OwnCmbProbe> ProbeOwnCmb(const Namespace& ns, const PciAddress& owner, uint64_t lba, uint64_t bytes) {
+absl::StatusOr<OwnCmbProbe> ProbeOwnCmb(const Namespace& ns, const PciAddress& owner, uint64_t lba, uint64_t bytes,
+                                        bool write_back) {
   OwnCmbProbe p;
   p.bytes = bytes;
+  p.wrote_back = write_back;
   CMB_ASSIGN_OR_RETURN(DmaBuffer buf, AllocateP2pMem(ns.root, owner, bytes));
-  CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(ns, {.depth = 1}, owner));
+  CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(ns, {.depth = 1, .writable = write_back}, owner));
   CMB_RETURN_IF_ERROR(q.Read(lba, buf.span(), 0));
   CMB_ASSIGN_OR_RETURN(Completion c, q.Wait(std::chrono::milliseconds(30000)));
+  if (c.status.ok() && write_back) {
+    // The bytes just read go back where they came from: content unchanged.
+    CMB_RETURN_IF_ERROR(q.Write(lba, buf.span(), 1));
+    CMB_ASSIGN_OR_RETURN(c, q.Wait(std::chrono::milliseconds(30000)));
+    if (!c.status.ok()) c.status = absl::Status(c.status.code(), absl::StrCat("the read was accepted, the write "
+                                                                              "back refused: ", c.status.message()));
+  }
   p.accepted = c.status.ok();
   p.status = c.status.ok() ? "OK" : std::string(c.status.message());
   return p;

@@ -343,17 +343,22 @@ constexpr const char* kNvme0 = "/sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.
 
 struct Probes {
   std::vector<uint64_t> asked;  // bytes of every probe, in order
+  std::vector<bool> wrote;      // whether each wrote back
+  std::vector<uint64_t> at;     // and its LBA
   bool full_ok = false, page_ok = true, fails_to_run = false;
-  std::function<absl::StatusOr<cmb::OwnCmbProbe>(const cmb::Namespace&, const cmb::PciAddress&, uint64_t, uint64_t)>
+  std::function<absl::StatusOr<cmb::OwnCmbProbe>(const cmb::Namespace&, const cmb::PciAddress&, uint64_t, uint64_t,
+                                                 bool)>
   Fn() {
-    return [this](const cmb::Namespace& ns, const cmb::PciAddress& owner, uint64_t lba, uint64_t bytes)
-               -> absl::StatusOr<cmb::OwnCmbProbe> {
+    return [this](const cmb::Namespace& ns, const cmb::PciAddress& owner, uint64_t lba, uint64_t bytes,
+                  bool write_back) -> absl::StatusOr<cmb::OwnCmbProbe> {
       EXPECT_EQ(owner.ToString(), "0000:03:00.0") << "only the owner is probed";
       EXPECT_LE(lba + bytes / ns.lba_size, ns.capacity_blocks);
       asked.push_back(bytes);
+      wrote.push_back(write_back);
+      at.push_back(lba);
       if (fails_to_run) return absl::ResourceExhaustedError("p2pmem exhausted");
       bool ok = bytes > 4096 ? full_ok : page_ok;
-      return cmb::OwnCmbProbe{bytes, ok, ok ? "OK" : "Invalid Use of Controller Memory Buffer"};
+      return cmb::OwnCmbProbe{bytes, write_back, ok, ok ? "OK" : "Invalid Use of Controller Memory Buffer"};
     };
   }
 };
@@ -385,8 +390,20 @@ TEST(CopyPlanOwnCmb, QemusControllerOn73GetsOnePageCommandsAfterProvingThem) {
   ASSERT_TRUE(p->own_cmb);
   EXPECT_EQ(p->own_cmb->predicted.outcome, cmb::OwnCmbOutcome::kPage);
   EXPECT_EQ(pr.asked, std::vector<uint64_t>{4096}) << "QEMU is known to refuse more; one page is proven";
+  EXPECT_EQ(pr.wrote, std::vector<bool>{true}) << "the destination writes from it: the proof writes back";
+  EXPECT_EQ(pr.at, std::vector<uint64_t>{0}) << "at the start of the range the copy overwrites";
   EXPECT_EQ(p->chunk_bytes, 4096u);
-  EXPECT_NE(absl::StrJoin(p->reasons, "\n").find("proven by a 4096-byte read"), std::string::npos);
+  EXPECT_NE(absl::StrJoin(p->reasons, "\n").find("proven by a 4096-byte read and write-back of the same bytes"),
+            std::string::npos)
+      << absl::StrJoin(p->reasons, "\n");
+  // A dry run proves with reads only, and says so.
+  Probes dry;
+  cmb::CopyRequest d = Req(dry);
+  d.prove_with_writes = false;
+  absl::StatusOr<cmb::CopyPlan> dp = tr.Plan(d, "nvme1:1", "nvme0:1");
+  ASSERT_TRUE(dp.ok()) << dp.status();
+  EXPECT_EQ(dry.wrote, std::vector<bool>{false});
+  EXPECT_NE(absl::StrJoin(dp->reasons, "\n").find("a dry run: writes from it not proven"), std::string::npos);
   // A larger --chunk is refused with the reason, not sent.
   cmb::CopyRequest big = Req(pr);
   big.chunk_bytes = 8192;
@@ -406,6 +423,7 @@ TEST(CopyPlanOwnCmb, AnotherControllerWithCdpmlsIsProvenWithAMultiPageRead) {
   ASSERT_TRUE(p.ok()) << p.status();
   EXPECT_EQ(p->own_cmb->predicted.outcome, cmb::OwnCmbOutcome::kProbe);
   EXPECT_EQ(pr.asked, std::vector<uint64_t>{8192});
+  EXPECT_EQ(pr.wrote, std::vector<bool>{false}) << "the source only reads into it";
   EXPECT_EQ(p->own_cmb->command_bytes_limit, 0u);
   EXPECT_EQ(p->chunk_bytes, 512u << 10);
   // The same device refusing the multi-page read falls back to one page.
@@ -436,7 +454,7 @@ TEST(CopyPlanOwnCmb, ARefusedOwnCmbIsRefusedBeforeWritingNamingTheFallback) {
   pr.page_ok = false;
   absl::StatusOr<cmb::CopyPlan> p = tr.Plan(Req(pr), "nvme1:1", "nvme0:1");
   EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(Has(p.status(), "refused too")) << p.status();
+  EXPECT_TRUE(Has(p.status(), "read and write-back through it was refused too")) << p.status();
   EXPECT_TRUE(Has(p.status(), "--allow-bounce")) << p.status();
   // With bounce allowed the copy goes through host memory and says why.
   cmb::CopyRequest r = Req(pr);
@@ -450,6 +468,20 @@ TEST(CopyPlanOwnCmb, ARefusedOwnCmbIsRefusedBeforeWritingNamingTheFallback) {
   absl::StatusOr<cmb::CopyPlan> c = tr.Plan(Req(broken), "nvme1:1", "nvme0:1");
   EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Has(c.status(), "could not be proven")) << c.status();
+}
+
+TEST(CopyPlanOwnCmb, AWriteBackNeverLeavesTheRange) {
+  Tree tr;
+  tr.t.SetKernel("7.3.4", std::nullopt);
+  tr.t.Write(std::string(kNvme0) + "/vendor", "0x144d\n");  // not QEMU: probe
+  Probes pr;
+  pr.full_ok = true;
+  cmb::CopyRequest r{.dst_lba = 1000, .count = 12};  // 6 KiB: two pages, less than 8 KiB
+  r.probe_own_cmb = pr.Fn();
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan(r, "nvme1:1", "nvme0:1");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(pr.asked, std::vector<uint64_t>{6144}) << "the proof is the copy's size, not more";
+  EXPECT_EQ(pr.at, std::vector<uint64_t>{1000});
 }
 
 TEST(CopyPlanOwnCmb, AThirdCmbIsUsedWhenTheOwnOneIsRefused) {

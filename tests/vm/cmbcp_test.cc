@@ -489,6 +489,8 @@ class CmbcpOwnCmb : public Cmbcp {
     } else {
       ASSERT_FALSE(plan["own_cmb"]["probes"].empty()) << "an uncertain path is proven first";
       EXPECT_EQ(plan["own_cmb"]["probes"].back()["accepted"], true);
+      // The destination writes from its CMB, so its proof wrote back what it read.
+      EXPECT_EQ(plan["own_cmb"]["probes"].back()["wrote_back"], owner == dst) << plan.dump();
       if (own["outcome"] == "page") {
         EXPECT_EQ(plan["chunk"], 4096) << plan.dump();
       }

@@ -3,7 +3,8 @@
 # copies them to DST with cmbcp, checks them with cmp, and writes
 # $CMB_VM_OUT/dma-expect.json for dma_trace.py: every payload byte must cross
 # the CMB's BAR window twice (SRC writes it in, DST reads it out), and those,
-# plus the reads cmbcp's plan made to prove an end's own CMB, must be the
+# plus the commands cmbcp's plan ran to prove an end's own CMB (a read, and
+# for a destination the write-back of the same bytes), must be the
 # only DMA bytes inside the window.
 #
 #   cmbcp_trace_probe.sh CMBCP BYTES [SRC DST]    # serials; default src dst
@@ -20,8 +21,8 @@ read -r start end _ <<<"$(sed -n 3p "/sys/bus/pci/devices/$bdf/resource")"
 dd if=/dev/urandom of="/dev/${src}n1" bs=1M count=$((bytes >> 20)) oflag=direct status=none
 "$cmbcp" "${src}:1" "${dst}:1" --bytes "$bytes" --no-progress -v -o json >"$CMB_VM_OUT/cmbcp.json"
 cmp -n "$bytes" "/dev/${src}n1" "/dev/${dst}n1"
-probed=$(python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["plan"]["own_cmb"]; print(sum(p["bytes"] for p in o["probes"]) if o else 0)' "$CMB_VM_OUT/cmbcp.json")
+probed=$(python3 -c 'import json,sys; o=json.load(open(sys.argv[1]))["plan"]["own_cmb"]; print(sum(p["bytes"] * (2 if p["wrote_back"] else 1) for p in o["probes"]) if o else 0)' "$CMB_VM_OUT/cmbcp.json")
 chunk=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plan"]["chunk"])' "$CMB_VM_OUT/cmbcp.json")
 printf '{"window_start": "%s", "window_end": "%s", "p2p_bytes": %d, "host_bytes": 0}\n' \
   "$start" "$end" $((2 * bytes + probed)) >"$CMB_VM_OUT/dma-expect.json"
-echo "cmbcp_trace_probe: $bytes bytes ${3:-src} -> ${4:-dst} copied and equal in $chunk-byte commands; probe reads $probed bytes; window $start-$end"
+echo "cmbcp_trace_probe: $bytes bytes ${3:-src} -> ${4:-dst} copied and equal in $chunk-byte commands; proof moved $probed bytes; window $start-$end"

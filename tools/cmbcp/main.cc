@@ -73,7 +73,7 @@ Safety:
                         md/dm) or whose use cannot be read, without holding it
       --resume[=BYTES]  continue an interrupted copy (BYTES: from this offset;
                         without: from the journal the interrupted run saved)
-      --dry-run         print the plan; no I/O
+      --dry-run         print the plan; nothing is written (an end's own CMB is proven by a read)
 Checking and output:
       --verify          after copying, compare both ranges through host memory
                         (CRC-32C) and report the first differing LBA
@@ -246,7 +246,7 @@ nlohmann::json OwnCmbJson(const std::optional<cmb::OwnCmbPlan>& o) {
   if (!o) return nullptr;
   nlohmann::json probes = nlohmann::json::array();
   for (const cmb::OwnCmbProbe& p : o->probes)
-    probes.push_back({{"bytes", p.bytes}, {"accepted", p.accepted}, {"status", p.status}});
+    probes.push_back({{"bytes", p.bytes}, {"wrote_back", p.wrote_back}, {"accepted", p.accepted}, {"status", p.status}});
   return {{"owner", o->owner},
           {"predicted", cmb::OwnCmbOutcomeName(o->predicted.outcome)},
           {"reason", o->predicted.reason},
@@ -381,6 +381,7 @@ int main(int argc, char** argv) {
   req.chunk_bytes = o.verify_only ? 0 : o.chunk;
   req.qd = o.qd;
   req.force = o.force || o.verify_only;  // verify-only writes nothing
+  req.prove_with_writes = !o.dry_run;     // a dry run writes nothing either
   if (!bad.ok()) {
     std::fprintf(stderr, "cmbcp: %s\n", std::string(bad.message()).c_str());
     return ExitFor(bad);

@@ -45,9 +45,13 @@ struct CopyRequest {
   uint64_t chunk_bytes = 0;       // 0: the largest both devices accept, at most 1 MiB
   unsigned qd = 0;                // chunks in flight; 0: 16
   bool force = false;             // allow a destination in use, or whose use is unknown; no exclusive hold
+  // The proof of the destination's own CMB writes back what it read (the same
+  // bytes, at the start of the range); false: reads only, as a dry run wants.
+  bool prove_with_writes = true;
   // How the planner proves a controller's own CMB (own_cmb.h); empty: a real
-  // read with ProbeOwnCmb(). Tests put the device's answer here.
-  std::function<absl::StatusOr<OwnCmbProbe>(const Namespace&, const PciAddress&, uint64_t lba, uint64_t bytes)>
+  // command with ProbeOwnCmb(). Tests put the device's answer here.
+  std::function<absl::StatusOr<OwnCmbProbe>(const Namespace&, const PciAddress&, uint64_t lba, uint64_t bytes,
+                                            bool write_back)>
       probe_own_cmb{};
 };
 
@@ -58,6 +62,7 @@ struct OwnCmbPlan {
   OwnCmbVerdict predicted;
   std::vector<OwnCmbProbe> probes;   // in the order run; empty when the prediction sufficed
   uint64_t command_bytes_limit = 0;  // 0: none; else every command is at most this
+  bool is_dst = false;               // the destination owns it (its commands write from it)
 };
 
 // One side of the copy, self-contained (no pointers into the System).

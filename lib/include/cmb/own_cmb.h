@@ -13,8 +13,10 @@
 //     // p->accepted: the device took an 8 KiB read into its own CMB
 //   }
 //
-// The probe is a read (nothing is written) of the owner's namespace into a
-// small buffer of its own CMB.
+// The probe reads the owner's namespace into a small buffer of its own CMB;
+// for a destination it then writes those same bytes back from the CMB, at the
+// same LBAs (inside the range the copy overwrites anyway), so the direction
+// the copy will use is the one proven.
 #pragma once
 
 #include <cstdint>
@@ -45,13 +47,16 @@ OwnCmbVerdict PredictOwnCmb(const KernelRules& rules, const Controller& owner);
 // What one real read into the owner's own CMB did.
 struct OwnCmbProbe {
   uint64_t bytes = 0;
+  bool wrote_back = false;  // the read was followed by a write of the same bytes
   bool accepted = false;
   std::string status;  // "OK", or the NVMe status / errno as the queue explained it
 };
 
 // Reads `bytes` at `lba` of `ns` (a namespace of `owner`) into `owner`'s own
-// CMB. An error Status means the probe could not be run (no p2pmem free, the
+// CMB and, with `write_back`, writes them back to the same LBAs from there.
+// An error Status means the probe could not be run (no p2pmem free, the
 // device cannot be opened); a refusal by the device or kernel is accepted=false.
-absl::StatusOr<OwnCmbProbe> ProbeOwnCmb(const Namespace& ns, const PciAddress& owner, uint64_t lba, uint64_t bytes);
+absl::StatusOr<OwnCmbProbe> ProbeOwnCmb(const Namespace& ns, const PciAddress& owner, uint64_t lba, uint64_t bytes,
+                                        bool write_back);
 
 }  // namespace cmb
