@@ -43,12 +43,12 @@ absl::Status CheckInUse(const CopyRequest& req, CopyPlan& plan) {
     if (!req.force)
       return absl::FailedPreconditionError(absl::StrCat(
           what, ": writing under a file system, swap or device mapper corrupts it. Unmount it (swapoff, "
-          "or stop the md/dm device), or pass --force"));
+          "or stop the md/dm device), or set `force`"));
     plan.overridden.push_back(what);
   }
   if (!d.use_unknown.empty()) {
     std::string what = absl::StrCat("cannot tell whether destination ", d.block_device, " is in use: ", d.use_unknown);
-    if (!req.force) return absl::FailedPreconditionError(absl::StrCat(what, ". Fix that, or pass --force"));
+    if (!req.force) return absl::FailedPreconditionError(absl::StrCat(what, ". Fix that, or set `force`"));
     plan.overridden.push_back(what);
   }
   if (req.force) plan.overridden.push_back(absl::StrCat("not holding ", d.block_device, " exclusively"));
@@ -59,13 +59,13 @@ absl::Status CheckInUse(const CopyRequest& req, CopyPlan& plan) {
 absl::Status CheckRanges(const CopyRequest& req, CopyPlan& plan) {
   const Namespace &s = plan.src.ns, &d = plan.dst.ns;
   if (req.count.has_value() == req.bytes.has_value())
-    return absl::InvalidArgumentError("give exactly one of --count (source LBAs) and --bytes");
+    return absl::InvalidArgumentError("give exactly one of `count` (source LBAs) and `bytes`");
   if (req.count) {
-    if (*req.count == 0) return absl::InvalidArgumentError("--count is 0: nothing to copy");
-    if (*req.count > UINT64_MAX / s.lba_size) return absl::InvalidArgumentError("--count is too large");
+    if (*req.count == 0) return absl::InvalidArgumentError("`count` is 0: nothing to copy");
+    if (*req.count > UINT64_MAX / s.lba_size) return absl::InvalidArgumentError("`count` is too large");
     plan.bytes = *req.count * s.lba_size;
   } else {
-    if (*req.bytes == 0) return absl::InvalidArgumentError("--bytes is 0: nothing to copy");
+    if (*req.bytes == 0) return absl::InvalidArgumentError("`bytes` is 0: nothing to copy");
     plan.bytes = *req.bytes;
   }
   uint64_t unit = std::lcm<uint64_t>(s.lba_size, d.lba_size);
@@ -107,7 +107,7 @@ absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan)
   if (own != 0 && own < limit) limit = own / unit * unit;
   if (own != 0 && req.chunk_bytes > limit)
     return absl::InvalidArgumentError(absl::StrFormat(
-        "--chunk %u: %s accepts at most %u-byte commands into its own CMB on this kernel (%s)", req.chunk_bytes,
+        "`chunk_bytes` %u: %s accepts at most %u-byte commands into its own CMB on this kernel (%s)", req.chunk_bytes,
         plan.own_cmb->owner, limit, plan.own_cmb->predicted.reason));
   if (limit == 0)
     return absl::FailedPreconditionError(absl::StrFormat(
@@ -117,10 +117,10 @@ absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan)
   if (chunk != 0) {
     if (chunk % unit != 0)
       return absl::InvalidArgumentError(
-          absl::StrFormat("--chunk %u is not a multiple of %u (page size and both LBA sizes)", chunk, unit));
+          absl::StrFormat("`chunk_bytes` %u is not a multiple of %u (page size and both LBA sizes)", chunk, unit));
     if (chunk > limit)
       return absl::InvalidArgumentError(absl::StrFormat(
-          "--chunk %u exceeds the max transfer both devices accept (%u bytes: %s %u, %s %u)", chunk, limit, s.name,
+          "`chunk_bytes` %u exceeds the max transfer both devices accept (%u bytes: %s %u, %s %u)", chunk, limit, s.name,
           s.max_transfer_bytes, d.name, d.max_transfer_bytes));
   } else {
     chunk = std::min(limit, kDefaultMaxChunk / unit * unit);
@@ -137,9 +137,9 @@ absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan)
     if (req.chunk_bytes != 0 || budget < unit)
       return absl::ResourceExhaustedError(absl::StrFormat(
           "the CMB of %s has %u bytes free, less than one %u-byte chunk: other processes hold it "
-          "(grep -l p2pmem/allocate /proc/[0-9]*/maps lists them)%s; or --via another CMB, or --allow-bounce",
+          "(grep -l p2pmem/allocate /proc/[0-9]*/maps lists them)%s; or `via` another CMB, or `allow_bounce`",
           plan.provider ? plan.provider->ToString() : "the provider", budget, req.chunk_bytes ? chunk : unit,
-          budget >= unit ? ", or use a smaller --chunk" : ""));
+          budget >= unit ? ", or use a smaller `chunk_bytes`" : ""));
     chunk = budget / unit * unit;
     plan.reasons.push_back(absl::StrFormat("chunk shrunk to %u bytes: only %u bytes of the CMB are free", chunk, budget));
   }
@@ -257,14 +257,14 @@ absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequ
   std::vector<const Controller*> order;
   if (req.via) {
     const Controller* c = sys.FindByAddress(*req.via);
-    if (c == nullptr) return absl::NotFoundError(absl::StrCat("--via ", req.via->ToString(), ": no NVMe controller there"));
+    if (c == nullptr) return absl::NotFoundError(absl::StrCat("`via` ", req.via->ToString(), ": no NVMe controller there"));
     if (!c->p2pmem)
-      return absl::FailedPreconditionError(absl::StrCat("--via ", req.via->ToString(), " (", c->name,
+      return absl::FailedPreconditionError(absl::StrCat("`via` ", req.via->ToString(), " (", c->name,
                                                         ") has no p2pmem pool: ",
                                                         c->cmb_note.empty() ? "no CMB registered" : c->cmb_note));
     if (!c->p2pmem->published)
       return absl::FailedPreconditionError(absl::StrCat(
-          "--via ", req.via->ToString(), ": its CMB is not published (the nvme driver publishes only CMBs that "
+          "`via` ", req.via->ToString(), ": its CMB is not published (the nvme driver publishes only CMBs that "
           "support both reads and writes, CMBSZ.WDS and RDS)"));
     order.push_back(c);
   } else {
@@ -279,7 +279,7 @@ absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequ
     return absl::FailedPreconditionError(absl::StrCat(
         "no CMB is published as P2P memory on this machine (kernel P2PDMA support: ", SupportName(sys.kernel.p2pdma),
         sys.kernel.evidence.empty() ? "" : absl::StrCat(", ", sys.kernel.evidence),
-        "); run cmbinfo for details, or use --allow-bounce to copy through host memory"));
+        "); run cmbinfo for details, or set `allow_bounce` to copy through host memory"));
   std::vector<Candidate> judged;
   for (const Controller* c : order) judged.push_back(Judge(root, *c, plan));
   const Candidate* pick = nullptr;
@@ -307,7 +307,7 @@ absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequ
     for (const Candidate& k : judged) whys.push_back(absl::StrCat(k.c->name, " (", k.c->address->ToString(), "): ", k.why));
     return absl::FailedPreconditionError(absl::StrCat(
         "no CMB has a P2P path the kernel allows to both ", plan.src.controller, " and ", plan.dst.controller, ": ",
-        absl::StrJoin(whys, " | "), req.method == CopyMethod::kP2p ? "" : "; or pass --allow-bounce to copy through host memory"));
+        absl::StrJoin(whys, " | "), req.method == CopyMethod::kP2p ? "" : "; or set `allow_bounce` to copy through host memory"));
   }
   plan.provider = pick->c->address;
   plan.paths = pick->paths;
@@ -350,7 +350,7 @@ absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const 
   plan.src = End(req.src, req.src_lba);
   plan.dst = End(req.dst, req.dst_lba);
   CMB_RETURN_IF_ERROR(CheckRanges(req, plan));
-  if (req.qd > kMaxQd) return absl::InvalidArgumentError(absl::StrCat("--qd ", req.qd, " is above ", kMaxQd));
+  if (req.qd > kMaxQd) return absl::InvalidArgumentError(absl::StrCat("`qd` ", req.qd, " is above ", kMaxQd));
 
   CopyMethod m = req.method;
   bool same_ns = plan.src.ns.block_device == plan.dst.ns.block_device;
@@ -368,7 +368,7 @@ absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const 
     } else if (m == CopyMethod::kNvmeCopy) {
       if (!same_ns)
         return absl::InvalidArgumentError(
-            "--method=nvme-copy copies within one namespace only; source and destination differ");
+            "`method` nvme-copy copies within one namespace only; source and destination differ");
       if (!id.ok()) return absl::Status(id.status().code(), absl::StrCat("cannot tell whether Copy is supported: ", id.status().message()));
       return absl::FailedPreconditionError(absl::StrCat(plan.dst.controller, " does not support NVMe Copy (ONCS bit 8 clear)"));
     } else {

@@ -318,7 +318,7 @@ KernelSupport DetectKernelSupport(const SysRoot& root, const std::vector<Control
     k.evidence = absl::StrCat(source, ": CONFIG_PCI_P2PDMA is not set",
                               too_old.empty() ? "" : absl::StrCat("; ", too_old),
                               ". Use a kernel built with it: on Debian trixie, the trixie-backports kernel "
-                              "(linux-image-amd64 from trixie-backports); see kmod-notes/");
+                              "(linux-image-amd64 from trixie-backports); see cmb(7), KERNEL REQUIREMENTS");
     return k;
   }
   k.p2pdma = Support::kYes;
@@ -362,7 +362,7 @@ absl::StatusOr<System> Discover(const SysRoot& root) {
     sys.kernel.evidence = absl::StrCat(
         "the kernel failed to register the CMB of ", *unregistered.begin(),
         " (kernel log), as kernels built without CONFIG_PCI_P2PDMA do (Debian trixie's 6.12 and bookworm's 6.1; "
-        "trixie-backports' kernels have it): see kmod-notes/");
+        "trixie-backports' kernels have it): see cmb(7), KERNEL REQUIREMENTS");
   }
   return sys;
 }

@@ -86,7 +86,7 @@ absl::StatusOr<DmaBuffer> AllocateP2pMem(const SysRoot& root, const PciAddress& 
   if (!pool.allocate)
     return absl::FailedPreconditionError(absl::StrCat(
         root.Host(alloc), " does not exist: this kernel cannot hand p2pmem to user space (needs Linux >= ",
-        KernelSince::kP2pmemAllocate.ToString(), " with CONFIG_PCI_P2PDMA; see kmod-notes/)"));
+        KernelSince::kP2pmemAllocate.ToString(), " with CONFIG_PCI_P2PDMA; see cmb(7), KERNEL REQUIREMENTS)"));
   size_t len = PageRound(bytes);
   if (len > pool.available_bytes)
     return absl::ResourceExhaustedError(absl::StrFormat(
@@ -97,7 +97,7 @@ absl::StatusOr<DmaBuffer> AllocateP2pMem(const SysRoot& root, const PciAddress& 
     if (absl::IsPermissionDenied(file.status()))
       return absl::PermissionDeniedError(absl::StrCat(
           "cannot open ", root.Host(alloc), ": permission denied. Run as root, or install ", kUdevRulesFile,
-          " and join the '", AccessGroup(), "' group (see docs/unprivileged.md)"));
+          " and join the '", AccessGroup(), "' group (see cmb(7), ACCESS WITHOUT ROOT)"));
     return file.status();
   }
   // MAP_SHARED and offset 0: the kernel refuses anything else (p2pmem_alloc_mmap).

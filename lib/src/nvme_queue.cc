@@ -109,7 +109,7 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
       return absl::PermissionDeniedError(absl::StrCat(
           "cannot open ", ns.generic_device, options.writable ? " for writing" : "",
           ": permission denied. Run as root, or install ", kUdevRulesFile, " and join the '", AccessGroup(),
-          "' group (see docs/unprivileged.md)"));
+          "' group (see cmb(7), ACCESS WITHOUT ROOT)"));
     return fd.status();
   }
   return NvmeQueue(std::move(ring), fd->release(), ns, options.depth, client);
@@ -254,7 +254,7 @@ absl::Status NvmeQueue::Explain(int32_t res, const Namespace& ns, const IoContex
         return absl::PermissionDeniedError(absl::StrCat(
             "the kernel refused the command on ", ns.generic_device,
             ": non-root users need the device opened for writing for writes, and the controller's Commands "
-            "Supported and Effects log must allow the command (see docs/unprivileged.md)"));
+            "Supported and Effects log must allow the command (see cmb(7), ACCESS WITHOUT ROOT)"));
       case EOPNOTSUPP:
         return absl::UnimplementedError(absl::StrCat(
             "the kernel does not support this passthrough on ", ns.generic_device,

@@ -77,7 +77,7 @@ TEST(CopyPlan, NoAllowedPathIsRefusedWithFixUnlessBounceIsAllowed) {
   EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Has(p.status(), "no CMB has a P2P path the kernel allows")) << p.status();
   EXPECT_TRUE(Has(p.status(), "pci=disable_acs_redir=")) << p.status();
-  EXPECT_TRUE(Has(p.status(), "--allow-bounce")) << p.status();
+  EXPECT_TRUE(Has(p.status(), "`allow_bounce`")) << p.status();
   absl::StatusOr<cmb::CopyPlan> b = tr.Plan({.count = 8, .allow_bounce = true});
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->method, cmb::CopyMethod::kBounce);
@@ -210,7 +210,7 @@ TEST(CopyPlan, MountedOrHeldDestinationNeedsForce) {
   absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8});
   EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Has(p.status(), "mounted on /mnt/x")) << p.status();
-  EXPECT_TRUE(Has(p.status(), "--force")) << p.status();
+  EXPECT_TRUE(Has(p.status(), "`force`")) << p.status();
   EXPECT_TRUE(tr.Plan({.count = 8, .force = true}).ok());
   // A mounted source is fine: it is only read.
   EXPECT_TRUE(tr.Plan({.count = 8}, "nvme2:1", "nvme1:1").ok());
@@ -455,7 +455,7 @@ TEST(CopyPlanOwnCmb, ARefusedOwnCmbIsRefusedBeforeWritingNamingTheFallback) {
   absl::StatusOr<cmb::CopyPlan> p = tr.Plan(Req(pr), "nvme1:1", "nvme0:1");
   EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Has(p.status(), "read and write-back through it was refused too")) << p.status();
-  EXPECT_TRUE(Has(p.status(), "--allow-bounce")) << p.status();
+  EXPECT_TRUE(Has(p.status(), "`allow_bounce`")) << p.status();
   // With bounce allowed the copy goes through host memory and says why.
   cmb::CopyRequest r = Req(pr);
   r.allow_bounce = true;

@@ -26,6 +26,7 @@
 #include "cmb/verify.h"
 #include "journal.h"
 #include "report.h"
+#include "terms.h"
 
 namespace {
 
@@ -387,6 +388,13 @@ int main(int argc, char** argv) {
     return ExitFor(bad);
   }
   absl::StatusOr<cmb::CopyPlan> plan = cmb::PlanCopy(root, *sys, req);
+  // The library names request fields; say them as this tool's flags.
+  if (!plan.ok()) {
+    plan = absl::Status(plan.status().code(), cmbtools::InCmbcpTerms(plan.status().message()));
+  } else {
+    plan->reasons = cmbtools::InCmbcpTerms(plan->reasons);
+    plan->overridden = cmbtools::InCmbcpTerms(plan->overridden);
+  }
   if (!plan.ok()) {
     if (o.json) std::cout << cmbtools::Dump(nlohmann::json{{"error", plan.status().message()}}) << "\n";
     std::fprintf(stderr, "cmbcp: %s\n", std::string(plan.status().message()).c_str());

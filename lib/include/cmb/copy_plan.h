@@ -10,6 +10,10 @@
 //   if (!plan.ok()) ...                         // the message names cause and fix
 //   for (const std::string& why : plan->reasons) std::cerr << why << "\n";
 //
+// Messages name CopyRequest fields in backquotes ("or set `allow_bounce` to
+// copy through host memory"), never a tool's flags, so an application can
+// translate them (cmbcp says --allow-bounce: tools/common/terms.h).
+//
 // Status codes: InvalidArgument (the request itself is malformed), NotFound
 // (a named provider does not exist), OutOfRange (beyond a namespace's end),
 // FailedPrecondition (refused for safety or because the kernel would refuse),
