@@ -16,6 +16,7 @@
 #include "cmb/dma_buffer.h"
 #include "cmb/nvme_queue.h"
 #include "block_claim.h"
+#include "page_cache.h"
 
 namespace cmb {
 namespace {
@@ -104,6 +105,7 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
   std::optional<ChunkPool> pool;
   std::optional<NvmeQueue> in, out;
   UniqueFd hold;  // dst's block device, O_EXCL, for the whole copy
+  PageCache cache;
   EventFd ev;
   if (ev.fd < 0) {
     r.status = absl::ErrnoToStatus(errno, "eventfd");
@@ -123,6 +125,8 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
         return h.status();
       }
     }
+    cache = OpenPageCache(plan.dst.ns, hold);
+    if (absl::Status s = SyncPageCache(cache); !s.ok()) return s;
     absl::StatusOr<NvmeQueue> o = NvmeQueue::Open(plan.dst.ns, {.depth = plan.qd, .writable = true}, plan.dst.address);
     if (!o.ok()) return o.status();
     out.emplace(std::move(*o));
@@ -258,6 +262,11 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
       r.status = r.status.ok() ? absl::Status(fs.code(), what)
                                : absl::Status(r.status.code(), absl::StrCat(r.status.message(), "; then ", what));
     }
+    // What readers of the block device cached of the range is now stale.
+    absl::Status d = cache.why_not.empty()
+                         ? DropPageCache(cache, plan.dst.lba * plan.dst.ns.lba_size, plan.bytes)
+                         : absl::FailedPreconditionError(cache.why_not);
+    if (!d.ok()) r.page_cache_not_dropped = std::string(d.message());
   }
   return finish();
 }

@@ -216,6 +216,28 @@ TEST_F(CmbcpSwitch, VerifyCatchesACorruptedDestination) {
   EXPECT_FALSE(j.contains("copy")) << "--verify-only must not copy";
 }
 
+// Passthrough writes bypass the block device's page cache. A reader that
+// keeps the destination open (so the kernel does not drop the cache at the
+// last close) and cached the range before the copy must see the copy after
+// it, as `cmp /dev/nvme1n1 /dev/nvme2n1` would: cmbcp drops that range.
+TEST_F(CmbcpSwitch, ABufferedReaderOfTheDestinationSeesTheCopy) {
+  const uint64_t n = 1 << 20, at = 64 << 20;
+  Fill("src", at, n, 0xcace);
+  Fill("dst", at, n, 0x01d);
+  int fd = ::open(Ns("dst").block_device.c_str(), O_RDONLY);  // buffered, held across the copy
+  ASSERT_GE(fd, 0) << std::strerror(errno);
+  std::string old_dst(n, '\0'), new_dst(n, '\0');
+  ASSERT_EQ(::pread(fd, old_dst.data(), n, at), static_cast<ssize_t>(n));  // now in the page cache
+  nlohmann::json j = Json(absl::StrCat(Spec("src"), " ", Spec("dst"), " --src-lba ", at / 512, " --dst-lba ",
+                                       at / 512, " --bytes ", n), 0);
+  EXPECT_EQ(j["copy"]["page_cache_dropped"], true) << j.dump();
+  ASSERT_EQ(::pread(fd, new_dst.data(), n, at), static_cast<ssize_t>(n));
+  ::close(fd);
+  EXPECT_FALSE(new_dst == old_dst) << "a buffered reader still sees the old data";
+  EXPECT_TRUE(new_dst == Read("src", at, n)) << "a buffered reader sees neither the old data nor the copy";
+  ExpectSame("src", at, "dst", at, n);
+}
+
 TEST_F(CmbcpSwitch, MountedDestinationIsRefused) {
   const std::string dev = Ns("dst").block_device;
   ASSERT_EQ(cmbtest::RunCommand("mkfs.ext4 -q -F " + dev + " 16M").status, 0);

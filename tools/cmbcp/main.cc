@@ -440,6 +440,10 @@ int main(int argc, char** argv) {
     if (!r.dst_not_held.empty())
       std::fprintf(stderr, "cmbcp: warning: %s; it was checked unused before the copy, but nothing stops a mount "
                    "meanwhile (run as root, or join the device's group)\n", r.dst_not_held.c_str());
+    if (!r.page_cache_not_dropped.empty())
+      std::fprintf(stderr, "cmbcp: warning: %s: readers of %s may see its old data until the page cache lets go "
+                   "(echo 1 > /proc/sys/vm/drop_caches as root, or read with O_DIRECT)\n",
+                   r.page_cache_not_dropped.c_str(), plan->dst.ns.block_device.c_str());
     if (progress && isatty(STDERR_FILENO)) std::fputc('\n', stderr);
     uint64_t moved = r.bytes_done - ctl.resume_bytes;
     uint64_t done_lbas = r.bytes_done / plan->dst.ns.lba_size;
@@ -447,6 +451,7 @@ int main(int argc, char** argv) {
                    {"interrupted", r.stopped},
                    {"error", r.status.ok() ? nlohmann::json() : nlohmann::json(std::string(r.status.message()))},
                    {"resumed_from", ctl.resume_bytes},
+                   {"page_cache_dropped", r.page_cache_not_dropped.empty()},
                    {"bytes_done", r.bytes_done},
                    {"dst_done", {{"first_lba", plan->dst.lba}, {"lbas", done_lbas}}},
                    {"seconds", r.seconds},

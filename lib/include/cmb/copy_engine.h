@@ -63,6 +63,12 @@ struct CopyResult {
   // Why it was not held although the plan asked for it (no read permission
   // on the block device); empty when held or not asked.
   std::string dst_not_held;
+  // Passthrough writes bypass dst's page cache: RunCopy writes back its dirty
+  // pages before and drops the range after, so readers of the block device
+  // see what the device holds. Empty when done; else why not (no read access
+  // to the block device): such readers may see old data until the cache goes
+  // (echo 1 > /proc/sys/vm/drop_caches, or reads with O_DIRECT).
+  std::string page_cache_not_dropped;
   bool complete() const { return status.ok() && !stopped; }
 };
 

@@ -1,0 +1,43 @@
+#include "page_cache.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace cmb {
+
+PageCache OpenPageCache(const Namespace& ns, const UniqueFd& hold) {
+  PageCache pc;
+  pc.device = ns.block_device;
+  if (hold.valid()) {
+    pc.fd = hold.get();
+    return pc;
+  }
+  absl::StatusOr<UniqueFd> fd = ns.root.Open(ns.block_device, O_RDONLY | O_CLOEXEC);
+  if (!fd.ok()) {
+    pc.why_not = std::string(fd.status().message());
+    return pc;
+  }
+  pc.own = std::move(*fd);
+  pc.fd = pc.own.get();
+  return pc;
+}
+
+absl::Status SyncPageCache(const PageCache& pc) {
+  if (pc.fd < 0 || ::fsync(pc.fd) == 0) return absl::OkStatus();
+  return absl::ErrnoToStatus(errno, absl::StrCat("writing back the page cache of ", pc.device,
+                                                 " before the copy (fsync)"));
+}
+
+absl::Status DropPageCache(const PageCache& pc, uint64_t offset, uint64_t length) {
+  if (pc.fd < 0 || length == 0) return absl::OkStatus();
+  int rc = ::posix_fadvise(pc.fd, static_cast<off_t>(offset), static_cast<off_t>(length), POSIX_FADV_DONTNEED);
+  if (rc == 0) return absl::OkStatus();
+  return absl::ErrnoToStatus(rc, absl::StrCat("dropping the page cache of ", pc.device, " (posix_fadvise)"));
+}
+
+}  // namespace cmb
