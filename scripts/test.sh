@@ -27,6 +27,7 @@ for k in backports lts stock bookworm; do
   img=$(tests/vm/kernel/build-kernel.sh "--$k")
   echo "kernel $k: $(tests/vm/kernel/release.sh "$img")"
 done
+echo "qemu: $("$(tests/vm/qemu/fetch-qemu.sh)" --version | head -n1) (bookworm-backports; the VM tests' default)"
 
 echo "== tests"
 (cd build && ctest --output-on-failure --no-tests=error -j 1 "$@")

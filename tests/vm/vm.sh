@@ -20,14 +20,16 @@
 # linux-source-6.12 by tests/vm/kernel/build-kernel.sh; stock is Debian's
 # trixie kernel (6.12, without P2PDMA), which the stock topology uses unless
 # bookworm (Debian's 6.1, without P2PDMA or p2pmem/allocate) is asked for.
-# --qemu debian|backports (env CMB_QEMU): debian, the default, is the system's
-# qemu-system-x86_64; backports is bookworm-backports' (tests/vm/qemu/).
+# --qemu backports|debian (env CMB_QEMU): backports, the default, is
+# bookworm-backports' QEMU 10, unpacked into the cache (tests/vm/qemu/), with
+# concurrent 4 MiB bounce buffers per NVMe device; debian is the system's
+# qemu-system-x86_64 (bookworm: 7.2).
 # Fails loudly (exit 125) when the guest does not boot or times out.
 set -euo pipefail
 # A failing command names itself, so no failure is silent.
 trap 'echo "vm.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
-topology=switch kernel_kind=${CMB_KERNEL:-backports} qemu_kind=${CMB_QEMU:-debian} timeout=600 out="" trace=0 trace_also="" hotplug=0 disk_mb=2048 mem=2G
+topology=switch kernel_kind=${CMB_KERNEL:-backports} qemu_kind=${CMB_QEMU:-backports} timeout=600 out="" trace=0 trace_also="" hotplug=0 disk_mb=2048 mem=2G
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 while (($#)); do
   case "$1" in
