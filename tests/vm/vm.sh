@@ -83,9 +83,12 @@ if [[ $(printf '%s\n' 9.2 "$qver" | sort -V | head -n1) == 9.2 ]]; then
   grep -q 'x-max-bounce-buffer-size=' <<<"$nvme_help" || die "QEMU $qver has no nvme property x-max-bounce-buffer-size"
   qemu_extra+=(-global nvme.x-max-bounce-buffer-size=4M)
 fi
-# Debian's kernels patch their text while vCPUs run; under multi-threaded TCG
-# that raced into an early "Oops: int3" in 1 boot of 10 (one TCG thread: none).
-[[ $kernel_kind == lts ]] || qemu_extra+=(-accel "tcg,thread=single")
+# One TCG thread for every kernel. Debian's kernels patch their text while
+# vCPUs run; under multi-threaded TCG that raced into an early "Oops: int3" in
+# 1 boot of 10. The 6.12 LTS kernel on QEMU 10 once stalled in RCU for minutes
+# ("rcu_sched kthread timer wakeup didn't happen") with a busy host; with one
+# thread the vCPUs cannot starve each other's timers.
+qemu_extra+=(-accel "tcg,thread=single")
 
 # The initramfs: busybox and init.sh, plus, for Debian's kernels, the modules
 # the testbed needs (Debian builds 9p and nvme as modules), dependencies
