@@ -1,6 +1,8 @@
 #include "page_cache.h"
 
 #include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -37,7 +39,13 @@ absl::Status DropPageCache(const PageCache& pc, uint64_t offset, uint64_t length
   if (pc.fd < 0 || length == 0) return absl::OkStatus();
   int rc = ::posix_fadvise(pc.fd, static_cast<off_t>(offset), static_cast<off_t>(length), POSIX_FADV_DONTNEED);
   if (rc == 0) return absl::OkStatus();
-  return absl::ErrnoToStatus(rc, absl::StrCat("dropping the page cache of ", pc.device, " (posix_fadvise)"));
+  // Kernels without CONFIG_ADVISE_SYSCALLS (tinyconfig-based ones): BLKFLSBUF
+  // drops the device's whole cache, for CAP_SYS_ADMIN only.
+  if (rc == ENOSYS && ::ioctl(pc.fd, BLKFLSBUF, 0) == 0) return absl::OkStatus();
+  return absl::ErrnoToStatus(rc == ENOSYS ? errno : rc,
+                             absl::StrCat("dropping the page cache of ", pc.device,
+                                          rc == ENOSYS ? " (no posix_fadvise in this kernel; BLKFLSBUF)"
+                                                       : " (posix_fadvise)"));
 }
 
 }  // namespace cmb

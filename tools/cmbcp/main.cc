@@ -452,6 +452,8 @@ int main(int argc, char** argv) {
                    {"error", r.status.ok() ? nlohmann::json() : nlohmann::json(std::string(r.status.message()))},
                    {"resumed_from", ctl.resume_bytes},
                    {"page_cache_dropped", r.page_cache_not_dropped.empty()},
+                   {"page_cache_note", r.page_cache_not_dropped.empty() ? nlohmann::json()
+                                                                        : nlohmann::json(r.page_cache_not_dropped)},
                    {"bytes_done", r.bytes_done},
                    {"dst_done", {{"first_lba", plan->dst.lba}, {"lbas", done_lbas}}},
                    {"seconds", r.seconds},
