@@ -117,6 +117,25 @@ TEST(CmbinfoCli, PredictsWhatAControllersOwnCmbTakes) {
   }
 }
 
+// -v prints the fio command that measures P2P reads into each CMB, with a
+// client the kernel lets reach it (not the owner while another exists).
+TEST(CmbinfoCli, VerbosePrintsTheFioRecipePerCmb) {
+  cmbtest::FakeSysfs t;
+  AddSwitchPair(t);
+  t.SetKernel("7.3.4+deb13-amd64", std::nullopt);
+  CliRun v = Cmbinfo(t.dir(), "-v");
+  ASSERT_EQ(v.status, 0) << v.out;
+  size_t at = v.out.find("  fio --name=p2p-read --filename=/dev/ng");
+  ASSERT_NE(at, std::string::npos) << v.out;
+  std::string line = v.out.substr(at, v.out.find('\n', at) - at);
+  EXPECT_NE(line.find("--ioengine=io_uring_cmd --cmd_type=nvme --rw=read --bs=128k --iodepth=8"), std::string::npos)
+      << line;
+  EXPECT_NE(line.find("--iomem=mmapshared:/sys/bus/pci/devices/"), std::string::npos) << line;
+  EXPECT_EQ(line.find("--rw=write"), std::string::npos) << "the recipe only reads";
+  CliRun plain = Cmbinfo(t.dir(), "");
+  EXPECT_EQ(plain.out.find("fio --name"), std::string::npos) << "only with -v";
+}
+
 TEST(CmbinfoCli, TextShowsVerdictAndFixAndTopology) {
   cmbtest::FakeSysfs t;
   std::string hb = t.HostBridge();

@@ -18,6 +18,7 @@
 #include "cmb/p2p_path.h"
 #include "cmb/pci_topology.h"
 #include "cmb/sysroot.h"
+#include "fio_recipe.h"
 #include "report.h"
 
 namespace {
@@ -36,7 +37,7 @@ each CMB (predicting the kernel's drivers/pci/p2pdma.c decision).
 
 Options:
   -o, --output FORMAT   text (default) or json (schema: docs/json-schema.md)
-  -v, --verbose         every CMB register field, ACS state, P2P fixes
+  -v, --verbose         every CMB register field, ACS state, P2P fixes, a fio recipe per CMB
   -t, --topology        the PCIe tree above every NVMe controller
   -r, --root DIR        read sysfs/proc/dev under DIR instead of /
                         (default: $CMB_SYSFS_ROOT, else /)
@@ -127,6 +128,14 @@ void PrintPaths(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths, 
                                    v.reason);
     }
   }
+}
+
+// How to measure P2P on this hardware with fio (reads only; docs/performance.md).
+void PrintFioRecipes(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths) {
+  std::vector<std::string> recipes = cmbtools::FioRecipes(sys, paths);
+  if (recipes.empty()) return;
+  std::cout << "\nMeasure P2P reads into each CMB with fio (reads only; docs/performance.md):\n";
+  for (const std::string& r : recipes) std::cout << "  " << r << "\n";
 }
 
 void PrintTopology(const cmb::SysRoot& root, const cmb::System& sys) {
@@ -280,6 +289,7 @@ int main(int argc, char** argv) {
     PrintController(c, verbose);
   }
   PrintPaths(*sys, paths, verbose);
+  if (verbose) PrintFioRecipes(*sys, paths);
   if (topology) PrintTopology(root, *sys);
   return kExitOk;
 }
