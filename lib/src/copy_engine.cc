@@ -264,7 +264,7 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
     }
     // What readers of the block device cached of the range is now stale.
     absl::Status d = cache.why_not.empty()
-                         ? DropPageCache(cache, plan.dst.lba * plan.dst.ns.lba_size, plan.bytes)
+                         ? DropPageCache(cache)
                          : absl::FailedPreconditionError(cache.why_not);
     if (!d.ok()) r.page_cache_not_dropped = std::string(d.message());
   }

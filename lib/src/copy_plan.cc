@@ -207,10 +207,9 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const SysRoot& root, const CopyRequest& r
   const bool write_back = is_dst && req.prove_with_writes;
   o.is_dst = is_dst;
   auto probe = [&](uint64_t bytes) -> absl::StatusOr<bool> {
-    // At the copy's first LBA: a write-back stays inside the range it will
-    // overwrite (bytes <= plan.bytes, below); a read may pass its end, not
-    // the namespace's.
-    uint64_t lba = e.ns.capacity_blocks - e.lba >= bytes / lba_size ? e.lba : 0;
+    // Never more than the copy moves, at its first LBA: a write-back stays
+    // inside the range the copy overwrites, a read inside the one it reads.
+    const uint64_t lba = e.lba;
     absl::StatusOr<OwnCmbProbe> p = req.probe_own_cmb ? req.probe_own_cmb(e.ns, *owner.address, lba, bytes, write_back)
                                                       : ProbeOwnCmb(e.ns, *owner.address, lba, bytes, write_back);
     if (!p.ok())
@@ -226,10 +225,14 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const SysRoot& root, const CopyRequest& r
     CMB_ASSIGN_OR_RETURN(bool ok, probe(multi));
     if (ok) return o;
   }
-  if (lba_size > page)
+  // One-page commands must still be whole LBAs of both ends.
+  const uint64_t unit = std::lcm<uint64_t>(std::lcm<uint64_t>(plan.src.ns.lba_size, plan.dst.ns.lba_size), page);
+  if (unit > page)
     return absl::FailedPreconditionError(absl::StrCat("its own CMB takes only one-page commands (", o.predicted.reason,
-                                                      "), smaller than one ", lba_size, "-byte LBA"));
-  CMB_ASSIGN_OR_RETURN(bool ok, probe(page));
+                                                      "), which cannot carry whole ", unit,
+                                                      "-byte units of both ends' LBAs"));
+  // A copy smaller than a page is proven at its own size: all its commands are.
+  CMB_ASSIGN_OR_RETURN(bool ok, probe(std::min(page, plan.bytes)));
   if (!ok)
     return absl::FailedPreconditionError(absl::StrCat("its own CMB: ", o.predicted.reason, "; a ", page, "-byte ",
                                                       write_back ? "read and write-back" : "read",
@@ -270,7 +273,9 @@ absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequ
   } else {
     for (const std::string* serial : {&plan.dst.serial, &plan.src.serial})
       for (size_t i : sys.Providers())
-        if (sys.controllers[i].serial == *serial && sys.controllers[i].address) order.push_back(&sys.controllers[i]);
+        if (sys.controllers[i].serial == *serial && sys.controllers[i].address &&
+            std::find(order.begin(), order.end(), &sys.controllers[i]) == order.end())  // one controller, both ends
+          order.push_back(&sys.controllers[i]);
     for (size_t i : sys.Providers())
       if (sys.controllers[i].address && std::find(order.begin(), order.end(), &sys.controllers[i]) == order.end())
         order.push_back(&sys.controllers[i]);

@@ -57,7 +57,7 @@ constexpr Meaning kMeanings[] = {
     {0, 0x11, Code::kInvalidArgument, false, kSgl},
     {0, 0x12, Code::kFailedPrecondition, false,
      "the controller cannot use its own CMB this way (CMBSZ lacks WDS or RDS, or, since Linux 7.3, the SGL list of "
-     "a command over one page is in host memory while its data is in the CMB: own_cmb.h); use one-page commands, "
+     "a command over one page is in host memory while its data is in the CMB); use one-page commands, "
      "copy through another CMB, or through host memory"},
     {0, 0x13, Code::kInvalidArgument, false, "the data buffer is not aligned as the controller needs"},
     {0, 0x14, Code::kInvalidArgument, false,

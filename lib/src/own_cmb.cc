@@ -73,13 +73,18 @@ absl::StatusOr<OwnCmbProbe> ProbeOwnCmb(const Namespace& ns, const PciAddress& o
   OwnCmbProbe p;
   p.bytes = bytes;
   p.wrote_back = write_back;
-  CMB_ASSIGN_OR_RETURN(DmaBuffer buf, AllocateP2pMem(ns.root, owner, bytes));
+  if (bytes == 0 || ns.lba_size == 0 || bytes % ns.lba_size != 0)
+    return absl::InvalidArgumentError(absl::StrCat("a ", bytes, "-byte proof is not a whole number of ", ns.lba_size,
+                                                   "-byte LBAs"));
+  CMB_ASSIGN_OR_RETURN(DmaBuffer mem, AllocateP2pMem(ns.root, owner, bytes));
+  // The allocation is page-rounded; the commands move exactly `bytes`.
+  CMB_ASSIGN_OR_RETURN(DmaSpan buf, mem.Slice(0, bytes));
   CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(ns, {.depth = 1, .writable = write_back}, owner));
-  CMB_RETURN_IF_ERROR(q.Read(lba, buf.span(), 0));
+  CMB_RETURN_IF_ERROR(q.Read(lba, buf, 0));
   CMB_ASSIGN_OR_RETURN(Completion c, q.Wait(std::chrono::milliseconds(30000)));
   if (c.status.ok() && write_back) {
     // The bytes just read go back where they came from: content unchanged.
-    CMB_RETURN_IF_ERROR(q.Write(lba, buf.span(), 1));
+    CMB_RETURN_IF_ERROR(q.Write(lba, buf, 1));
     CMB_ASSIGN_OR_RETURN(c, q.Wait(std::chrono::milliseconds(30000)));
     if (!c.status.ok()) c.status = absl::Status(c.status.code(), absl::StrCat("the read was accepted, the write "
                                                                               "back refused: ", c.status.message()));

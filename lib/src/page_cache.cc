@@ -31,18 +31,24 @@ PageCache OpenPageCache(const Namespace& ns, const UniqueFd& hold) {
 
 absl::Status SyncPageCache(const PageCache& pc) {
   if (pc.fd < 0 || ::fsync(pc.fd) == 0) return absl::OkStatus();
-  return absl::ErrnoToStatus(errno, absl::StrCat("writing back the page cache of ", pc.device,
+  const int err = errno;  // before StrCat can allocate
+  return absl::ErrnoToStatus(err, absl::StrCat("writing back the page cache of ", pc.device,
                                                  " before the copy (fsync)"));
 }
 
-absl::Status DropPageCache(const PageCache& pc, uint64_t offset, uint64_t length) {
-  if (pc.fd < 0 || length == 0) return absl::OkStatus();
-  int rc = ::posix_fadvise(pc.fd, static_cast<off_t>(offset), static_cast<off_t>(length), POSIX_FADV_DONTNEED);
+absl::Status DropPageCache(const PageCache& pc) {
+  if (pc.fd < 0) return absl::OkStatus();
+  // The whole device, not just the range: fadvise drops only folios wholly
+  // inside the range it is given, and the block device's page cache uses
+  // large folios (on 7.3.4 a range's edges stayed stale even widened to
+  // pages). Clean pages outside it are merely read again.
+  int rc = ::posix_fadvise(pc.fd, 0, 0, POSIX_FADV_DONTNEED);
   if (rc == 0) return absl::OkStatus();
   // Kernels without CONFIG_ADVISE_SYSCALLS (tinyconfig-based ones): BLKFLSBUF
   // drops the device's whole cache, for CAP_SYS_ADMIN only.
   if (rc == ENOSYS && ::ioctl(pc.fd, BLKFLSBUF, 0) == 0) return absl::OkStatus();
-  return absl::ErrnoToStatus(rc == ENOSYS ? errno : rc,
+  const int err = rc == ENOSYS ? errno : rc;
+  return absl::ErrnoToStatus(err,
                              absl::StrCat("dropping the page cache of ", pc.device,
                                           rc == ENOSYS ? " (no posix_fadvise in this kernel; BLKFLSBUF)"
                                                        : " (posix_fadvise)"));

@@ -4,12 +4,13 @@
 //    written back later, over the copy: SyncPageCache() writes them first;
 //  - after: clean pages still hold the old data, and `cmp /dev/nvme1n1
 //    /dev/nvme2n1` would report a mismatch that is not on the device:
-//    DropPageCache() drops the range (posix_fadvise POSIX_FADV_DONTNEED).
+//    DropPageCache() drops the device's clean cached pages (posix_fadvise
+//    POSIX_FADV_DONTNEED over the whole device, or BLKFLSBUF).
 //
 //   PageCache pc = OpenPageCache(plan.dst.ns, hold);   // hold: the O_EXCL claim, if any
 //   CMB_RETURN_IF_ERROR(SyncPageCache(pc));
 //   ... copy ...
-//   DropPageCache(pc, offset, length);
+//   DropPageCache(pc);
 //
 // Both need an fd on the block device (read access is enough); without one,
 // `why_not` says so and both do nothing.
@@ -33,6 +34,6 @@ struct PageCache {
 
 PageCache OpenPageCache(const Namespace& ns, const UniqueFd& hold);
 absl::Status SyncPageCache(const PageCache& pc);
-absl::Status DropPageCache(const PageCache& pc, uint64_t offset, uint64_t length);
+absl::Status DropPageCache(const PageCache& pc);
 
 }  // namespace cmb

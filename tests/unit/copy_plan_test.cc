@@ -484,6 +484,18 @@ TEST(CopyPlanOwnCmb, AWriteBackNeverLeavesTheRange) {
   EXPECT_EQ(pr.at, std::vector<uint64_t>{1000});
 }
 
+TEST(CopyPlanOwnCmb, ACopyBelowOnePageIsProvenAtItsOwnSize) {
+  Tree tr;
+  tr.t.SetKernel("7.3.4+deb13-amd64", std::nullopt);  // QEMU's controller: one page
+  Probes pr;
+  cmb::CopyRequest r{.dst_lba = 2097151, .count = 1};  // the last LBA of the 1 GiB namespace
+  r.probe_own_cmb = pr.Fn();
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan(r, "nvme1:1", "nvme0:1");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(pr.asked, std::vector<uint64_t>{512}) << "not a page past the end of the range";
+  EXPECT_EQ(pr.at, std::vector<uint64_t>{2097151}) << "never elsewhere, such as LBA 0";
+}
+
 TEST(CopyPlanOwnCmb, AThirdCmbIsUsedWhenTheOwnOneIsRefused) {
   Tree tr(uint16_t{0}, {.cmb_mb = 32});  // nvme2 has a CMB too
   tr.t.SetKernel("7.3.4+deb13-amd64", std::nullopt);

@@ -221,7 +221,8 @@ TEST_F(CmbcpSwitch, VerifyCatchesACorruptedDestination) {
 // last close) and cached the range before the copy must see the copy after
 // it, as `cmp /dev/nvme1n1 /dev/nvme2n1` would: cmbcp drops that range.
 TEST_F(CmbcpSwitch, ABufferedReaderOfTheDestinationSeesTheCopy) {
-  const uint64_t n = 1 << 20, at = 64 << 20;
+  // Neither end on a page boundary: the pages at the edges must go too.
+  const uint64_t n = (1 << 20) + 5 * 512, at = (64 << 20) + 3 * 512;
   Fill("src", at, n, 0xcace);
   Fill("dst", at, n, 0x01d);
   int fd = ::open(Ns("dst").block_device.c_str(), O_RDONLY);  // buffered, held across the copy

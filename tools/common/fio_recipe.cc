@@ -33,14 +33,17 @@ std::vector<std::string> FioRecipes(const cmb::System& sys, const std::vector<cm
     if (!prov.address || !prov.p2pmem || !prov.p2pmem->allocate) continue;
     const cmb::Controller* c = PickClient(sys, paths, prov);
     if (c == nullptr) continue;
-    uint64_t bs = 128 << 10;
-    if (c == &prov) {
-      cmb::OwnCmbVerdict v = cmb::PredictOwnCmb(cmb::KernelRules::For(sys.kernel.release), prov);
-      if (v.command_bytes_limit) bs = v.command_bytes_limit;
-    }
-    if (prov.p2pmem->available_bytes < kDepth * bs) continue;  // fio maps iodepth x bs of it
     const cmb::Namespace& ns = c->namespaces[0];
+    // 128 KiB, or what the client's max transfer allows; a CMB's own
+    // controller gets one page unless its kernel describes data in the command.
+    uint64_t bs = std::min<uint64_t>(128 << 10, ns.max_transfer_bytes) / 4096 * 4096;
+    if (c == &prov && cmb::PredictOwnCmb(cmb::KernelRules::For(sys.kernel.release), prov).outcome !=
+                          cmb::OwnCmbOutcome::kFull)
+      bs = 4096;
+    if (bs == 0 || bs % ns.lba_size != 0) continue;
+    if (prov.p2pmem->available_bytes < kDepth * bs) continue;  // fio maps iodepth x bs of it
     uint64_t size = std::min<uint64_t>(64 << 20, ns.capacity_blocks * ns.lba_size);
+    if (size < (1 << 20)) continue;  // the recipe counts in MiB
     out.push_back(absl::StrCat("fio --name=p2p-read --filename=", ns.generic_device,
                                " --ioengine=io_uring_cmd --cmd_type=nvme --rw=read --bs=", bs / 1024, "k --iodepth=",
                                kDepth, " --size=", size >> 20, "M --iomem=mmapshared:/sys/bus/pci/devices/",
