@@ -263,10 +263,7 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
                                : absl::Status(r.status.code(), absl::StrCat(r.status.message(), "; then ", what));
     }
     // What readers of the block device cached of the range is now stale.
-    absl::Status d = cache.why_not.empty()
-                         ? DropPageCache(cache)
-                         : absl::FailedPreconditionError(cache.why_not);
-    if (!d.ok()) r.page_cache_not_dropped = std::string(d.message());
+    if (absl::Status d = DropPageCache(cache); !d.ok()) r.page_cache_not_dropped = std::string(d.message());
   }
   return finish();
 }

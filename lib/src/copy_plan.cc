@@ -21,7 +21,11 @@ CopyEnd End(const NamespaceRef& r, uint64_t lba) {
   return CopyEnd{*r.ns, r.controller->name, r.controller->serial, r.controller->address, lba};
 }
 
-bool Allowed(PathVerdict v) { return v == PathVerdict::kSwitch || v == PathVerdict::kHostBridge; }
+// The unit every chunk is a multiple of: page aligned in the CMB, and whole
+// LBAs on both sides.
+uint64_t ChunkUnit(const CopyPlan& plan) {
+  return std::lcm<uint64_t>(std::lcm<uint64_t>(plan.src.ns.lba_size, plan.dst.ns.lba_size), kPage);
+}
 
 std::string Range(const CopyEnd& e, uint64_t lbas) {
   return absl::StrFormat("%s LBAs %u..%u", e.ns.name, e.lba, e.lba + lbas - 1);
@@ -100,7 +104,7 @@ absl::Status CheckRanges(const CopyRequest& req, CopyPlan& plan) {
 // commands would be split or bounced by the kernel) and fits in `budget`.
 absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan) {
   const Namespace &s = plan.src.ns, &d = plan.dst.ns;
-  uint64_t unit = std::lcm<uint64_t>(std::lcm<uint64_t>(s.lba_size, d.lba_size), kPage);
+  const uint64_t unit = ChunkUnit(plan);
   uint64_t limit = std::min(s.max_transfer_bytes, d.max_transfer_bytes);
   limit = std::min<uint64_t>(limit, 65536ull * std::min(s.lba_size, d.lba_size)) / unit * unit;
   uint64_t own = plan.own_cmb ? plan.own_cmb->command_bytes_limit : 0;
@@ -172,12 +176,12 @@ Candidate Judge(const SysRoot& root, const Controller& c, const CopyPlan& plan) 
       continue;
     }
     k.paths.push_back(*p);
-    if (!Allowed(p->verdict))
+    if (!PathAllowed(p->verdict))
       why.push_back(absl::StrCat(c.address->ToString(), " -> ", e->controller, " ", PathVerdictName(p->verdict),
                                  ": ", p->reason, p->fix.empty() ? "" : absl::StrCat(". Fix: ", p->fix)));
   }
   bool all_known = k.paths.size() == 2;
-  k.ok = all_known && std::all_of(k.paths.begin(), k.paths.end(), [](const P2pPath& p) { return Allowed(p.verdict); });
+  k.ok = all_known && std::all_of(k.paths.begin(), k.paths.end(), [](const P2pPath& p) { return PathAllowed(p.verdict); });
   k.maybe = !k.ok && all_known && std::none_of(k.paths.begin(), k.paths.end(), [](const P2pPath& p) {
     return p.verdict == PathVerdict::kUnsupported;
   });
@@ -196,8 +200,8 @@ Candidate Judge(const SysRoot& root, const Controller& c, const CopyPlan& plan) 
 // the plan for that CMB, or why it cannot be used.
 absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const SysRoot& root, const CopyRequest& req, const CopyPlan& plan,
                                        const Controller& owner) {
-  OwnCmbPlan o{owner.name, PredictOwnCmb(KernelRules::ForRunning(root), owner), {}, 0, false};
-  o.command_bytes_limit = o.predicted.command_bytes_limit;
+  const OwnCmbVerdict v = PredictOwnCmb(KernelRules::ForRunning(root), owner);
+  OwnCmbPlan o{owner.name, v, {}, v.command_bytes_limit, false};
   if (o.predicted.outcome == OwnCmbOutcome::kFull) return o;
   // The end whose commands use the CMB in the copy's direction: the source
   // reads into it, the destination writes from it (as dst when both).
@@ -226,7 +230,7 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const SysRoot& root, const CopyRequest& r
     if (ok) return o;
   }
   // One-page commands must still be whole LBAs of both ends.
-  const uint64_t unit = std::lcm<uint64_t>(std::lcm<uint64_t>(plan.src.ns.lba_size, plan.dst.ns.lba_size), page);
+  const uint64_t unit = ChunkUnit(plan);
   if (unit > page)
     return absl::FailedPreconditionError(absl::StrCat("its own CMB takes only one-page commands (", o.predicted.reason,
                                                       "), which cannot carry whole ", unit,

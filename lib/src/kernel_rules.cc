@@ -105,7 +105,7 @@ KernelRules KernelRules::For(absl::string_view release) {
   r.sqe_mixed = k >= KernelSince::kSqeMixed;
   r.amd_zen_rule = k >= KernelVersion{5, 2, 0};
   r.multi_page_p2p = k >= KernelSince::kHostListP2p ? P2pDataPointer::kHostList
-                     : k <= KernelVersion{6, 12, 999} ? P2pDataPointer::kInCommand
+                     : k < KernelVersion{6, 13, 0}  ? P2pDataPointer::kInCommand
                                                       : P2pDataPointer::kUnknown;
   return r;
 }

@@ -37,7 +37,8 @@ absl::Status SyncPageCache(const PageCache& pc) {
 }
 
 absl::Status DropPageCache(const PageCache& pc) {
-  if (pc.fd < 0) return absl::OkStatus();
+  if (!pc.why_not.empty()) return absl::FailedPreconditionError(pc.why_not);
+  if (pc.fd < 0) return absl::OkStatus();  // never opened: the copy's setup failed first
   // The whole device, not just the range: fadvise drops only folios wholly
   // inside the range it is given, and the block device's page cache uses
   // large folios (on 7.3.4 a range's edges stayed stale even widened to

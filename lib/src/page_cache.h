@@ -13,7 +13,7 @@
 //   DropPageCache(pc);
 //
 // Both need an fd on the block device (read access is enough); without one,
-// `why_not` says so and both do nothing.
+// `why_not` says so, SyncPageCache does nothing and DropPageCache returns it.
 #pragma once
 
 #include <cstdint>

@@ -7,14 +7,12 @@
 namespace cmbtools {
 namespace {
 
-bool Reaches(cmb::PathVerdict v) { return v == cmb::PathVerdict::kSwitch || v == cmb::PathVerdict::kHostBridge; }
-
 // The client to read with: another controller the kernel allows, else the owner.
 const cmb::Controller* PickClient(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths,
                                   const cmb::Controller& prov) {
   const cmb::Controller* own = nullptr;
   for (const cmb::P2pPath& p : paths) {
-    if (!(p.provider == *prov.address) || !Reaches(p.verdict)) continue;
+    if (!(p.provider == *prov.address) || !cmb::PathAllowed(p.verdict)) continue;
     const cmb::Controller* c = sys.FindByAddress(p.client);
     if (c == nullptr || c->namespaces.empty() || c->namespaces[0].generic_device.empty()) continue;
     if (c != &prov) return c;

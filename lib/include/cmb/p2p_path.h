@@ -31,6 +31,8 @@ enum class PathVerdict {
   kUnknown,      // not decidable without root (ACS bits, root port type)
 };
 const char* PathVerdictName(PathVerdict v);  // "switch", "host_bridge", ...
+// Whether the kernel maps the pair: kSwitch or kHostBridge.
+inline bool PathAllowed(PathVerdict v) { return v == PathVerdict::kSwitch || v == PathVerdict::kHostBridge; }
 
 struct P2pPath {
   PciAddress provider;
