@@ -96,7 +96,13 @@ absl::StatusOr<Namespace> ReadNamespace(const SysRoot& root, const std::string& 
     return absl::FailedPreconditionError(absl::StrCat(block, ": odd logical block size ", lbs));
   ns.capacity_blocks = sectors * 512 / lbs;
   CMB_ASSIGN_OR_RETURN(uint64_t max_kb, root.ReadUint(block + "/queue/max_hw_sectors_kb"));
-  ns.max_transfer_bytes = max_kb * 1024;
+  CMB_ASSIGN_OR_RETURN(uint64_t segments, root.ReadUint(block + "/queue/max_segments"));
+  if (segments == 0 || segments > UINT32_MAX)
+    return absl::FailedPreconditionError(absl::StrCat(block, ": odd queue/max_segments ", segments));
+  static const uint64_t kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  ns.max_hw_transfer_bytes = max_kb * 1024;
+  ns.max_segments = static_cast<uint32_t>(segments);
+  ns.max_transfer_bytes = std::min(ns.max_hw_transfer_bytes, segments * kPage);
   ns.block_device = "/dev/" + name;
   // nvme0n1 -> ng0n1; the kernel names the generic device after the block device.
   std::string ng = "ng" + name.substr(4);

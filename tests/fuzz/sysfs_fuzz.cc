@@ -76,6 +76,8 @@ void Build(Tree& t) {
   // namespace identities (overlap by identity) and the swap table.
   t.text.insert(t.text.end(), ids.begin(), ids.end());
   t.text.push_back("/proc/swaps");
+  for (int i = 0; i < 3; ++i)
+    t.text.push_back(nvme[i] + "/nvme/nvme" + std::to_string(i) + "/nvme" + std::to_string(i) + "n1/queue/max_segments");
 }
 
 // The tree is built once; each input's edits are undone afterwards, so every

@@ -47,6 +47,17 @@ bool Has(const absl::Status& s, const std::string& text) {
   return std::string(s.message()).find(text) != std::string::npos;
 }
 
+// Linux 6.1 allows 127 segments: a 512 KiB command of scattered pages fails
+// (EINVAL), so chunks hold no more pages than that, whatever max_hw_sectors_kb.
+TEST(CopyPlan, ChunksFitTheSegmentLimit) {
+  Tree tr(uint16_t{0}, {.max_segments = 127});
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 100000});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->method, cmb::CopyMethod::kP2p);
+  EXPECT_EQ(p->chunk_bytes, 127u * 4096);
+  EXPECT_EQ(p->dst.ns.max_hw_transfer_bytes, 512u << 10);
+}
+
 TEST(CopyPlan, ThroughASwitchUsesTheCmbWithMaxTransferChunks) {
   Tree tr;
   absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 100000});

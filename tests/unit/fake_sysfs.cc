@@ -149,6 +149,7 @@ std::string FakeSysfs::AddNvme(const std::string& parent, const std::string& bdf
     Write(nsdir + "/dev", absl::StrCat("259:", i - 1 + 10 * std::stoi(num), "\n"));
     Write(nsdir + "/queue/logical_block_size", absl::StrCat(o.lba_size, "\n"));
     Write(nsdir + "/queue/max_hw_sectors_kb", absl::StrCat(o.max_hw_sectors_kb, "\n"));
+    Write(nsdir + "/queue/max_segments", absl::StrCat(o.max_segments, "\n"));
     // A distinct identity per namespace, as QEMU's default EUI-64s give.
     Write(nsdir + "/wwid", absl::StrFormat("eui.525400000000%02x%02x\n", std::stoi(num), i));
     fs::create_directories(dir_ + nsdir + "/holders");

@@ -31,6 +31,7 @@ struct NvmeOptions {
   uint32_t lba_size = 512;
   uint64_t capacity_bytes = 1ull << 30;
   uint32_t max_hw_sectors_kb = 512;
+  uint32_t max_segments = 128;
 };
 
 class FakeSysfs {

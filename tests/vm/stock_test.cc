@@ -12,7 +12,9 @@
 #include "cmb/discovery.h"
 #include "cmb/dma_buffer.h"
 #include "cmb/kernel_rules.h"
+#include "cmb/nvme_queue.h"
 #include "run_command.h"
+#include "scattered_pages.h"
 
 namespace {
 
@@ -81,6 +83,14 @@ TEST(StockKernel, CmbcpRefusesWithTheKernelReasonAndBouncesWhenAsked) {
       cmbtest::RunCommand(CMBCP_PATH " " + src + " " + dst + " --bytes 2M --no-progress --allow-bounce --verify");
   EXPECT_EQ(b.status, 0) << b.out;
   EXPECT_NE(b.out.find("bytes match"), std::string::npos) << b.out;
+}
+
+TEST(StockKernel, CommandsOfMaxTransferFitAnyBuffer) {
+  absl::StatusOr<cmb::System> sys = cmb::Discover(cmb::SysRoot());
+  ASSERT_TRUE(sys.ok()) << sys.status();
+  for (const cmb::Controller& c : sys->controllers)
+    if (c.serial == "src") return cmbtest::CheckMaxTransferOverScatteredPages(c.namespaces.at(0));
+  FAIL() << "no controller with serial src";
 }
 
 }  // namespace

@@ -26,6 +26,7 @@
 #include "cmb/own_cmb.h"
 #include "cmb/p2p_path.h"
 #include "run_command.h"
+#include "scattered_pages.h"
 #include "testbed.h"
 
 namespace {
@@ -239,6 +240,8 @@ TEST_F(VmTest, OutOfRangeLbaGetsANamedNvmeStatus) {
   EXPECT_NE(c->status.message().find("SC 0x80"), std::string::npos) << c->status;
   EXPECT_NE(absl::AsciiStrToLower(c->status.message()).find("out of range"), std::string::npos) << c->status;
 }
+
+TEST_F(VmTest, CommandsOfMaxTransferFitAnyBuffer) { cmbtest::CheckMaxTransferOverScatteredPages(Ns("src")); }
 
 TEST_F(VmTest, MisalignedBuffersAreRejectedBeforeSubmission) {
   const cmb::Namespace& ns = Ns("src");

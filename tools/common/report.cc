@@ -70,6 +70,8 @@ nlohmann::json ToJson(const cmb::Controller& c) {
         {"lba_size", n.lba_size},
         {"capacity_blocks", n.capacity_blocks},
         {"max_transfer_bytes", n.max_transfer_bytes},
+        {"max_hw_transfer_bytes", n.max_hw_transfer_bytes},
+        {"max_segments", n.max_segments},
         {"holders", n.holders},
         {"mountpoints", n.mountpoints},
         {"swaps", n.swaps},

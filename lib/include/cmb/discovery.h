@@ -50,7 +50,14 @@ struct Namespace {
   std::string block_device;    // "/dev/nvme0n1"
   uint32_t lba_size = 0;       // queue/logical_block_size
   uint64_t capacity_blocks = 0;
-  uint64_t max_transfer_bytes = 0;  // queue/max_hw_sectors_kb * 1024
+  // The largest command any page-aligned buffer fits: queue/max_hw_sectors_kb
+  // bytes, and no more pages than queue/max_segments, since the pages of a
+  // buffer need not merge into fewer segments (6.1: 127 segments, so a
+  // 512 KiB command of scattered pages fails with EINVAL in
+  // blk_rq_append_bio, while one of contiguous pages passes).
+  uint64_t max_transfer_bytes = 0;
+  uint64_t max_hw_transfer_bytes = 0;  // queue/max_hw_sectors_kb * 1024
+  uint32_t max_segments = 0;           // queue/max_segments
   NamespaceId id;
   std::vector<std::string> holders;      // dm/md devices stacked on it or its partitions
   std::vector<std::string> mountpoints;  // where it or its partitions are mounted
