@@ -1,4 +1,5 @@
-// Copy engine: executes a CopyPlan (copy_plan.h). For p2p and bounce, one
+// Copy engine: executes a CopyPlan (copy_plan.h) as one request of a Copier
+// (copier.h), for callers that want a blocking call. For p2p and bounce, one
 // buffer (CMB p2pmem or host memory) is carved into plan.qd chunks; reads of
 // later chunks run while earlier chunks are written, each chunk going from
 // the source's read straight to the destination's write without the CPU
@@ -21,8 +22,10 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "cmb/copier.h"
 #include "cmb/copy_plan.h"
 #include "cmb/sysroot.h"
 
@@ -69,6 +72,10 @@ struct CopyResult {
   // to the block device): such readers may see old data until the cache goes
   // (echo 1 > /proc/sys/vm/drop_caches, or reads with O_DIRECT).
   std::string page_cache_not_dropped;
+  // Each destination's own outcome (copier.h), in the plan's order: dst, then
+  // fanout. With fan-out, bytes_done is the smallest prefix and status the
+  // first failure; a failed destination does not stop the others.
+  std::vector<DstCompletion> dsts;
   bool complete() const { return status.ok() && !stopped; }
 };
 

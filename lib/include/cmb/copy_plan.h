@@ -90,6 +90,14 @@ struct CopyPlan {
   uint64_t ring_bytes() const { return method == CopyMethod::kNvmeCopy ? 0 : chunk_bytes * qd; }
   uint64_t src_lbas() const { return bytes / src.ns.lba_size; }
   uint64_t dst_lbas() const { return bytes / dst.ns.lba_size; }
+  // Further destinations of a fan-out (PlanFanOut): each gets the same bytes
+  // at dst.lba, from the same chunk read once. Empty for a pair.
+  std::vector<CopyEnd> fanout;
+  std::vector<const CopyEnd*> destinations() const {
+    std::vector<const CopyEnd*> v{&dst};
+    for (const CopyEnd& e : fanout) v.push_back(&e);
+    return v;
+  }
   std::vector<std::string> reasons;  // why this method, provider, chunk and depth
   // RunCopy opens dst's block device with O_EXCL for the whole copy, as mkfs
   // does, so no file system, swap, md or dm can claim it meanwhile. False

@@ -1,0 +1,128 @@
+// Copier: a long-lived asynchronous copy engine for one plan (copy_plan.h):
+// one source, one or more destinations (fan-out), one CMB or host buffer. It
+// keeps its rings, its buffer and the destinations' exclusive holds across
+// requests, so an application submits extent lists as compaction, migration
+// or snapshot shipping produce them, and gets one completion per request.
+//
+//   absl::StatusOr<cmb::Copier> c = cmb::Copier::Open(root, *plan);
+//   absl::StatusOr<uint64_t> id = c->Submit({{.src_lba = 0, .dst_lba = 4096, .count = 2048},
+//                                            {.src_lba = 9000, .dst_lba = 100, .count = 8}});
+//   absl::StatusOr<cmb::CopyCompletion> done = c->Wait(*id);   // or: poll c->event_fd(), c->Process()
+//   // done->status; done->dsts[i].prefix_bytes: the exact prefix on destination i
+//
+// A request's bytes are its extents' source bytes in the order given; a
+// destination's prefix is how many of them, from the first, it holds
+// (written and flushed). Read once into the buffer, each chunk is written to
+// every destination and reused only when all of them are done with it. A
+// failing destination is dropped with its own status and prefix (later
+// requests skip it); the others go on unless stop_on_dst_failure.
+//
+// Extents are checked at Submit (InvalidArgument, OutOfRange): whole LBAs of
+// both ends, inside both namespaces, not overlapping each other on the
+// destination, nor the source range when source and destination are one
+// namespace. Writes never leave a request's destination extents.
+//
+// Driving it: Submit() and Cancel() only queue; Process() starts commands,
+// reaps completions and returns the requests that finished. Call it after
+// Submit and whenever event_fd() is readable (or use Wait, which does both).
+// Thread safety: none; one thread drives a copier (other threads may only
+// poll event_fd). Lifetime: destroying a copier cancels what is left and
+// waits for commands in flight, since they DMA into its buffer; its holds on
+// the destinations end then.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "cmb/copy_plan.h"
+#include "cmb/sysroot.h"
+
+namespace cmb {
+
+struct Extent {
+  uint64_t src_lba = 0, dst_lba = 0;
+  uint64_t count = 0;  // source LBAs; count * source LBA size must be whole destination LBAs
+};
+
+struct CopierOptions {
+  // Bytes per second at most (0: none), like pv -L: a command starts only
+  // once the bytes started before it fit in rate x elapsed time.
+  uint64_t rate_bytes_per_s = 0;
+  // A failing destination stops the whole request (and the copier's later
+  // requests fail at once) instead of being dropped while the others go on.
+  bool stop_on_dst_failure = false;
+};
+
+struct DstCompletion {
+  std::string name;             // "nvme2n1"
+  absl::Status status;          // this destination's first failure (sticky across requests)
+  uint64_t prefix_bytes = 0;    // bytes from the request's start it holds, contiguous
+  uint64_t bytes_written = 0;   // all bytes of the request it wrote, also beyond the prefix
+  bool flushed = true;          // false when it was written and its Flush failed
+  std::string page_cache_not_dropped;  // page_cache.h: empty when readers see the copy
+};
+
+struct CopyCompletion {
+  uint64_t id = 0;
+  absl::Status status;          // OK only when every destination holds every byte
+  bool cancelled = false;       // Cancel() took effect before the end
+  uint64_t bytes_total = 0;     // the request's bytes
+  uint64_t commands = 0;        // NVMe commands completed for it
+  std::vector<DstCompletion> dsts;  // in the plan's order: dst, then fanout
+  uint64_t prefix_bytes() const;    // the smallest destination prefix
+};
+
+struct CopierStats {
+  bool dst_held = false;             // every destination held with O_EXCL
+  std::vector<std::string> not_held;  // why a destination was not held (no read permission)
+};
+
+class Copier {
+ public:
+  // Opens the queues, allocates plan.qd chunks of plan.chunk_bytes, and holds
+  // every destination (plan.hold_dst). Every method; nvme-copy has one
+  // destination and uses no buffer.
+  static absl::StatusOr<Copier> Open(const SysRoot& root, const CopyPlan& plan, const CopierOptions& options = {});
+  Copier(Copier&&) noexcept;
+  Copier& operator=(Copier&&) noexcept;
+  ~Copier();
+
+  // Queues a request (empty extents: a request that only flushes); its id.
+  absl::StatusOr<uint64_t> Submit(std::vector<Extent> extents);
+  // Starts no more of the request's commands; it completes, cancelled, once
+  // those in flight are done. NotFound for an id not pending.
+  absl::Status Cancel(uint64_t id);
+  // Never blocks. The requests that finished since the last call.
+  std::vector<CopyCompletion> Process();
+  // Drives Process() until request `id` finishes (others finishing meanwhile
+  // are kept for later Process calls). DeadlineExceeded after `timeout`.
+  absl::StatusOr<CopyCompletion> Wait(uint64_t id, std::optional<std::chrono::milliseconds> timeout = std::nullopt);
+  // Sleeps until a completion may be waiting, or `timeout`, or a rate-limited
+  // command may start. Then call Process().
+  void WaitForEvent(std::chrono::milliseconds timeout);
+  // Bytes of request `id`'s contiguous prefix on its slowest live destination.
+  uint64_t Progress(uint64_t id) const;
+
+  // Finishes every pending request, then releases the queues, the buffer
+  // and the holds. Later Submit calls fail (FailedPrecondition); completions
+  // not yet taken stay for Process().
+  void Close();
+
+  int event_fd() const;
+  size_t pending() const;  // requests not yet returned by Process
+  const CopyPlan& plan() const;
+  const CopierStats& stats() const;
+
+ private:
+  struct Impl;
+  explicit Copier(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cmb

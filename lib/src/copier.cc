@@ -1,0 +1,543 @@
+#include "cmb/copier.h"
+
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <unordered_map>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "block_claim.h"
+#include "cmb/chunk_pool.h"
+#include "cmb/dma_buffer.h"
+#include "cmb/nvme_queue.h"
+#include "event_fd.h"
+#include "page_cache.h"
+#include "status_macros.h"
+
+namespace cmb {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr uint64_t kFlushTag = 1ull << 63;  // | request id; data commands count up from 1
+
+struct DstState {
+  CopyEnd end;
+  UniqueFd hold;  // O_EXCL on the block device while the copier lives
+  PageCache cache;
+  std::optional<NvmeQueue> q;
+  absl::Status failed;  // sticky: a failed destination is written no more
+};
+
+// A request's progress on one destination: its prefix, and the pieces done
+// beyond it (offset -> bytes), which join the prefix when the gap fills.
+struct DstProgress {
+  uint64_t prefix = 0, written = 0;
+  std::map<uint64_t, uint64_t> ahead;
+  absl::Status status, flush_status;
+  bool flushing = false, flushed = true;
+  std::string page_cache_not_dropped;
+  void Done(uint64_t offset, uint64_t bytes) {
+    written += bytes;
+    ahead[offset] = bytes;
+    for (auto it = ahead.begin(); it != ahead.end() && it->first == prefix; it = ahead.erase(it)) prefix += it->second;
+  }
+};
+
+struct Request {
+  uint64_t id = 0;
+  std::vector<Extent> extents;
+  uint64_t total = 0;
+  size_t ext = 0;            // the next piece: its extent,
+  uint64_t ext_off = 0;      // its byte offset in that extent,
+  uint64_t next_offset = 0;  // and in the request
+  bool cancelled = false;
+  absl::Status status;  // the read side's failure, or a destination's with stop_on_dst_failure
+  unsigned in_flight = 0, flushes = 0;
+  bool flush_started = false;
+  uint64_t commands = 0;
+  std::vector<DstProgress> dsts;
+  bool issuing_done() const { return ext >= extents.size() || cancelled || !status.ok(); }
+};
+
+// One chunk on its way: read into `chunk`, then written to each live destination.
+struct Flight {
+  uint64_t req = 0, offset = 0, bytes = 0, src_slba = 0, dst_slba = 0;
+  std::optional<DmaSpan> chunk;
+  unsigned writes_left = 0;
+};
+
+absl::Status Annotate(const absl::Status& s, const char* verb, const CopyEnd& e, uint64_t slba, uint64_t nlb) {
+  return absl::Status(s.code(), absl::StrFormat("%s %s LBAs %u..%u: %s", verb, e.ns.name, slba, slba + nlb - 1,
+                                                s.message()));
+}
+
+}  // namespace
+
+uint64_t CopyCompletion::prefix_bytes() const {
+  uint64_t p = bytes_total;
+  for (const DstCompletion& d : dsts) p = std::min(p, d.prefix_bytes);
+  return p;
+}
+
+struct Copier::Impl {
+  SysRoot root;
+  CopyPlan plan;
+  CopierOptions opts;
+  CopierStats stats;
+  uint64_t unit = 0;
+  bool nvme_copy = false, closed = false;
+  // Declared before the queues, so it outlives them: a queue's destructor
+  // reaps commands still doing DMA into the buffer.
+  std::optional<ChunkPool> pool;
+  std::optional<NvmeQueue> in;
+  std::vector<DstState> dsts;
+  EventFd ev;
+  std::map<uint64_t, Request> requests;  // by id, so in submission order
+  std::unordered_map<uint64_t, Flight> flights;
+  std::vector<CopyCompletion> finished;
+  uint64_t next_id = 1, next_tag = 1;
+  Clock::time_point t0 = Clock::now();
+  uint64_t started_bytes = 0;
+
+  absl::Status Setup();
+  absl::Status OpenDst(const CopyEnd& end);
+  absl::Status CheckExtents(const std::vector<Extent>& extents, uint64_t* total) const;
+  void Step();
+  void Reap();
+  void OnRead(const Completion& c);
+  void OnWrite(size_t d, const Completion& c);
+  void OnFlush(size_t d, const Completion& c);
+  void DstFail(size_t d, Request& r, absl::Status s);
+  void Drop(uint64_t tag);
+  void Issue();
+  bool IssueOne(Request& r);
+  void SubmitAll();
+  void Finish();
+  bool StartFlushes(Request& r);
+  CopyCompletion Complete(Request& r);
+  Clock::time_point NextStart() const;
+};
+
+absl::Status Copier::Impl::OpenDst(const CopyEnd& end) {
+  DstState& d = dsts.emplace_back();
+  d.end = end;
+  if (plan.hold_dst) {
+    absl::StatusOr<UniqueFd> h = ClaimBlockDevice(end.ns);
+    // Without read access to the block device the planner's checks (mounts,
+    // swap, holders) are all the protection there is: say so, go on.
+    if (h.ok()) d.hold = std::move(*h);
+    else if (absl::IsPermissionDenied(h.status())) stats.not_held.push_back(std::string(h.status().message()));
+    else return h.status();
+  }
+  d.cache = OpenPageCache(end.ns, d.hold);
+  CMB_RETURN_IF_ERROR(SyncPageCache(d.cache));
+  // Room for a Flush beside plan.qd writes.
+  CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(end.ns, {.depth = plan.qd + 1, .writable = true}, end.address));
+  d.q.emplace(std::move(q));
+  return d.q->NotifyEventFd(ev.fd);
+}
+
+absl::Status Copier::Impl::Setup() {
+  nvme_copy = plan.method == CopyMethod::kNvmeCopy;
+  unit = plan.src.ns.lba_size;
+  for (const CopyEnd* e : plan.destinations()) unit = std::lcm<uint64_t>(unit, e->ns.lba_size);
+  if (plan.chunk_bytes == 0 || plan.qd == 0 || unit == 0 || plan.chunk_bytes % unit != 0)
+    return absl::InvalidArgumentError("the plan has no valid chunk size or queue depth");
+  if (nvme_copy && !plan.fanout.empty())
+    return absl::InvalidArgumentError("nvme-copy has one destination: the source's own namespace");
+  if (ev.fd < 0) return absl::ErrnoToStatus(errno, "eventfd");
+  for (const CopyEnd* e : plan.destinations()) CMB_RETURN_IF_ERROR(OpenDst(*e));
+  stats.dst_held = plan.hold_dst && stats.not_held.empty();
+  if (nvme_copy) return absl::OkStatus();
+  CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(plan.src.ns, {.depth = plan.qd}, plan.src.address));
+  in.emplace(std::move(q));
+  CMB_RETURN_IF_ERROR(in->NotifyEventFd(ev.fd));
+  absl::StatusOr<DmaBuffer> buf = plan.method == CopyMethod::kP2p
+                                      ? AllocateP2pMem(root, *plan.provider, plan.chunk_bytes * plan.qd)
+                                      : AllocateHostMem(plan.chunk_bytes * plan.qd);
+  if (!buf.ok()) return buf.status();
+  CMB_ASSIGN_OR_RETURN(ChunkPool p, ChunkPool::Create(std::move(*buf), plan.chunk_bytes));
+  pool.emplace(std::move(p));
+  return absl::OkStatus();
+}
+
+// Half-open LBA intervals [first, end) with the extent each came from.
+using Spans = std::vector<std::tuple<uint64_t, uint64_t, size_t>>;
+
+static absl::Status Overlaps(Spans a, Spans b, const char* what) {
+  std::sort(a.begin(), a.end());
+  std::sort(b.begin(), b.end());
+  const bool self = b.empty();
+  if (self) b = a;
+  size_t j = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (self) {
+      if (i + 1 < a.size() && std::get<0>(a[i + 1]) < std::get<1>(a[i]))
+        return absl::InvalidArgumentError(absl::StrFormat(
+            "extents %u and %u overlap %s (LBAs %u..%u and %u..%u)", std::get<2>(a[i]), std::get<2>(a[i + 1]), what,
+            std::get<0>(a[i]), std::get<1>(a[i]) - 1, std::get<0>(a[i + 1]), std::get<1>(a[i + 1]) - 1));
+      continue;
+    }
+    while (j < b.size() && std::get<1>(b[j]) <= std::get<0>(a[i])) ++j;
+    if (j < b.size() && std::get<0>(b[j]) < std::get<1>(a[i]))
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "extent %u's source LBAs %u..%u overlap extent %u's destination LBAs %u..%u %s", std::get<2>(a[i]),
+          std::get<0>(a[i]), std::get<1>(a[i]) - 1, std::get<2>(b[j]), std::get<0>(b[j]), std::get<1>(b[j]) - 1, what));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Copier::Impl::CheckExtents(const std::vector<Extent>& extents, uint64_t* total) const {
+  const Namespace& s = plan.src.ns;
+  Spans src, dst;
+  *total = 0;
+  for (size_t i = 0; i < extents.size(); ++i) {
+    const Extent& e = extents[i];
+    if (e.count == 0) return absl::InvalidArgumentError(absl::StrFormat("extent %u has no LBAs", i));
+    if (e.src_lba >= s.capacity_blocks || e.count > s.capacity_blocks - e.src_lba)
+      return absl::OutOfRangeError(absl::StrFormat("extent %u: source LBAs %u..%u leave %s (%u LBAs)", i, e.src_lba,
+                                                   e.src_lba + e.count - 1, s.name, s.capacity_blocks));
+    const uint64_t bytes = e.count * s.lba_size;
+    if (bytes % unit != 0)
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "extent %u: %u bytes are not whole LBAs of every end (multiples of %u bytes)", i, bytes, unit));
+    for (const DstState& d : dsts) {
+      const uint64_t n = bytes / d.end.ns.lba_size, cap = d.end.ns.capacity_blocks;
+      if (e.dst_lba >= cap || n > cap - e.dst_lba)
+        return absl::OutOfRangeError(absl::StrFormat("extent %u: destination LBAs %u..%u leave %s (%u LBAs)", i,
+                                                     e.dst_lba, e.dst_lba + n - 1, d.end.ns.name, cap));
+    }
+    src.emplace_back(e.src_lba, e.src_lba + e.count, i);
+    dst.emplace_back(e.dst_lba, e.dst_lba + bytes / plan.dst.ns.lba_size, i);
+    *total += bytes;
+  }
+  CMB_RETURN_IF_ERROR(Overlaps(dst, {}, "on the destination"));
+  for (const DstState& d : dsts)
+    if (SameNamespace(plan.src.ns, d.end.ns))  // one LBA size: the spans compare directly
+      CMB_RETURN_IF_ERROR(Overlaps(src, dst, absl::StrCat("in ", d.end.ns.name).c_str()));
+  return absl::OkStatus();
+}
+
+Clock::time_point Copier::Impl::NextStart() const {
+  if (opts.rate_bytes_per_s == 0) return t0;
+  return t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(
+                  static_cast<double>(started_bytes) / static_cast<double>(opts.rate_bytes_per_s)));
+}
+
+void Copier::Impl::Drop(uint64_t tag) {
+  auto it = flights.find(tag);
+  if (it == flights.end()) return;
+  Request& r = requests.at(it->second.req);
+  if (it->second.chunk) {
+    if (absl::Status s = pool->Put(*it->second.chunk); !s.ok() && r.status.ok()) r.status = s;
+  }
+  --r.in_flight;
+  flights.erase(it);
+}
+
+void Copier::Impl::DstFail(size_t d, Request& r, absl::Status s) {
+  if (dsts[d].failed.ok()) dsts[d].failed = s;
+  if (r.dsts[d].status.ok()) r.dsts[d].status = s;
+  if (opts.stop_on_dst_failure && r.status.ok()) r.status = std::move(s);
+}
+
+bool Copier::Impl::IssueOne(Request& r) {
+  const Extent& e = r.extents[r.ext];
+  const uint64_t lba = plan.src.ns.lba_size, ext_bytes = e.count * lba;
+  Flight f;
+  f.req = r.id;
+  f.offset = r.next_offset;
+  f.bytes = std::min(plan.chunk_bytes, ext_bytes - r.ext_off);
+  f.src_slba = e.src_lba + r.ext_off / lba;
+  f.dst_slba = e.dst_lba + r.ext_off / plan.dst.ns.lba_size;  // every destination has one LBA size per byte offset
+  const uint64_t tag = next_tag++;
+  absl::Status s;
+  if (nvme_copy) {
+    NvmeQueue& q = *dsts[0].q;
+    if (q.in_flight() + q.queued() >= plan.qd) return false;
+    s = q.Copy(f.src_slba, static_cast<uint32_t>(f.bytes / lba), f.dst_slba, tag);
+    f.writes_left = 1;
+  } else {
+    std::optional<DmaSpan> c = pool->Get();
+    if (!c) return false;
+    absl::StatusOr<DmaSpan> part = c->Subspan(0, f.bytes);  // an extent's last piece may be short
+    s = part.ok() ? in->Read(f.src_slba, *part, tag) : part.status();
+    if (s.ok()) f.chunk = *c;
+    else (void)pool->Put(*c);
+  }
+  if (!s.ok()) {
+    r.status = s;
+    return true;
+  }
+  flights.emplace(tag, f);
+  ++r.in_flight;
+  started_bytes += f.bytes;
+  r.next_offset += f.bytes;
+  if ((r.ext_off += f.bytes) == ext_bytes) ++r.ext, r.ext_off = 0;
+  return true;
+}
+
+void Copier::Impl::Issue() {
+  for (auto& [id, r] : requests) {
+    while (!r.issuing_done()) {
+      const DstState* bad = nullptr;
+      bool live = false;
+      for (const DstState& d : dsts) {
+        if (d.failed.ok()) live = true;
+        else if (!bad) bad = &d;
+      }
+      if (!live || (opts.stop_on_dst_failure && bad)) {
+        r.status = bad->failed;
+        break;
+      }
+      if (Clock::now() < NextStart() || !IssueOne(r)) return;
+    }
+  }
+}
+
+void Copier::Impl::OnRead(const Completion& c) {
+  auto it = flights.find(c.tag);
+  if (it == flights.end()) return;
+  Flight& f = it->second;
+  Request& r = requests.at(f.req);
+  const uint64_t nlb = f.bytes / plan.src.ns.lba_size;
+  if (!c.status.ok()) {
+    if (r.status.ok()) r.status = Annotate(c.status, "reading", plan.src, f.src_slba, nlb);
+    return Drop(c.tag);
+  }
+  ++r.commands;
+  if (r.cancelled || !r.status.ok()) return Drop(c.tag);
+  const Extent& e = *std::find_if(r.extents.begin(), r.extents.end(), [&](const Extent& x) {
+    return f.src_slba >= x.src_lba && f.src_slba < x.src_lba + x.count;
+  });
+  for (size_t d = 0; d < dsts.size(); ++d) {
+    if (!dsts[d].failed.ok()) continue;
+    const uint64_t dlba = dsts[d].end.ns.lba_size, dnlb = f.bytes / dlba;
+    // The promise: never write outside the request's destination extents.
+    if (f.dst_slba < e.dst_lba || f.dst_slba + dnlb > e.dst_lba + e.count * plan.src.ns.lba_size / dlba) {
+      r.status = absl::InternalError("copy engine computed a write outside the destination extent; stopped");
+      break;
+    }
+    absl::StatusOr<DmaSpan> part = f.chunk->Subspan(0, f.bytes);
+    absl::Status s = part.ok() ? dsts[d].q->Write(f.dst_slba, *part, c.tag) : part.status();
+    if (s.ok()) ++f.writes_left;
+    else DstFail(d, r, s);
+  }
+  if (f.writes_left == 0) Drop(c.tag);
+}
+
+void Copier::Impl::OnWrite(size_t d, const Completion& c) {
+  if (c.tag & kFlushTag) return OnFlush(d, c);
+  auto it = flights.find(c.tag);
+  if (it == flights.end()) return;
+  Flight& f = it->second;
+  Request& r = requests.at(f.req);
+  if (c.status.ok()) {
+    ++r.commands;
+    r.dsts[d].Done(f.offset, f.bytes);
+  } else {
+    DstFail(d, r, Annotate(c.status, nvme_copy ? "copying to" : "writing", dsts[d].end, f.dst_slba,
+                           f.bytes / dsts[d].end.ns.lba_size));
+  }
+  if (--f.writes_left == 0) Drop(c.tag);
+}
+
+void Copier::Impl::OnFlush(size_t d, const Completion& c) {
+  auto it = requests.find(c.tag & ~kFlushTag);
+  if (it == requests.end()) return;
+  Request& r = it->second;
+  --r.flushes;
+  r.dsts[d].flushing = false;
+  if (!c.status.ok()) {
+    r.dsts[d].flushed = false;
+    r.dsts[d].flush_status = absl::Status(c.status.code(), absl::StrCat("flushing ", dsts[d].end.ns.name, ": ",
+                                                                          c.status.message()));
+  }
+}
+
+void Copier::Impl::Reap() {
+  if (in)
+    for (const Completion& c : in->Poll()) OnRead(c);
+  for (size_t d = 0; d < dsts.size(); ++d)
+    for (const Completion& c : dsts[d].q->Poll()) OnWrite(d, c);
+}
+
+void Copier::Impl::SubmitAll() {
+  if (in)
+    if (absl::StatusOr<unsigned> s = in->Submit(); !s.ok())
+      for (auto& [id, r] : requests)
+        if (r.status.ok()) r.status = s.status();
+  for (DstState& d : dsts)
+    if (absl::StatusOr<unsigned> s = d.q->Submit(); !s.ok() && d.failed.ok()) d.failed = s.status();
+}
+
+// Makes what the request wrote durable, also after a cancel or a failure, so
+// its prefixes can be trusted. False while flushes are in flight.
+bool Copier::Impl::StartFlushes(Request& r) {
+  if (!r.flush_started) {
+    r.flush_started = true;
+    for (size_t d = 0; d < dsts.size(); ++d) {
+      // A failed destination too: what it wrote before failing may be saved.
+      if (r.dsts[d].written == 0 && r.total != 0) continue;
+      absl::Status s = dsts[d].q->Flush(kFlushTag | r.id);
+      if (s.ok()) {
+        ++r.flushes;
+        r.dsts[d].flushing = true;
+      } else {
+        r.dsts[d].flushed = false;
+        r.dsts[d].flush_status = s;
+      }
+    }
+  }
+  return r.flushes == 0;
+}
+
+CopyCompletion Copier::Impl::Complete(Request& r) {
+  CopyCompletion out;
+  out.id = r.id;
+  out.cancelled = r.cancelled;
+  out.bytes_total = r.total;
+  out.commands = r.commands;
+  absl::Status first = r.status;
+  auto then = [](absl::Status a, const absl::Status& b) {
+    if (b.ok() || b == a) return a;
+    return a.ok() ? b : absl::Status(a.code(), absl::StrCat(a.message(), "; then ", b.message()));
+  };
+  for (size_t d = 0; d < dsts.size(); ++d) {
+    DstProgress& p = r.dsts[d];
+    // A destination dropped earlier, or by another request, lacks the rest.
+    if (p.status.ok() && p.prefix < r.total && !dsts[d].failed.ok()) p.status = dsts[d].failed;
+    p.status = then(p.status, p.flush_status);
+    if (p.written > 0 || r.total == 0)
+      if (absl::Status s = DropPageCache(dsts[d].cache); !s.ok()) p.page_cache_not_dropped = std::string(s.message());
+    first = first.ok() ? p.status : then(first, p.flush_status);
+    out.dsts.push_back({dsts[d].end.ns.name, p.status, p.prefix, p.written, p.flushed, p.page_cache_not_dropped});
+  }
+  if (first.ok() && r.cancelled && out.prefix_bytes() < r.total)
+    first = absl::CancelledError(absl::StrFormat("cancelled after %u of %u bytes", out.prefix_bytes(), r.total));
+  out.status = first;
+  return out;
+}
+
+void Copier::Impl::Finish() {
+  for (auto it = requests.begin(); it != requests.end();) {
+    Request& r = it->second;
+    if (!r.issuing_done() || r.in_flight > 0 || !StartFlushes(r)) {
+      ++it;
+      continue;
+    }
+    finished.push_back(Complete(r));
+    it = requests.erase(it);
+  }
+}
+
+void Copier::Impl::Step() {
+  ev.Drain();
+  Reap();
+  Issue();
+  Finish();
+  SubmitAll();
+}
+
+Copier::Copier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Copier::Copier(Copier&&) noexcept = default;
+Copier& Copier::operator=(Copier&&) noexcept = default;
+Copier::~Copier() = default;  // Impl's members: queues reap in flight, then the buffer goes
+
+absl::StatusOr<Copier> Copier::Open(const SysRoot& root, const CopyPlan& plan, const CopierOptions& options) {
+  auto impl = std::make_unique<Impl>();
+  impl->root = root;
+  impl->plan = plan;
+  impl->opts = options;
+  CMB_RETURN_IF_ERROR(impl->Setup());
+  return Copier(std::move(impl));
+}
+
+static absl::Status Closed() {
+  return absl::FailedPreconditionError("the copier is closed (moved from, or Close() was called)");
+}
+
+absl::StatusOr<uint64_t> Copier::Submit(std::vector<Extent> extents) {
+  if (!impl_ || impl_->closed) return Closed();
+  uint64_t total = 0;
+  CMB_RETURN_IF_ERROR(impl_->CheckExtents(extents, &total));
+  const uint64_t id = impl_->next_id++;
+  Request& r = impl_->requests[id];
+  r.id = id;
+  r.extents = std::move(extents);
+  r.total = total;
+  r.dsts.resize(impl_->dsts.size());
+  return id;
+}
+
+absl::Status Copier::Cancel(uint64_t id) {
+  if (!impl_) return Closed();
+  auto it = impl_->requests.find(id);
+  if (it == impl_->requests.end()) return absl::NotFoundError(absl::StrCat("no pending copy request ", id));
+  it->second.cancelled = true;
+  return absl::OkStatus();
+}
+
+std::vector<CopyCompletion> Copier::Process() {
+  if (!impl_) return {};
+  impl_->Step();
+  return std::exchange(impl_->finished, {});
+}
+
+void Copier::WaitForEvent(std::chrono::milliseconds timeout) {
+  if (!impl_) return;
+  auto wake = Clock::now() + timeout;
+  if (impl_->opts.rate_bytes_per_s && impl_->flights.size() < impl_->plan.qd) wake = std::min(wake, impl_->NextStart());
+  impl_->ev.Wait(static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now()).count()));
+}
+
+absl::StatusOr<CopyCompletion> Copier::Wait(uint64_t id, std::optional<std::chrono::milliseconds> timeout) {
+  if (!impl_) return Closed();
+  const auto deadline = timeout ? Clock::now() + *timeout : Clock::time_point::max();
+  for (;;) {
+    impl_->Step();
+    auto& f = impl_->finished;
+    if (auto it = std::find_if(f.begin(), f.end(), [&](const CopyCompletion& c) { return c.id == id; }); it != f.end()) {
+      CopyCompletion c = std::move(*it);
+      f.erase(it);
+      return c;
+    }
+    if (!impl_->requests.count(id)) return absl::NotFoundError(absl::StrCat("no pending copy request ", id));
+    if (Clock::now() >= deadline) return absl::DeadlineExceededError(absl::StrCat("copy request ", id, " still running"));
+    WaitForEvent(std::chrono::milliseconds(100));
+  }
+}
+
+uint64_t Copier::Progress(uint64_t id) const {
+  if (!impl_) return 0;
+  for (const CopyCompletion& c : impl_->finished)
+    if (c.id == id) return c.prefix_bytes();
+  auto it = impl_->requests.find(id);
+  if (it == impl_->requests.end()) return 0;
+  uint64_t p = it->second.total;
+  for (size_t d = 0; d < impl_->dsts.size(); ++d)
+    if (impl_->dsts[d].failed.ok()) p = std::min(p, it->second.dsts[d].prefix);
+  return p;
+}
+
+void Copier::Close() {
+  if (!impl_ || impl_->closed) return;
+  while (!impl_->requests.empty()) {
+    impl_->Step();
+    if (!impl_->requests.empty()) WaitForEvent(std::chrono::milliseconds(100));
+  }
+  impl_->closed = true;
+  impl_->dsts.clear();  // the queues (nothing in flight now) and the holds
+  impl_->in.reset();
+  impl_->pool.reset();
+}
+
+int Copier::event_fd() const { return impl_ ? impl_->ev.fd : -1; }
+size_t Copier::pending() const { return impl_ ? impl_->requests.size() + impl_->finished.size() : 0; }
+const CopyPlan& Copier::plan() const { return impl_->plan; }
+const CopierStats& Copier::stats() const { return impl_->stats; }
+
+}  // namespace cmb
