@@ -65,6 +65,7 @@ struct Request {
 // One chunk on its way: read into `chunk`, then written to each live destination.
 struct Flight {
   uint64_t req = 0, offset = 0, bytes = 0, src_slba = 0, dst_slba = 0;
+  size_t ext = 0;  // the request's extent it belongs to
   std::optional<DmaSpan> chunk;
   unsigned writes_left = 0;
 };
@@ -249,6 +250,7 @@ bool Copier::Impl::IssueOne(Request& r) {
   const uint64_t lba = plan.src.ns.lba_size, ext_bytes = e.count * lba;
   Flight f;
   f.req = r.id;
+  f.ext = r.ext;
   f.offset = r.next_offset;
   f.bytes = std::min(plan.chunk_bytes, ext_bytes - r.ext_off);
   f.src_slba = e.src_lba + r.ext_off / lba;
@@ -310,9 +312,7 @@ void Copier::Impl::OnRead(const Completion& c) {
   }
   ++r.commands;
   if (r.cancelled || !r.status.ok()) return Drop(c.tag);
-  const Extent& e = *std::find_if(r.extents.begin(), r.extents.end(), [&](const Extent& x) {
-    return f.src_slba >= x.src_lba && f.src_slba < x.src_lba + x.count;
-  });
+  const Extent& e = r.extents[f.ext];
   for (size_t d = 0; d < dsts.size(); ++d) {
     if (!dsts[d].failed.ok()) continue;
     const uint64_t dlba = dsts[d].end.ns.lba_size, dnlb = f.bytes / dlba;

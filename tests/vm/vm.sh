@@ -10,7 +10,7 @@
 # Kept in --out (default: a new directory under /tmp): console.log, dmesg.txt,
 # trace.log (QEMU's pci_nvme_map_addr DMA trace, with --trace; --trace-also
 # 'pci_nvme_map_sgl,pci_nvme_err_*' adds events, e.g. to see SGL descriptors), rc.
-# Topologies: switch rc split lba4k iommu zen stock shared owncmb (see docs/testbed.md).
+# Topologies: switch rc split lba4k iommu zen stock shared owncmb fanout (see docs/testbed.md).
 # --hotplug: PCIe native hotplug (pciehp) instead of ACPI's, and a QMP monitor;
 # the guest asks for `device_del ID` by writing ID to $CMB_VM_OUT/qmp-request
 # (tests/vm/qmp_watch.py relays it). Device ids: c_cmb, c_src, c_dst.
@@ -215,6 +215,10 @@ case $topology in
     # Each end of a copy owns a CMB (src, dst: 32 MiB), next to the 64 MiB one.
     root_port rp0 1; switch sw rp0 10 3
     nvme cmb swd0 "$cmb"; nvme src swd1 "cmb_size_mb=32"; nvme dst swd2 "cmb_size_mb=32" ;;
+  fanout)
+    # One source, three destinations (dst, dst2, dst3) and the CMB, behind one switch.
+    root_port rp0 1; switch sw rp0 10 5
+    nvme cmb swd0 "$cmb"; nvme src swd1; nvme dst swd2; nvme dst2 swd3; nvme dst3 swd4 ;;
   shared)
     # One namespace of an NVMe subsystem, shared by two controllers (c_pa,
     # c_pb; a subsystem gives both its serial, "shared"),
@@ -226,7 +230,7 @@ case $topology in
            -device "nvme,id=c_pa,serial=shared,subsys=subsys0,bus=swd2"
            -device "nvme,id=c_pb,serial=shared,subsys=subsys0,bus=swd3"
            -device "nvme-ns,drive=d_shared,bus=c_pa,nsid=1,shared=on") ;;
-  *) die "unknown topology '$topology' (switch rc split lba4k iommu zen stock shared owncmb)" ;;
+  *) die "unknown topology '$topology' (switch rc split lba4k iommu zen stock shared owncmb fanout)" ;;
 esac
 case $topology in
   zen) qemu+=(-cpu EPYC) ;;

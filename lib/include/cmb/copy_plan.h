@@ -110,4 +110,18 @@ struct CopyPlan {
 
 absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const CopyRequest& req);
 
+// Plans a fan-out: the source range of `req` to every namespace in `dsts`,
+// each at req.dst_lba (req.dst is not used). Every destination gets the
+// checks of PlanCopy; the plan uses one CMB that the source and all of them
+// reach (req.via, else the first that works), or host memory when
+// `allow_bounce`, and the smallest chunk and depth any pair needs. dsts[0]
+// becomes plan.dst, the others plan.fanout. InvalidArgument: no
+// destination, one namespace twice (by identity) or the source among them,
+// `method` nvme-copy. FailedPrecondition: no CMB reaches them all (each
+// CMB's reason is given).
+//
+//   absl::StatusOr<cmb::CopyPlan> plan = cmb::PlanFanOut(root, sys, req, {*d1, *d2, *d3});
+absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, const CopyRequest& req,
+                                    const std::vector<NamespaceRef>& dsts);
+
 }  // namespace cmb

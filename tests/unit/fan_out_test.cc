@@ -1,0 +1,97 @@
+// Fan-out planning (PlanFanOut) over fake sysfs trees: one CMB that the
+// source and every destination reach, every destination checked like a
+// pair's, and the misuse a caller can make refused with a clear reason. The
+// copy itself is checked for real by tests/vm/copier_test.cc.
+#include <gtest/gtest.h>
+
+#include <iostream>
+
+#include "cmb/copy_plan.h"
+#include "cmb/namespace_spec.h"
+#include "fake_sysfs.h"
+
+namespace {
+
+// Root port -> switch -> nvme0 (64 MiB CMB), nvme1 (source), nvme2, nvme3;
+// nvme4 behind its own root port, which the switch's CMB cannot reach
+// without a whitelisted host bridge.
+struct Tree {
+  cmbtest::FakeSysfs t;
+  cmb::System sys;
+  Tree() {
+    std::string rp = t.AddBridge(t.HostBridge(), "0000:00:1c.0", 4);
+    std::string up = t.AddBridge(rp, "0000:01:00.0", 5, std::nullopt);
+    t.AddNvme(t.AddBridge(up, "0000:02:00.0", 6), "0000:03:00.0", "nvme0", {.cmb_mb = 64});
+    t.AddNvme(t.AddBridge(up, "0000:02:01.0", 6), "0000:04:00.0", "nvme1");
+    t.AddNvme(t.AddBridge(up, "0000:02:02.0", 6), "0000:05:00.0", "nvme2");
+    t.AddNvme(t.AddBridge(up, "0000:02:03.0", 6), "0000:06:00.0", "nvme3", {.lba_size = 4096});
+    t.AddNvme(t.AddBridge(t.HostBridge(), "0000:00:1d.0", 4), "0000:07:00.0", "nvme4");
+    sys = *cmb::Discover(t.root());
+  }
+  cmb::NamespaceRef Ref(const std::string& spec) { return *cmb::ResolveNamespace(t.root(), sys, spec); }
+  absl::StatusOr<cmb::CopyPlan> Plan(cmb::CopyRequest req, const std::vector<std::string>& dsts) {
+    req.src = Ref("nvme1:1");
+    std::vector<cmb::NamespaceRef> refs;
+    for (const std::string& d : dsts) refs.push_back(Ref(d));
+    return cmb::PlanFanOut(t.root(), sys, req, refs);
+  }
+};
+
+bool Has(const absl::Status& s, const std::string& text) {
+  return std::string(s.message()).find(text) != std::string::npos;
+}
+
+TEST(FanOut, OneCmbReachesEveryDestination) {
+  Tree tr;
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8192}, {"nvme2:1", "nvme3:1"});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->method, cmb::CopyMethod::kP2p);
+  EXPECT_EQ(p->provider->ToString(), "0000:03:00.0");
+  EXPECT_EQ(p->dst.ns.name, "nvme2n1");
+  ASSERT_EQ(p->fanout.size(), 1u);
+  EXPECT_EQ(p->fanout[0].ns.name, "nvme3n1");
+  EXPECT_EQ(p->destinations().size(), 2u);
+  EXPECT_EQ(p->paths.size(), 3u) << "provider to the source and to each destination";
+  EXPECT_EQ(p->bytes, 8192u * 512);
+  EXPECT_EQ(p->chunk_bytes % 4096, 0u) << "whole LBAs of the 4 KiB destination";
+  EXPECT_TRUE(Has(absl::InternalError(p->reasons.back()), "fan-out to 2 destinations")) << p->reasons.back();
+}
+
+TEST(FanOut, SameNamespaceTwiceOrTheSourceIsRefused) {
+  Tree tr;
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8}, {"nvme2:1", "nvme3:1", "nvme2:1"});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Has(p.status(), "same namespace twice: nvme2n1 and nvme2n1")) << p.status();
+  p = tr.Plan({.count = 8}, {"nvme2:1", "nvme1:1"});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Has(p.status(), "cannot write its source")) << p.status();
+  p = tr.Plan({.count = 8, .method = cmb::CopyMethod::kNvmeCopy}, {"nvme2:1", "nvme3:1"});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Has(p.status(), "nvme-copy has one destination")) << p.status();
+  p = tr.Plan({.count = 8}, {});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(FanOut, EachDestinationGetsThePairChecks) {
+  Tree tr;
+  // 2^30 bytes of 4 KiB LBAs: the last LBA of nvme3 is 262143.
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.dst_lba = 262143, .count = 16}, {"nvme2:1", "nvme3:1"});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_TRUE(Has(p.status(), "nvme3n1: ")) << p.status();
+}
+
+TEST(FanOut, NoCmbForEveryDestinationIsRefusedUnlessBounceIsAllowed) {
+  Tree tr;
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8}, {"nvme2:1", "nvme4:1"});
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Has(p.status(), "no CMB reaches the source and every destination")) << p.status();
+  EXPECT_TRUE(Has(p.status(), "nvme4n1")) << p.status();
+  EXPECT_TRUE(Has(p.status(), "`allow_bounce`")) << p.status();
+  absl::StatusOr<cmb::CopyPlan> b = tr.Plan({.count = 8, .allow_bounce = true}, {"nvme2:1", "nvme4:1"});
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->method, cmb::CopyMethod::kBounce);
+  EXPECT_EQ(b->fanout.size(), 1u);
+}
+
+}  // namespace
