@@ -15,7 +15,7 @@
 #include "cmb/nvme_queue.h"
 #include "event_fd.h"
 #include "page_cache.h"
-#include "status_macros.h"
+#include "cmb/status_macros.h"
 
 namespace cmb {
 namespace {

@@ -7,7 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cmb/identify.h"
-#include "status_macros.h"
+#include "cmb/status_macros.h"
 
 namespace cmb {
 namespace {

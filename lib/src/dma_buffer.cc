@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cmb/discovery.h"
-#include "status_macros.h"
+#include "cmb/status_macros.h"
 
 namespace cmb {
 

@@ -10,7 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cmb/copy_plan.h"
-#include "status_macros.h"
+#include "cmb/status_macros.h"
 
 namespace cmb {
 namespace {
@@ -71,12 +71,12 @@ absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, cons
                                     const std::vector<NamespaceRef>& dsts) {
   if (req.src.ns == nullptr) return absl::InvalidArgumentError("source missing");
   if (dsts.empty()) return absl::InvalidArgumentError("a fan-out needs at least one destination");
-  CMB_RETURN_IF_ERROR(CheckDistinct(req.src, dsts));
-  if (dsts.size() == 1) {
+  if (dsts.size() == 1) {  // a pair: one namespace at both ends is NVMe Copy or an overlap check
     CopyRequest one = req;
     one.dst = dsts[0];
     return PlanCopy(root, sys, one);
   }
+  CMB_RETURN_IF_ERROR(CheckDistinct(req.src, dsts));
   if (req.method == CopyMethod::kNvmeCopy)
     return absl::InvalidArgumentError("`method` nvme-copy has one destination; a fan-out copies through a buffer");
   // Every check that does not depend on the CMB first, once per destination.

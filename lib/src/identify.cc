@@ -13,7 +13,7 @@ extern "C" {  // libnvme 1.3 headers lack C++ guards
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "status_macros.h"
+#include "cmb/status_macros.h"
 
 namespace cmb {
 namespace {

@@ -18,7 +18,7 @@ extern "C" {  // libnvme 1.3 headers lack C++ guards
 #include "cmb/p2p_path.h"
 #include "nvme_status.h"
 #include "ring_reap.h"
-#include "status_macros.h"
+#include "cmb/status_macros.h"
 
 namespace cmb {
 namespace {

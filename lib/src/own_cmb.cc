@@ -6,7 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "cmb/dma_buffer.h"
 #include "cmb/nvme_queue.h"
-#include "status_macros.h"
+#include "cmb/status_macros.h"
 
 namespace cmb {
 namespace {

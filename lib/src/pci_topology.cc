@@ -7,7 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "status_macros.h"
+#include "cmb/status_macros.h"
 
 namespace cmb {
 

@@ -10,7 +10,7 @@
 #include "cmb/crc32c.h"
 #include "cmb/dma_buffer.h"
 #include "cmb/nvme_queue.h"
-#include "status_macros.h"
+#include "cmb/status_macros.h"
 
 namespace cmb {
 namespace {

@@ -26,7 +26,8 @@ runs() {
 deb=$(ls "$work"/out/cmb_*_amd64.deb)
 echo "package check: built $(basename "$deb") ($(stat -c %s "$deb") bytes)"
 dpkg-deb -c "$deb" | awk '{print $6}' >"$work/files"
-for f in usr/bin/cmbinfo usr/bin/cmbcp usr/include/cmb/copy_engine.h $lib/libcmb.a $lib/libcmb.so.0 \
+for f in usr/bin/cmbinfo usr/bin/cmbcp usr/include/cmb/copy_engine.h usr/include/cmb/cmb.h usr/include/cmb/copier.h \
+         usr/share/man/man3/cmb_copier_open.3 usr/lib/python3/dist-packages/cmb/__init__.py $lib/libcmb.a $lib/libcmb.so.0 \
          $lib/pkgconfig/cmb.pc $lib/cmake/cmb/cmbConfig.cmake usr/lib/udev/rules.d/70-cmb.rules \
          usr/share/man/man1/cmbcp.1 usr/share/man/man1/cmbinfo.1 usr/share/man/man7/cmb.7 \
          usr/share/bash-completion/completions/cmbcp usr/share/bash-completion/completions/cmbinfo; do
@@ -45,10 +46,23 @@ soname=$(objdump -p "$root/$lib/libcmb.so.0" | awk '/SONAME/ {print $2}')
 # find_package(cmb), the CMake way.
 cmake -S "$src/examples" -B "$work/ex" -G Ninja -DCMAKE_PREFIX_PATH="$root/usr" >/dev/null
 cmake --build "$work/ex" >/dev/null
-runs "$work/ex/p2p_copy"
+for ex in p2p_copy discover p2p_io copy fan_out copy_c; do
+  [[ $ex == discover ]] && continue  # takes no arguments: it would discover this machine
+  runs "$work/ex/$ex"
+done
 # pkg-config, the Makefile way.
 PKG_CONFIG_PATH=$root/$lib/pkgconfig
 flags=$(PKG_CONFIG_PATH=$PKG_CONFIG_PATH pkg-config --define-variable=prefix="$root/usr" --cflags --libs cmb)
 g++ -std=c++20 "$src/examples/p2p_copy.cc" -o "$work/p2p_copy_pc" $flags
 runs "$work/p2p_copy_pc"
-echo "package check: contents, metadata, SONAME, find_package(cmb) and pkg-config builds all OK"
+# The C API from C, the Makefile way.
+gcc -std=c11 -Wall -Werror "$src/examples/c/copy.c" -o "$work/copy_c_pc" $flags
+runs "$work/copy_c_pc"
+# Every C function is versioned; nothing but cmb's own symbols is exported.
+c_syms=$(grep -cE '^[a-z][^(]*[ *]cmb_[a-z0-9_]+\(' "$root/usr/include/cmb/cmb.h")
+versioned=$(objdump -T "$root/$lib/libcmb.so.0" | grep -c ' CMB_0\.1 *cmb_')
+[[ $c_syms == "$versioned" ]] || fail "cmb.h declares $c_syms functions, $versioned are exported as CMB_0.1"
+# The Python module loads the packaged library.
+v=$(CMB_LIBRARY=$root/$lib/libcmb.so.0 PYTHONPATH=$root/usr/lib/python3/dist-packages python3 -c 'import cmb; print(cmb.version())')
+[[ $v == 0.1.0 ]] || fail "the Python module reports version '$v'"
+echo "package check: contents, metadata, SONAME, symbol versions, find_package(cmb) and pkg-config builds (C++ and C), Python import all OK"

@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cmb/copy_plan.h"
+#include "cmb/extent_list.h"
 #include "cmb/namespace_spec.h"
 #include "fake_sysfs.h"
 
@@ -92,6 +93,38 @@ TEST(FanOut, NoCmbForEveryDestinationIsRefusedUnlessBounceIsAllowed) {
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->method, cmb::CopyMethod::kBounce);
   EXPECT_EQ(b->fanout.size(), 1u);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(ExtentList, ParsesLinesCommentsAndHex) {
+  absl::StatusOr<std::vector<cmb::Extent>> e = cmb::ParseExtents("0 4096 2048\n# note\n\n9000\t100 8  # tail\r\n0x10 0x20 0x1");
+  ASSERT_TRUE(e.ok()) << e.status();
+  ASSERT_EQ(e->size(), 3u);
+  EXPECT_EQ((*e)[0].dst_lba, 4096u);
+  EXPECT_EQ((*e)[1].src_lba, 9000u);
+  EXPECT_EQ((*e)[1].count, 8u);
+  EXPECT_EQ((*e)[2].src_lba, 16u);
+  EXPECT_TRUE(cmb::ParseExtents("").ok());
+}
+
+TEST(ExtentList, BadLinesAreNamed) {
+  struct Case {
+    const char* text;
+    const char* says;
+  } cases[] = {{"0 1 2\n1 2\n", "line 2: want SRC_LBA DST_LBA COUNT, got 2 field(s)"},
+               {"0 1 2 3\n", "got 4 field(s)"},
+               {"0 x 2\n", "line 1: 'x' is not an unsigned integer"},
+               {"0 1 0\n", "COUNT is 0"},
+               {"18446744073709551615 0 1\n", "wraps"},
+               {"-1 0 1\n", "not an unsigned integer"}};
+  for (const Case& k : cases) {
+    absl::StatusOr<std::vector<cmb::Extent>> e = cmb::ParseExtents(k.text);
+    EXPECT_EQ(e.status().code(), absl::StatusCode::kInvalidArgument) << k.text;
+    EXPECT_TRUE(Has(e.status(), k.says)) << e.status();
+  }
 }
 
 }  // namespace

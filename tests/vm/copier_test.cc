@@ -15,6 +15,8 @@
 #include <random>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/strings/str_cat.h"
 #include "cmb/copier.h"
 #include "cmb/copy_plan.h"
@@ -226,6 +228,41 @@ TEST_F(CopierTest, MisuseGetsAClearErrorAndWritesNothing) {
   cmb::Copier moved = std::move(*c);
   EXPECT_EQ(c->Submit({{0, 0, 8}}).status().code(), absl::StatusCode::kFailedPrecondition);  // NOLINT: use after move is the test
   EXPECT_TRUE(Read("dst", kMiB) == old) << "a refused request wrote";
+}
+
+// cmbcp SRC DST1 DST2 DST3: one command, every destination exact and
+// verified, and each named in the report.
+TEST_F(CopierTest, CmbcpFansOutAndVerifiesEveryDestination) {
+  const size_t span = 24 * kMiB, bytes = 16 * kMiB, at = 8 * 512;
+  std::vector<uint8_t> src = Fill("src", span, 20);
+  const std::vector<std::string> names{"dst", "dst2", "dst3"};
+  std::vector<std::vector<uint8_t>> want;
+  std::string cmd = absl::StrCat(CMBCP_PATH, " ", cmbtest::BySerial(sys_, "src").name, ":1");
+  for (size_t i = 0; i < 3; ++i) {
+    want.push_back(Fill(names[i], span, 21 + i));
+    std::memcpy(want[i].data() + at, src.data(), bytes);
+    absl::StrAppend(&cmd, " ", cmbtest::BySerial(sys_, names[i]).name, ":1");
+  }
+  cmbtest::CommandResult r = cmbtest::RunCommand(cmd + " --bytes 16M --dst-lba 8 --verify --no-progress -o json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  EXPECT_EQ(j["plan"]["method"], "p2p");
+  EXPECT_EQ(j["plan"]["fanout"].size(), 2u);
+  ASSERT_EQ(j["copy"]["destinations"].size(), 3u);
+  ASSERT_EQ(j["verify"].size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(j["copy"]["destinations"][i]["complete"], true) << j["copy"]["destinations"][i];
+    EXPECT_EQ(j["copy"]["destinations"][i]["bytes_done"], bytes);
+    EXPECT_EQ(j["verify"][i]["match"], true) << j["verify"][i];
+    std::vector<uint8_t> got = Read(names[i], span);
+    EXPECT_TRUE(got == want[i]) << names[i] << ": first difference at " << FirstDiff(got, want[i]);
+  }
+  // The same namespace twice is refused before anything is opened.
+  const std::string dst = cmbtest::BySerial(sys_, "dst").name + ":1";
+  cmbtest::CommandResult twice = cmbtest::RunCommand(absl::StrCat(CMBCP_PATH, " ", cmbtest::BySerial(sys_, "src").name,
+                                                                  ":1 ", dst, " ", dst, " --bytes 1M"));
+  EXPECT_EQ(twice.status, 2) << twice.out;
+  EXPECT_NE(twice.out.find("same namespace twice"), std::string::npos) << twice.out;
 }
 
 // dst2 is removed by QEMU mid-copy: it gets its own failure and prefix; dst

@@ -5,6 +5,8 @@
 //   absl::StatusOr<cmb::CmbRegisters> r = cmb::DecodeCmb(cmbloc, cmbsz);
 //   r->size_bytes;   // SZ * 4 KiB << (4 * SZU)
 //   r->sz.rds && r->sz.wds;  // data can be read from / written to the CMB
+//
+// Threads: pure functions on values; safe from any thread.
 #pragma once
 
 #include <cstdint>

@@ -4,7 +4,7 @@
 // requests, so an application submits extent lists as compaction, migration
 // or snapshot shipping produce them, and gets one completion per request.
 //
-//   absl::StatusOr<cmb::Copier> c = cmb::Copier::Open(root, *plan);
+//   absl::StatusOr<cmb::Copier> c = cmb::Copier::Open(root, sys, "nvme1:1", {"nvme2:1"});  // or (root, *plan)
 //   absl::StatusOr<uint64_t> id = c->Submit({{.src_lba = 0, .dst_lba = 4096, .count = 2048},
 //                                            {.src_lba = 9000, .dst_lba = 100, .count = 8}});
 //   absl::StatusOr<cmb::CopyCompletion> done = c->Wait(*id);   // or: poll c->event_fd(), c->Process()
@@ -40,15 +40,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "cmb/copy_plan.h"
+#include "cmb/extent_list.h"
 #include "cmb/sysroot.h"
 
 namespace cmb {
-
-struct Extent {
-  uint64_t src_lba = 0, dst_lba = 0;
-  uint64_t count = 0;  // source LBAs; count * source LBA size must be whole destination LBAs
-};
 
 struct CopierOptions {
   // Bytes per second at most (0: none), like pv -L: a command starts only
@@ -89,6 +86,14 @@ class Copier {
   // every destination (plan.hold_dst). Every method; nvme-copy has one
   // destination and uses no buffer.
   static absl::StatusOr<Copier> Open(const SysRoot& root, const CopyPlan& plan, const CopierOptions& options = {});
+  // Plans (PlanFanOut) and opens in one call. `src` and each of `dsts` name a
+  // namespace as ResolveNamespace reads it ("nvme1:1", "/dev/ng1n1",
+  // "0000:04:00.0:1"). `tuning` gives the planner's choices (via,
+  // allow_bounce, force, chunk_bytes, qd, method) and the range the plan is
+  // sized for (count or bytes; neither: the most every end holds from LBA 0).
+  static absl::StatusOr<Copier> Open(const SysRoot& root, const System& sys, absl::string_view src,
+                                     const std::vector<std::string>& dsts, CopyRequest tuning = {},
+                                     const CopierOptions& options = {});
   Copier(Copier&&) noexcept;
   Copier& operator=(Copier&&) noexcept;
   ~Copier();

@@ -16,6 +16,9 @@
 // destination's block device is held with O_EXCL from before the first
 // command to the end (block_claim.h): a claimant refuses the copy, and nothing
 // can mount or assemble the device while it is written.
+//
+// Threads: RunCopy blocks the calling thread; concurrent RunCopy calls on different
+// destinations are independent. Lifetime: nothing outlives the call.
 #pragma once
 
 #include <chrono>

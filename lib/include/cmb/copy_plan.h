@@ -18,6 +18,9 @@
 // (a named provider does not exist), OutOfRange (beyond a namespace's end),
 // FailedPrecondition (refused for safety or because the kernel would refuse),
 // ResourceExhausted (the CMB has too little free memory).
+//
+// Threads: PlanCopy and PlanFanOut only read the System and sysfs (an own-CMB proof
+// runs one command); a CopyPlan is a self-contained value, valid after the System is gone.
 #pragma once
 
 #include <cstdint>

@@ -5,6 +5,8 @@
 //   uint32_t c = cmb::Crc32c(0, data, size);      // start with 0
 //   c = cmb::Crc32c(c, more, more_size);          // extend
 //   // Crc32c(0, "123456789", 9) == 0xe3069283
+//
+// Threads: pure functions; safe from any thread.
 #pragma once
 
 #include <cstddef>

@@ -5,6 +5,9 @@
 //   absl::StatusOr<cmb::System> sys = cmb::Discover(cmb::SysRoot::FromEnvironment());
 //   for (const cmb::Controller& c : sys->controllers)
 //     if (c.p2pmem && c.p2pmem->published) ...  // a usable CMB provider
+//
+// Threads: Discover reads sysfs and returns a value; a System may be shared
+// read-only between threads. It is a snapshot: rediscover after hotplug.
 #pragma once
 
 #include <cstdint>

@@ -18,6 +18,9 @@
 //
 //   absl::StatusOr<cmb::DmaSpan> half = buf->Slice(0, buf->size() / 2);
 //   queue.Read(slba, *half, tag);   // reads half->size() bytes
+//
+// Threads: a DmaBuffer is a move-only owner (one owner, any thread); spans are
+// views. Lifetime: the buffer must outlive every command that uses a span of it.
 #pragma once
 
 #include <cstddef>

@@ -6,6 +6,8 @@
 //
 //   absl::StatusOr<cmb::IdentifyInfo> id = cmb::Identify(ns);
 //   if (id.ok() && id->copy_supported) ... NVMe Copy, at most id->max_copy_lbas per command
+//
+// Threads: each call opens its own fd; safe from any thread.
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,8 @@
 // Sources read: Debian's linux-source-6.12 (6.12.x) and linux-source-7.3
 // (7.3.4-1~bpo13+1). Arrival releases between them are taken from the
 // upstream changelogs (kmod-notes/README.md lists each with its evidence).
+//
+// Threads: rules are values; safe from any thread.
 #pragma once
 
 #include <cstdint>

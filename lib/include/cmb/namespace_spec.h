@@ -10,6 +10,9 @@
 //   absl::StatusOr<cmb::SpdkRange> s = cmb::ParseSpdkRange("0000:03:00.0-1-0-2048");
 //
 // These parse untrusted text: every error names the text and what was expected.
+//
+// Threads: pure parsing; a NamespaceRef points into the System it was resolved
+// in, so it is valid only while that System lives.
 #pragma once
 
 #include <cstdint>

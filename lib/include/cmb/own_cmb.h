@@ -17,6 +17,8 @@
 // for a destination it then writes those same bytes back from the CMB, at the
 // same LBAs (inside the range the copy overwrites anyway), so the direction
 // the copy will use is the one proven.
+//
+// Threads: PredictOwnCmb is pure; ProbeOwnCmb runs one command on its own queue.
 #pragma once
 
 #include <cstdint>

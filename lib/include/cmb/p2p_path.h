@@ -11,6 +11,8 @@
 // The prediction only reads sysfs and /proc/cpuinfo; ACS bits need the
 // extended config space, which only root can read: without it the verdict
 // for a switch path is kUnknown, never a guess.
+//
+// Threads: reads sysfs and returns values; safe from any thread.
 #pragma once
 
 #include <optional>

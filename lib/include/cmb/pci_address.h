@@ -2,6 +2,8 @@
 //
 //   absl::StatusOr<cmb::PciAddress> a = cmb::PciAddress::Parse("0000:03:00.0");
 //   a->ToString();  // "0000:03:00.0"; "03:00.0" parses too (domain 0)
+//
+// Threads: a value type.
 #pragma once
 
 #include <compare>

@@ -9,6 +9,8 @@
 //
 // Unprivileged reads of `config` stop after 64 bytes; the parsers then say
 // kUnknown rather than guess.
+//
+// Threads: reads a config file per call; safe from any thread.
 #pragma once
 
 #include <cstddef>

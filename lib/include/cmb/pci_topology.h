@@ -5,6 +5,8 @@
 //   absl::StatusOr<cmb::PciNode> n = cmb::LookupPciNode(root, addr);
 //   n->upstream;      // nearest bridge first: downstream port, switch up port, root port
 //   n->host_bridge;   // "pci0000:00"
+//
+// Threads: reads sysfs per call and returns values; safe from any thread.
 #pragma once
 
 #include <cstdint>

@@ -10,6 +10,8 @@
 // own relative links ("../../devices/...") are. Every file the library opens,
 // device nodes included, is opened through Open(), which under a tree never
 // leaves it: a tree that names nvme1n1 cannot reach the host's /dev/nvme1n1.
+//
+// Threads: a SysRoot is an immutable value; safe to share.
 #pragma once
 
 #include <cstdint>

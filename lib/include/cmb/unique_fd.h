@@ -4,6 +4,8 @@
 //   absl::StatusOr<cmb::UniqueFd> fd = root.Open("/dev/ng0n1", O_RDONLY);
 //   if (!fd.ok()) return fd.status();
 //   ::ioctl(fd->get(), ...);          // closed when `fd` goes out of scope
+//
+// Threads: a move-only owner; one owner at a time.
 #pragma once
 
 #include <unistd.h>

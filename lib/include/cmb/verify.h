@@ -4,6 +4,8 @@
 //
 //   absl::StatusOr<cmb::VerifyResult> v = cmb::VerifyCopy(*plan);
 //   if (v.ok() && !v->match) std::cerr << "first bad dst LBA " << *v->first_dst_lba;
+//
+// Threads: VerifyCopy blocks the calling thread and uses its own fds.
 #pragma once
 
 #include <cstdint>

@@ -1,8 +1,11 @@
-// Private status macros: Debian's Abseil (20220623) ships absl::Status but not
-// the RETURN_IF_ERROR / ASSIGN_OR_RETURN helpers, so cmb keeps two tiny ones.
+// Status macros for code that calls cmb: Debian's Abseil (20220623) ships
+// absl::Status but not RETURN_IF_ERROR / ASSIGN_OR_RETURN, so cmb has two
+// tiny ones, used by the library and offered to applications (examples/).
 //
 //   CMB_RETURN_IF_ERROR(file.Close());
 //   CMB_ASSIGN_OR_RETURN(std::string text, root.Read("/sys/..."));
+//
+// Threads: macros only.
 #pragma once
 
 #include "absl/status/status.h"

@@ -1,0 +1,99 @@
+#include "output.h"
+
+#include <iostream>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "report.h"
+
+namespace cmbcp {
+
+nlohmann::json EndJson(const cmb::CopyEnd& e, uint64_t lbas) {
+  return {{"device", e.ns.generic_device.empty() ? e.ns.block_device : e.ns.generic_device},
+          {"block_device", e.ns.block_device},
+          {"controller", e.controller},
+          {"serial", e.serial},
+          {"address", e.address ? nlohmann::json(e.address->ToString()) : nlohmann::json()},
+          {"nsid", e.ns.nsid},
+          {"lba_size", e.ns.lba_size},
+          {"first_lba", e.lba},
+          {"lbas", lbas}};
+}
+
+static nlohmann::json OwnCmbJson(const std::optional<cmb::OwnCmbPlan>& o) {
+  if (!o) return nullptr;
+  nlohmann::json probes = nlohmann::json::array();
+  for (const cmb::OwnCmbProbe& p : o->probes)
+    probes.push_back({{"bytes", p.bytes}, {"wrote_back", p.wrote_back}, {"accepted", p.accepted}, {"status", p.status}});
+  return {{"owner", o->owner},
+          {"predicted", cmb::OwnCmbOutcomeName(o->predicted.outcome)},
+          {"reason", o->predicted.reason},
+          {"probes", probes},
+          {"command_bytes_limit", o->command_bytes_limit}};
+}
+
+nlohmann::json PlanJson(const cmb::CopyPlan& p) {
+  nlohmann::json fanout = nlohmann::json::array();
+  for (const cmb::CopyEnd& e : p.fanout) fanout.push_back(EndJson(e, p.bytes / e.ns.lba_size));
+  nlohmann::json paths = nlohmann::json::array();
+  for (const cmb::P2pPath& x : p.paths)
+    paths.push_back({{"provider", x.provider.ToString()}, {"client", x.client.ToString()},
+                     {"verdict", cmb::PathVerdictName(x.verdict)}, {"reason", x.reason}});
+  return {{"method", cmb::CopyMethodName(p.method)},
+          {"provider", p.provider ? nlohmann::json(p.provider->ToString()) : nlohmann::json()},
+          {"src", EndJson(p.src, p.src_lbas())},
+          {"dst", EndJson(p.dst, p.dst_lbas())},
+          {"fanout", fanout},
+          {"bytes", p.bytes},
+          {"chunk", p.chunk_bytes},
+          {"qd", p.qd},
+          {"ring_bytes", p.ring_bytes()},
+          {"paths", paths},
+          {"own_cmb", OwnCmbJson(p.own_cmb)},
+          {"reasons", p.reasons},
+          {"hold_dst", p.hold_dst},
+          {"overridden", p.overridden}};
+}
+
+nlohmann::json VerifyJson(const cmb::VerifyResult& v) {
+  auto opt = [](const std::optional<uint64_t>& x) { return x ? nlohmann::json(*x) : nlohmann::json(); };
+  return {{"match", v.match},
+          {"bytes", v.bytes},
+          {"src_crc32c", absl::StrFormat("%08x", v.src_crc32c)},
+          {"dst_crc32c", absl::StrFormat("%08x", v.dst_crc32c)},
+          {"mismatched_dst_lbas", v.mismatched_dst_lbas},
+          {"first_mismatch_src_lba", opt(v.first_src_lba)},
+          {"first_mismatch_dst_lba", opt(v.first_dst_lba)},
+          {"seconds", v.seconds}};
+}
+
+// "nvme2n1", or "nvme2n1+nvme3n1+nvme4n1" for a fan-out.
+std::string DstNames(const cmb::CopyPlan& p) {
+  std::vector<std::string> n;
+  for (const cmb::CopyEnd* e : p.destinations()) n.push_back(e->ns.name);
+  return absl::StrJoin(n, "+");
+}
+
+void PrintPlan(const cmb::CopyPlan& p, bool verbose) {
+  std::string via = p.provider ? absl::StrCat(" through the CMB of ", p.provider->ToString()) : "";
+  std::cout << absl::StrFormat("plan: %s %s LBAs %u..%u -> %s LBAs %u..%u, %u bytes (%s), %s%s, chunk %s, qd %u\n",
+                               cmb::CopyMethodName(p.method), p.src.ns.name, p.src.lba, p.src.lba + p.src_lbas() - 1,
+                               DstNames(p), p.dst.lba, p.dst.lba + p.dst_lbas() - 1, p.bytes,
+                               cmbtools::HumanBytes(p.bytes), cmb::CopyMethodName(p.method), via,
+                               cmbtools::HumanBytes(p.chunk_bytes), p.qd);
+  if (verbose)
+    for (const std::string& r : p.reasons) std::cout << "  " << r << "\n";
+}
+
+double Rate(uint64_t bytes, double s) { return s > 0 ? bytes / s / 1e6 : 0; }
+
+std::string ProgressLine(uint64_t bytes, double s) {
+  // Short copies get decimals, as dd's final line has, instead of "0 s".
+  return absl::StrFormat("%u bytes (%.0f MB, %s) copied, %.*f s, %.1f MB/s", bytes, bytes / 1e6,
+                         cmbtools::HumanBytes(bytes), s < 10 ? 2 : 0, s, Rate(bytes, s));
+}
+
+}  // namespace cmbcp

@@ -1,0 +1,27 @@
+// cmbcp's report: the plan, the copy and the verify as JSON (schema:
+// docs/json-schema.md) and as text lines.
+//
+//   nlohmann::json out = {{"plan", cmbcp::PlanJson(*plan)}};
+//   cmbcp::PrintPlan(*plan, /*verbose=*/true);
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "cmb/copy_plan.h"
+#include "cmb/verify.h"
+
+namespace cmbcp {
+
+nlohmann::json EndJson(const cmb::CopyEnd& e, uint64_t lbas);
+nlohmann::json PlanJson(const cmb::CopyPlan& p);
+nlohmann::json VerifyJson(const cmb::VerifyResult& v);
+std::string DstNames(const cmb::CopyPlan& p);
+void PrintPlan(const cmb::CopyPlan& p, bool verbose);
+double Rate(uint64_t bytes, double s);  // MB/s
+// Like dd status=progress: "201326592 bytes (201 MB, 192 MiB) copied, 3 s, 67.1 MB/s".
+std::string ProgressLine(uint64_t bytes, double s);
+
+}  // namespace cmbcp
