@@ -37,7 +37,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMB_WERROR=ON -DCMB
 cmake --build build-asan -j "$jobs"
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure --no-tests=error -L unit -j "$jobs" "$@")
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure --no-tests=error -j 1 \
-   -R '^vm\.(switch\.library|switch\.cmbcp|rc\.cmbcp|stock\.cmbinfo|switch\.hotplug_cmb)$' "$@")
+   -R '^vm\.(switch\.library|switch\.cmbcp|rc\.cmbcp|stock\.cmbinfo|switch\.hotplug_cmb|fanout\.copier)$' "$@")
 
 echo "== fuzz targets (libFuzzer+ASan+UBSan, corpus then ${CMB_FUZZ_SECONDS:-30}s each; tests/fuzz/README.md)"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMB_WERROR=ON \

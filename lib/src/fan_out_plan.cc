@@ -67,6 +67,15 @@ absl::Status CheckDistinct(const NamespaceRef& src, const std::vector<NamespaceR
 
 }  // namespace
 
+uint64_t WholeRangeBytes(const NamespaceRef& src, const std::vector<NamespaceRef>& dsts) {
+  uint64_t bytes = src.ns->capacity_blocks * src.ns->lba_size, unit = src.ns->lba_size;
+  for (const NamespaceRef& d : dsts) {
+    bytes = std::min(bytes, d.ns->capacity_blocks * d.ns->lba_size);
+    unit = std::lcm<uint64_t>(unit, d.ns->lba_size);
+  }
+  return bytes / unit * unit;
+}
+
 absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, const CopyRequest& req,
                                     const std::vector<NamespaceRef>& dsts) {
   if (req.src.ns == nullptr) return absl::InvalidArgumentError("source missing");

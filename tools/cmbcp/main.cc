@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "cmb/copy_plan.h"
 #include "cmb/discovery.h"
+#include "extents.h"
 #include "options.h"
 #include "output.h"
 #include "report.h"
@@ -80,6 +81,15 @@ int main(int argc, char** argv) {
   cmb::CopyRequest req;
   std::vector<cmb::NamespaceRef> dsts;
   if (absl::Status s = BuildRequest(root, *sys, o, req, dsts); !s.ok()) return Fail(s, false, cmbcp::ExitFor(s));
+  std::vector<cmb::Extent> extents;
+  if (!o.extents.empty()) {
+    absl::StatusOr<std::vector<cmb::Extent>> e = cmbcp::LoadExtents(o.extents);
+    if (!e.ok()) return Fail(e.status(), o.json, cmbcp::kExitUsage);
+    extents = std::move(*e);
+    // Sized for the whole devices; the own-CMB proof only reads (LBA 0 need not be in the list).
+    req.bytes = cmb::WholeRangeBytes(req.src, dsts);
+    req.prove_with_writes = false;
+  }
   absl::StatusOr<cmb::CopyPlan> plan = cmb::PlanFanOut(root, *sys, req, dsts);
   // The library names request fields; say them as this tool's flags.
   if (!plan.ok()) {
@@ -91,9 +101,12 @@ int main(int argc, char** argv) {
   if (!o.verify_only)
     for (const std::string& w : plan->overridden) std::fprintf(stderr, "cmbcp: --force: %s\n", w.c_str());
   nlohmann::json out = {{"plan", cmbcp::PlanJson(*plan)}};
+  if (!extents.empty()) out["extents"] = extents.size();
   if (o.dry_run) {
     if (o.json) std::cout << cmbtools::Dump(out) << "\n";
     else cmbcp::PrintPlan(*plan, true);
+    if (!o.json && !extents.empty())
+      std::printf("extents: %zu from %s (the plan is sized for the whole devices)\n", extents.size(), o.extents.c_str());
     return cmbcp::kExitOk;
   }
   struct sigaction sa {};
@@ -103,8 +116,12 @@ int main(int argc, char** argv) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   auto stop = [] { return g_signal.load() != 0; };
-  int rc = o.verify_only ? cmbcp::kExitOk : cmbcp::CopyAndReport(root, *plan, o, stop, out);
-  if (rc == cmbcp::kExitOk && (o.verify || o.verify_only)) rc = cmbcp::VerifyAndReport(*plan, stop, o.json, out);
+  int rc = o.verify_only      ? cmbcp::kExitOk
+           : extents.empty() ? cmbcp::CopyAndReport(root, *plan, o, stop, out)
+                             : cmbcp::CopyExtentsAndReport(root, *plan, extents, o, stop, out);
+  if (rc == cmbcp::kExitOk && (o.verify || o.verify_only))
+    rc = extents.empty() ? cmbcp::VerifyAndReport(*plan, stop, o.json, out)
+                         : cmbcp::VerifyExtentsAndReport(*plan, extents, stop, o.json, out);
   rusage ru{};
   getrusage(RUSAGE_SELF, &ru);
   out["peak_rss_bytes"] = static_cast<uint64_t>(ru.ru_maxrss) * 1024;

@@ -8,7 +8,7 @@ namespace cmbcp {
 namespace {
 
 enum LongOnly { kVia = 256, kAllowBounce, kChunk, kQd, kForce, kResume, kDryRun, kVerify, kVerifyOnly, kProgress,
-                kNoProgress, kVersion, kRate };
+                kNoProgress, kVersion, kRate, kExtents };
 
 }  // namespace
 
@@ -29,7 +29,7 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
       {"output", required_argument, nullptr, 'o'},  {"progress", no_argument, nullptr, kProgress},
       {"no-progress", no_argument, nullptr, kNoProgress}, {"verbose", no_argument, nullptr, 'v'},
       {"help", no_argument, nullptr, 'h'},          {"version", no_argument, nullptr, kVersion},
-      {"rate", required_argument, nullptr, kRate},
+      {"rate", required_argument, nullptr, kRate},  {"extents", required_argument, nullptr, kExtents},
       {nullptr, 0, nullptr, 0}};
   auto number = [](const char* what, const char* text, uint64_t& out) -> std::optional<int> {
     absl::StatusOr<uint64_t> v = cmb::ParseCount(text);
@@ -80,6 +80,7 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
         if (!stop && o.rate == 0) return UsageError("--rate must be at least 1 byte per second");
         break;
       case kForce: o.force = true; break;
+      case kExtents: o.extents = optarg; break;
       case kResume:
         o.resume = true;
         if (optarg) {
@@ -114,6 +115,9 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
   } else if (o.positional.size() < 2) {
     return UsageError("need SRC and DST");
   }
+  if (!o.extents.empty() && (spdk || o.count || o.bytes || o.src_lba_set || o.dst_lba_set || o.resume || o.verify_only))
+    return UsageError("--extents FILE carries the ranges: not with -r/-w, --src-lba, --dst-lba, --count, --bytes, "
+                      "--resume or --verify-only");
   if (o.verify && o.verify_only) return UsageError("--verify and --verify-only exclude each other");
   if (o.resume && (o.dry_run || o.verify_only)) return UsageError("--resume copies: not with --dry-run or --verify-only");
   if (o.resume && o.positional.size() > 2)
@@ -140,6 +144,8 @@ Range:
   -n, --count N         source LBAs to copy
   -b, --bytes SIZE      bytes to copy (K, M, G, T suffixes); a whole number of
                         LBAs on both sides
+      --extents FILE    copy the extents listed in FILE ('-': stdin), one per line:
+                        SRC_LBA DST_LBA COUNT ('#' comments), as one request
 Method:
       --via BDF|auto    the CMB to copy through (default auto: the destination's
                         own, else the source's, else any the kernel allows)

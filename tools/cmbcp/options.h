@@ -39,6 +39,7 @@ struct Options {
   uint64_t rate = 0;  // bytes per second; 0: unlimited
   bool resume = false;
   std::optional<uint64_t> resume_bytes;
+  std::string extents;  // --extents FILE ("-": stdin)
   bool json = false, verbose = false;
   int progress = -1;  // -1: if stderr is a TTY
 };

@@ -124,6 +124,10 @@ absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const 
 // CMB's reason is given).
 //
 //   absl::StatusOr<cmb::CopyPlan> plan = cmb::PlanFanOut(root, sys, req, {*d1, *d2, *d3});
+// The most bytes every end holds from LBA 0, in whole LBAs of each: the range
+// to plan a copier for when its requests are not known yet.
+uint64_t WholeRangeBytes(const NamespaceRef& src, const std::vector<NamespaceRef>& dsts);
+
 absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, const CopyRequest& req,
                                     const std::vector<NamespaceRef>& dsts);
 
