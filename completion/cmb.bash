@@ -35,10 +35,11 @@ _cmbcp() {
     -m|--method) mapfile -t COMPREPLY < <(compgen -W "auto p2p bounce nvme-copy" -- "$cur"); return ;;
     --via|-c) mapfile -t COMPREPLY < <(compgen -W "auto $(_cmb_providers)" -- "$cur"); return ;;
     -s|--src-lba|-d|--dst-lba|-n|--count|-b|--bytes|--chunk|--qd|--rate|-r|-w) return ;;
+    --extents) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
   esac
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "--src-lba --dst-lba --count --bytes --via --method --allow-bounce
-      --chunk --qd --rate --force --resume --dry-run --verify --verify-only --output --progress --no-progress
+      --chunk --qd --rate --extents --force --resume --dry-run --verify --verify-only --output --progress --no-progress
       --verbose --help --version" -- "$cur")
     return
   fi

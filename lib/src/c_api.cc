@@ -214,6 +214,8 @@ int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* 
     return Invalid("cmb_copier_open: NULL argument");
   if (ndst == 0) return Invalid("cmb_copier_open: no destination (ndst is 0)");
   const cmb_copier_opts o = opts ? *opts : cmb_copier_opts{};
+  for (uint64_t r : o.reserved)
+    if (r != 0) return Invalid("cmb_copier_open: opts->reserved must be zero (from a newer cmb.h?)");
   cmb::CopyRequest req;
   if (o.plan_bytes) req.bytes = o.plan_bytes;
   if (o.via != nullptr) {
@@ -273,10 +275,10 @@ static void HandOut(struct cmb_copier* c, cmb::CopyCompletion done, struct cmb_c
   for (size_t i = 0; i < o.c.dsts.size(); ++i) {
     const cmb::DstCompletion& x = o.c.dsts[i];
     o.dsts.push_back({x.name.c_str(), ErrnoOf(x.status), o.errors[i].c_str(), x.prefix_bytes, x.bytes_written,
-                      x.flushed ? 1 : 0});
+                      x.flushed ? 1 : 0, {}});
   }
   *d = {o.c.id, ErrnoOf(o.c.status), o.error.c_str(), o.c.cancelled ? 1 : 0, o.c.bytes_total, o.c.prefix_bytes(),
-        static_cast<unsigned>(o.dsts.size()), o.dsts.data()};
+        static_cast<unsigned>(o.dsts.size()), o.dsts.data(), {}};
   if (!o.c.status.ok()) c->error = o.error;
 }
 
@@ -291,6 +293,7 @@ int cmb_copier_process(struct cmb_copier* c, struct cmb_completion* done, unsign
     HandOut(c, std::move(c->backlog.front()), &done[n]);
     c->backlog.pop_front();
   }
+  if (!c->backlog.empty()) c->c.Notify();  // the rest on the next call
   return static_cast<int>(n);
 }
 

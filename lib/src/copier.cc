@@ -29,6 +29,7 @@ struct DstState {
   PageCache cache;
   std::optional<NvmeQueue> q;
   absl::Status failed;  // sticky: a failed destination is written no more
+  bool flushing = false;  // one Flush at a time, so writes and it fit the queue (depth qd + 1)
 };
 
 // A request's progress on one destination: its prefix, and the pieces done
@@ -37,7 +38,7 @@ struct DstProgress {
   uint64_t prefix = 0, written = 0;
   std::map<uint64_t, uint64_t> ahead;
   absl::Status status, flush_status;
-  bool flushing = false, flushed = true;
+  bool need_flush = false, flushing = false, flushed = true;
   std::string page_cache_not_dropped;
   void Done(uint64_t offset, uint64_t bytes) {
     written += bytes;
@@ -55,7 +56,7 @@ struct Request {
   uint64_t next_offset = 0;  // and in the request
   bool cancelled = false;
   absl::Status status;  // the read side's failure, or a destination's with stop_on_dst_failure
-  unsigned in_flight = 0, flushes = 0;
+  unsigned in_flight = 0;
   bool flush_started = false;
   uint64_t commands = 0;
   std::vector<DstProgress> dsts;
@@ -102,6 +103,7 @@ struct Copier::Impl {
   uint64_t next_id = 1, next_tag = 1;
   Clock::time_point t0 = Clock::now();
   uint64_t started_bytes = 0;
+  absl::Status broken;  // a queue could not submit: no request can finish normally
 
   absl::Status Setup();
   absl::Status OpenDst(const CopyEnd& end);
@@ -138,7 +140,7 @@ absl::Status Copier::Impl::OpenDst(const CopyEnd& end) {
   // Room for a Flush beside plan.qd writes.
   CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(end.ns, {.depth = plan.qd + 1, .writable = true}, end.address));
   d.q.emplace(std::move(q));
-  return d.q->NotifyEventFd(ev.fd);
+  return d.q->NotifyEventFd(ev.ev);
 }
 
 absl::Status Copier::Impl::Setup() {
@@ -149,13 +151,16 @@ absl::Status Copier::Impl::Setup() {
     return absl::InvalidArgumentError("the plan has no valid chunk size or queue depth");
   if (nvme_copy && !plan.fanout.empty())
     return absl::InvalidArgumentError("nvme-copy has one destination: the source's own namespace");
-  if (ev.fd < 0) return absl::ErrnoToStatus(errno, "eventfd");
+  if (!ev.ok) return absl::ErrnoToStatus(errno, "eventfd, timerfd or epoll");
+  for (const CopyEnd* e : plan.destinations())
+    if (e->ns.lba_size != plan.dst.ns.lba_size)
+      return absl::InvalidArgumentError("a fan-out's destinations must share one LBA size");
   for (const CopyEnd* e : plan.destinations()) CMB_RETURN_IF_ERROR(OpenDst(*e));
   stats.dst_held = plan.hold_dst && stats.not_held.empty();
   if (nvme_copy) return absl::OkStatus();
   CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(plan.src.ns, {.depth = plan.qd}, plan.src.address));
   in.emplace(std::move(q));
-  CMB_RETURN_IF_ERROR(in->NotifyEventFd(ev.fd));
+  CMB_RETURN_IF_ERROR(in->NotifyEventFd(ev.ev));
   absl::StatusOr<DmaBuffer> buf = plan.method == CopyMethod::kP2p
                                       ? AllocateP2pMem(root, *plan.provider, plan.chunk_bytes * plan.qd)
                                       : AllocateHostMem(plan.chunk_bytes * plan.qd);
@@ -283,6 +288,8 @@ bool Copier::Impl::IssueOne(Request& r) {
 }
 
 void Copier::Impl::Issue() {
+  // Idle time earns no credit: after a pause the rate holds from now.
+  if (flights.empty() && NextStart() < Clock::now()) t0 = Clock::now(), started_bytes = 0;
   for (auto& [id, r] : requests) {
     while (!r.issuing_done()) {
       const DstState* bad = nullptr;
@@ -295,7 +302,8 @@ void Copier::Impl::Issue() {
         r.status = bad->failed;
         break;
       }
-      if (Clock::now() < NextStart() || !IssueOne(r)) return;
+      if (Clock::now() < NextStart()) return ev.ArmAt(NextStart());  // the timer wakes the driver then
+      if (!IssueOne(r)) return;
     }
   }
 }
@@ -346,10 +354,10 @@ void Copier::Impl::OnWrite(size_t d, const Completion& c) {
 }
 
 void Copier::Impl::OnFlush(size_t d, const Completion& c) {
+  dsts[d].flushing = false;
   auto it = requests.find(c.tag & ~kFlushTag);
   if (it == requests.end()) return;
   Request& r = it->second;
-  --r.flushes;
   r.dsts[d].flushing = false;
   if (!c.status.ok()) {
     r.dsts[d].flushed = false;
@@ -365,34 +373,53 @@ void Copier::Impl::Reap() {
     for (const Completion& c : dsts[d].q->Poll()) OnWrite(d, c);
 }
 
+// io_uring_submit failing for EAGAIN, EBUSY or EINTR leaves the commands
+// queued: the next Step submits them. Any other failure leaves commands that
+// will never complete, so the copier is broken: every request finishes now
+// with that error, and later completions are ignored.
 void Copier::Impl::SubmitAll() {
-  if (in)
-    if (absl::StatusOr<unsigned> s = in->Submit(); !s.ok())
-      for (auto& [id, r] : requests)
-        if (r.status.ok()) r.status = s.status();
-  for (DstState& d : dsts)
-    if (absl::StatusOr<unsigned> s = d.q->Submit(); !s.ok() && d.failed.ok()) d.failed = s.status();
+  std::vector<NvmeQueue*> qs;
+  if (in) qs.push_back(&*in);
+  for (DstState& d : dsts) qs.push_back(&*d.q);
+  for (NvmeQueue* q : qs) {
+    absl::StatusOr<unsigned> s = q->Submit();
+    if (s.ok() || absl::IsUnavailable(s.status()) || !broken.ok()) continue;
+    broken = absl::Status(s.status().code(), absl::StrCat("the copier stopped: submitting to ", q->ns().name,
+                                                          " failed: ", s.status().message()));
+  }
+  if (broken.ok()) return;
+  flights.clear();  // their chunks are never reused: nothing more is issued
+  for (auto& [id, r] : requests) {
+    if (r.status.ok()) r.status = broken;
+    finished.push_back(Complete(r));
+  }
+  requests.clear();
 }
 
 // Makes what the request wrote durable, also after a cancel or a failure, so
-// its prefixes can be trusted. False while flushes are in flight.
+// its prefixes can be trusted: a Flush per destination it wrote (a failed
+// one too: what it wrote before failing may be saved), one at a time per
+// destination. False while any is pending.
 bool Copier::Impl::StartFlushes(Request& r) {
   if (!r.flush_started) {
     r.flush_started = true;
-    for (size_t d = 0; d < dsts.size(); ++d) {
-      // A failed destination too: what it wrote before failing may be saved.
-      if (r.dsts[d].written == 0 && r.total != 0) continue;
-      absl::Status s = dsts[d].q->Flush(kFlushTag | r.id);
-      if (s.ok()) {
-        ++r.flushes;
-        r.dsts[d].flushing = true;
+    for (DstProgress& p : r.dsts) p.need_flush = p.written > 0 || r.total == 0;
+  }
+  bool pending = false;
+  for (size_t d = 0; d < dsts.size(); ++d) {
+    DstProgress& p = r.dsts[d];
+    if (p.need_flush && !dsts[d].flushing) {
+      p.need_flush = false;
+      if (absl::Status s = dsts[d].q->Flush(kFlushTag | r.id); s.ok()) {
+        p.flushing = dsts[d].flushing = true;
       } else {
-        r.dsts[d].flushed = false;
-        r.dsts[d].flush_status = s;
+        p.flushed = false;
+        p.flush_status = s;
       }
     }
+    pending = pending || p.need_flush || p.flushing;
   }
-  return r.flushes == 0;
+  return !pending;
 }
 
 CopyCompletion Copier::Impl::Complete(Request& r) {
@@ -416,7 +443,8 @@ CopyCompletion Copier::Impl::Complete(Request& r) {
     first = first.ok() ? p.status : then(first, p.flush_status);
     out.dsts.push_back({dsts[d].end.ns.name, p.status, p.prefix, p.written, p.flushed, p.page_cache_not_dropped});
   }
-  if (first.ok() && r.cancelled && out.prefix_bytes() < r.total)
+  out.cancelled = r.cancelled && out.prefix_bytes() < r.total;  // a cancel that came too late changed nothing
+  if (first.ok() && out.cancelled)
     first = absl::CancelledError(absl::StrFormat("cancelled after %u of %u bytes", out.prefix_bytes(), r.total));
   out.status = first;
   return out;
@@ -462,6 +490,7 @@ static absl::Status Closed() {
 
 absl::StatusOr<uint64_t> Copier::Submit(std::vector<Extent> extents) {
   if (!impl_ || impl_->closed) return Closed();
+  if (!impl_->broken.ok()) return impl_->broken;
   uint64_t total = 0;
   CMB_RETURN_IF_ERROR(impl_->CheckExtents(extents, &total));
   const uint64_t id = impl_->next_id++;
@@ -470,6 +499,7 @@ absl::StatusOr<uint64_t> Copier::Submit(std::vector<Extent> extents) {
   r.extents = std::move(extents);
   r.total = total;
   r.dsts.resize(impl_->dsts.size());
+  impl_->ev.Notify();  // an application's loop calls Process() for it
   return id;
 }
 
@@ -478,6 +508,7 @@ absl::Status Copier::Cancel(uint64_t id) {
   auto it = impl_->requests.find(id);
   if (it == impl_->requests.end()) return absl::NotFoundError(absl::StrCat("no pending copy request ", id));
   it->second.cancelled = true;
+  impl_->ev.Notify();
   return absl::OkStatus();
 }
 
@@ -488,10 +519,7 @@ std::vector<CopyCompletion> Copier::Process() {
 }
 
 void Copier::WaitForEvent(std::chrono::milliseconds timeout) {
-  if (!impl_) return;
-  auto wake = Clock::now() + timeout;
-  if (impl_->opts.rate_bytes_per_s && impl_->flights.size() < impl_->plan.qd) wake = std::min(wake, impl_->NextStart());
-  impl_->ev.Wait(static_cast<int>(std::chrono::ceil<std::chrono::milliseconds>(wake - Clock::now()).count()));
+  if (impl_) impl_->ev.Wait(static_cast<int>(timeout.count()));
 }
 
 absl::StatusOr<CopyCompletion> Copier::Wait(uint64_t id, std::optional<std::chrono::milliseconds> timeout) {
@@ -503,11 +531,13 @@ absl::StatusOr<CopyCompletion> Copier::Wait(uint64_t id, std::optional<std::chro
     if (auto it = std::find_if(f.begin(), f.end(), [&](const CopyCompletion& c) { return c.id == id; }); it != f.end()) {
       CopyCompletion c = std::move(*it);
       f.erase(it);
+      if (!f.empty()) impl_->ev.Notify();  // others wait for a Process() call
       return c;
     }
     if (!impl_->requests.count(id)) return absl::NotFoundError(absl::StrCat("no pending copy request ", id));
     if (Clock::now() >= deadline) return absl::DeadlineExceededError(absl::StrCat("copy request ", id, " still running"));
-    WaitForEvent(std::chrono::milliseconds(100));
+    WaitForEvent(std::min(std::chrono::milliseconds(100),
+                          std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now())));
   }
 }
 
@@ -535,9 +565,23 @@ void Copier::Close() {
   impl_->pool.reset();
 }
 
-int Copier::event_fd() const { return impl_ ? impl_->ev.fd : -1; }
+int Copier::event_fd() const { return impl_ ? impl_->ev.ep : -1; }
+void Copier::Notify() const {
+  if (impl_) impl_->ev.Notify();
+}
 size_t Copier::pending() const { return impl_ ? impl_->requests.size() + impl_->finished.size() : 0; }
-const CopyPlan& Copier::plan() const { return impl_->plan; }
-const CopierStats& Copier::stats() const { return impl_->stats; }
+bool Copier::Pending(uint64_t id) const {
+  if (!impl_) return false;
+  return impl_->requests.count(id) ||
+         std::any_of(impl_->finished.begin(), impl_->finished.end(), [&](const CopyCompletion& c) { return c.id == id; });
+}
+const CopyPlan& Copier::plan() const {
+  static const CopyPlan none;
+  return impl_ ? impl_->plan : none;
+}
+const CopierStats& Copier::stats() const {
+  static const CopierStats none;
+  return impl_ ? impl_->stats : none;
+}
 
 }  // namespace cmb

@@ -3,6 +3,8 @@
 // (range, identity-based overlap, in use, exclusive hold); then one CMB that
 // the source and every destination reach is searched, and the pairs' chunk
 // and depth are merged into one plan whose chunks are read once.
+#include <unistd.h>
+
 #include <algorithm>
 #include <numeric>
 
@@ -29,7 +31,7 @@ absl::StatusOr<std::vector<CopyPlan>> PlanEach(const SysRoot& root, const System
 
 CopyPlan Merge(std::vector<CopyPlan> plans) {
   CopyPlan out = std::move(plans[0]);
-  uint64_t unit = std::lcm<uint64_t>(out.src.ns.lba_size, 4096);
+  uint64_t unit = std::lcm<uint64_t>(out.src.ns.lba_size, static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)));
   std::vector<std::string> names{out.dst.ns.name};
   for (CopyPlan& p : plans) unit = std::lcm<uint64_t>(unit, p.dst.ns.lba_size);
   for (size_t i = 1; i < plans.size(); ++i) {
@@ -43,7 +45,9 @@ CopyPlan Merge(std::vector<CopyPlan> plans) {
     names.push_back(p.dst.ns.name);
     out.fanout.push_back(std::move(p.dst));
   }
-  out.chunk_bytes = std::max(unit, out.chunk_bytes / unit * unit);
+  // A no-op by construction (one LBA size on every destination, so every
+  // pair's chunk is a multiple of the same unit), kept as the invariant.
+  out.chunk_bytes = out.chunk_bytes / unit * unit;
   out.reasons.push_back(absl::StrFormat(
       "fan-out to %u destinations (%s): each chunk is read once and written to every one; chunk %u bytes and "
       "depth %u, the smallest any pair needs", names.size(), absl::StrJoin(names, ", "), out.chunk_bytes, out.qd));
@@ -53,6 +57,11 @@ CopyPlan Merge(std::vector<CopyPlan> plans) {
 absl::Status CheckDistinct(const NamespaceRef& src, const std::vector<NamespaceRef>& dsts) {
   for (size_t i = 0; i < dsts.size(); ++i) {
     if (dsts[i].ns == nullptr) return absl::InvalidArgumentError(absl::StrCat("destination ", i, " is missing"));
+    // One byte offset is one LBA number on every destination, so extents mean the same on all.
+    if (dsts[i].ns->lba_size != dsts[0].ns->lba_size)
+      return absl::InvalidArgumentError(absl::StrCat(
+          "a fan-out's destinations must share one LBA size: ", dsts[0].ns->name, " has ", dsts[0].ns->lba_size,
+          "-byte LBAs, ", dsts[i].ns->name, " ", dsts[i].ns->lba_size, "-byte ones; copy to them separately"));
     std::string why;
     if (SameNamespace(*src.ns, *dsts[i].ns, &why))
       return absl::InvalidArgumentError(absl::StrCat("a fan-out cannot write its source: ", dsts[i].ns->name, " is ",
@@ -106,8 +115,10 @@ absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, cons
     p2p.via = via;
     absl::StatusOr<std::vector<CopyPlan>> plans = PlanEach(root, sys, p2p, dsts);
     if (plans.ok()) return Merge(std::move(*plans));
-    if (plans.status().code() != absl::StatusCode::kFailedPrecondition &&
-        plans.status().code() != absl::StatusCode::kResourceExhausted)
+    // A CMB the user named fails for any reason; one tried in turn only when it cannot serve.
+    const absl::StatusCode code = plans.status().code();
+    if (req.via || (code != absl::StatusCode::kFailedPrecondition && code != absl::StatusCode::kResourceExhausted &&
+                    code != absl::StatusCode::kInvalidArgument))
       return plans.status();
     whys.push_back(absl::StrCat("via ", via->ToString(), ": ", plans.status().message()));
   }

@@ -53,12 +53,12 @@ class _Extent(ctypes.Structure):
 
 class _DstResult(ctypes.Structure):
     _fields_ = [("name", _str), ("status", _int), ("error", _str), ("prefix_bytes", _u64), ("bytes_written", _u64),
-                ("flushed", _int)]
+                ("flushed", _int), ("reserved", _u64 * 4)]
 
 
 class _Completion(ctypes.Structure):
     _fields_ = [("id", _u64), ("status", _int), ("error", _str), ("cancelled", _int), ("bytes_total", _u64),
-                ("prefix_bytes", _u64), ("ndst", _uint), ("dsts", ctypes.POINTER(_DstResult))]
+                ("prefix_bytes", _u64), ("ndst", _uint), ("dsts", ctypes.POINTER(_DstResult)), ("reserved", _u64 * 4)]
 
 
 _P = ctypes.c_void_p
@@ -174,7 +174,9 @@ class _Buffer:
 
     def view(self) -> memoryview:
         """The buffer's bytes (for P2P memory every access is an MMIO read or write of the CMB)."""
-        return memoryview((ctypes.c_ubyte * len(self)).from_address(_lib.cmb_buffer_data(self.p))).cast("B")
+        arr = (ctypes.c_ubyte * len(self)).from_address(_lib.cmb_buffer_data(self.p))
+        arr._owner = self  # the view keeps the buffer alive
+        return memoryview(arr).cast("B")
 
     def close(self):
         if self.p:

@@ -25,8 +25,9 @@ struct Tree {
     t.AddNvme(t.AddBridge(up, "0000:02:00.0", 6), "0000:03:00.0", "nvme0", {.cmb_mb = 64});
     t.AddNvme(t.AddBridge(up, "0000:02:01.0", 6), "0000:04:00.0", "nvme1");
     t.AddNvme(t.AddBridge(up, "0000:02:02.0", 6), "0000:05:00.0", "nvme2");
-    t.AddNvme(t.AddBridge(up, "0000:02:03.0", 6), "0000:06:00.0", "nvme3", {.lba_size = 4096});
+    t.AddNvme(t.AddBridge(up, "0000:02:03.0", 6), "0000:06:00.0", "nvme3");
     t.AddNvme(t.AddBridge(t.HostBridge(), "0000:00:1d.0", 4), "0000:07:00.0", "nvme4");
+    t.AddNvme(t.AddBridge(up, "0000:02:04.0", 6), "0000:08:00.0", "nvme5", {.lba_size = 4096});
     sys = *cmb::Discover(t.root());
   }
   cmb::NamespaceRef Ref(const std::string& spec) { return *cmb::ResolveNamespace(t.root(), sys, spec); }
@@ -54,7 +55,7 @@ TEST(FanOut, OneCmbReachesEveryDestination) {
   EXPECT_EQ(p->destinations().size(), 2u);
   EXPECT_EQ(p->paths.size(), 3u) << "provider to the source and to each destination";
   EXPECT_EQ(p->bytes, 8192u * 512);
-  EXPECT_EQ(p->chunk_bytes % 4096, 0u) << "whole LBAs of the 4 KiB destination";
+  EXPECT_EQ(p->chunk_bytes, 512u << 10);
   EXPECT_TRUE(Has(absl::InternalError(p->reasons.back()), "fan-out to 2 destinations")) << p->reasons.back();
 }
 
@@ -71,14 +72,18 @@ TEST(FanOut, SameNamespaceTwiceOrTheSourceIsRefused) {
   EXPECT_TRUE(Has(p.status(), "nvme-copy has one destination")) << p.status();
   p = tr.Plan({.count = 8}, {});
   EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  // One dst LBA means one byte offset on every destination only with one LBA size.
+  p = tr.Plan({.count = 8}, {"nvme2:1", "nvme5:1"});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Has(p.status(), "share one LBA size")) << p.status();
 }
 
 TEST(FanOut, EachDestinationGetsThePairChecks) {
   Tree tr;
-  // 2^30 bytes of 4 KiB LBAs: the last LBA of nvme3 is 262143.
-  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.dst_lba = 262143, .count = 16}, {"nvme2:1", "nvme3:1"});
+  // 2^30 bytes of 512-byte LBAs: the last LBA is 2097151.
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.dst_lba = 2097151, .count = 16}, {"nvme2:1", "nvme3:1"});
   EXPECT_EQ(p.status().code(), absl::StatusCode::kOutOfRange);
-  EXPECT_TRUE(Has(p.status(), "nvme3n1: ")) << p.status();
+  EXPECT_TRUE(Has(p.status(), "nvme2n1: ")) << p.status();
 }
 
 TEST(FanOut, NoCmbForEveryDestinationIsRefusedUnlessBounceIsAllowed) {

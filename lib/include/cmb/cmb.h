@@ -23,7 +23,9 @@
  * -ERANGE beyond a namespace's end, -EPERM refused for safety or because the
  * kernel would refuse (the message says which and the fix), -EACCES no
  * permission, -ENOSPC the CMB is too full, -ECANCELED cancelled, -ETIMEDOUT a
- * wait timed out, -EIO an I/O error (an NVMe status is in the message).
+ * wait timed out, -EAGAIN a temporary device condition (retry later),
+ * -EOPNOTSUPP not supported (a kernel feature or NVMe command), -EEXIST
+ * already exists, -EIO an I/O error (an NVMe status is in the message).
  *
  * Threads: a handle is used by one thread at a time; different handles may be
  * used from different threads at once. Lifetimes: a handle made from a
@@ -118,7 +120,7 @@ struct cmb_copier_opts {
   int stop_on_dst_failure;    /* a failing destination fails the request, not only itself */
   uint64_t rate_bytes_per_s;  /* 0: no limit */
   uint64_t plan_bytes;        /* the size the plan is made for (chunk, depth); 0: the smallest namespace */
-  uint64_t reserved[4];
+  uint64_t reserved[4];       /* zero (-EINVAL otherwise) */
 };
 
 struct cmb_extent {
@@ -132,6 +134,7 @@ struct cmb_dst_result {
   const char *error; /* "" when status is 0 */
   uint64_t prefix_bytes, bytes_written;
   int flushed;
+  uint64_t reserved[4];
 };
 
 struct cmb_completion {
@@ -143,6 +146,7 @@ struct cmb_completion {
   uint64_t prefix_bytes; /* the smallest destination prefix */
   unsigned ndst;
   const struct cmb_dst_result *dsts; /* valid until the next process/wait/close on the copier */
+  uint64_t reserved[4];
 };
 
 /* Plans src -> dsts (ndst >= 1) and opens the copier; opts may be NULL. */
@@ -152,7 +156,8 @@ int cmb_copier_open(struct cmb_system *sys, const char *src, const char *const *
 const char *cmb_copier_plan(const struct cmb_copier *c);
 int cmb_copier_submit(struct cmb_copier *c, const struct cmb_extent *extents, size_t n, uint64_t *id);
 int cmb_copier_cancel(struct cmb_copier *c, uint64_t id);
-/* Readable when cmb_copier_process has work; poll it in the application's loop. */
+/* Readable when cmb_copier_process has work (a completion, a request submitted or cancelled, the
+ * rate limit's next start); poll it in the application's loop. */
 int cmb_copier_event_fd(const struct cmb_copier *c);
 /* Never blocks: starts commands, reaps completions; fills up to `max`, returns how many. */
 int cmb_copier_process(struct cmb_copier *c, struct cmb_completion *done, unsigned max);

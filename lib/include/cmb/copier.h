@@ -23,10 +23,11 @@
 // namespace. Writes never leave a request's destination extents.
 //
 // Driving it: Submit() and Cancel() only queue; Process() starts commands,
-// reaps completions and returns the requests that finished. Call it after
-// Submit and whenever event_fd() is readable (or use Wait, which does both).
-// Thread safety: none; one thread drives a copier (other threads may only
-// poll event_fd). Lifetime: destroying a copier cancels what is left and
+// reaps completions and returns the requests that finished. Call it whenever
+// event_fd() is readable (Submit and Cancel make it so), or use Wait, which
+// does both. Thread safety: none; one thread drives a copier (other threads
+// may only poll event_fd and call Notify), or use CopierThread
+// (copier_thread.h). A fan-out's destinations share one LBA size. Lifetime: destroying a copier cancels what is left and
 // waits for commands in flight, since they DMA into its buffer; its holds on
 // the destinations end then.
 #pragma once
@@ -119,8 +120,13 @@ class Copier {
   // not yet taken stay for Process().
   void Close();
 
+  // Readable when Process() has something to do: a completion, a request
+  // submitted or cancelled, or the rate limit's next start. Owned by the copier.
   int event_fd() const;
+  // Makes event_fd() readable; the one call that is safe from any thread.
+  void Notify() const;
   size_t pending() const;  // requests not yet returned by Process
+  bool Pending(uint64_t id) const;  // request id is running, or finished and not yet returned
   const CopyPlan& plan() const;
   const CopierStats& stats() const;
 

@@ -1,0 +1,96 @@
+#include "cmb/copier_thread.h"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace cmb {
+
+CopierThread::CopierThread(Copier copier, std::function<void(const CopyCompletion&)> on_done)
+    : copier_(std::move(copier)), on_done_(std::move(on_done)), thread_([this] { Loop(); }) {}
+
+absl::StatusOr<std::unique_ptr<CopierThread>> CopierThread::Start(Copier copier,
+                                                                   std::function<void(const CopyCompletion&)> on_done) {
+  if (copier.event_fd() < 0) return absl::FailedPreconditionError("the copier is closed (moved from)");
+  return std::unique_ptr<CopierThread>(new CopierThread(std::move(copier), std::move(on_done)));
+}
+
+CopierThread::~CopierThread() {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    stop_ = true;
+  }
+  Wake();
+  thread_.join();
+}
+
+// The copier's eventfd wakes the loop: a completion, or a caller's request.
+void CopierThread::Wake() { copier_.Notify(); }
+
+void CopierThread::Loop() {
+  for (;;) {
+    std::vector<CopyCompletion> finished;
+    {
+      // Into done_ under the same lock, so Wait never sees a request in neither place.
+      std::lock_guard<std::mutex> l(mu_);
+      if (stop_) break;
+      finished = copier_.Process();
+      for (const CopyCompletion& c : finished) done_[c.id] = c;
+      if (!finished.empty()) done_cv_.notify_all();
+    }
+    for (const CopyCompletion& c : finished)
+      if (on_done_) on_done_(c);
+    // Polls the fd only (no copier state), so callers are not locked out.
+    pollfd p{copier_.event_fd(), POLLIN, 0};
+    ::poll(&p, 1, 1000);
+  }
+  // Cancel what is left; the copier's destructor waits for commands in flight.
+  std::lock_guard<std::mutex> l(mu_);
+  done_cv_.notify_all();
+}
+
+absl::StatusOr<uint64_t> CopierThread::Submit(std::vector<Extent> extents) {
+  absl::StatusOr<uint64_t> id;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (stop_) return absl::FailedPreconditionError("the copier thread is stopping");
+    id = copier_.Submit(std::move(extents));
+  }
+  if (id.ok()) Wake();
+  return id;
+}
+
+absl::Status CopierThread::Cancel(uint64_t id) {
+  absl::Status s;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    s = copier_.Cancel(id);
+  }
+  Wake();
+  return s;
+}
+
+uint64_t CopierThread::Progress(uint64_t id) {
+  std::lock_guard<std::mutex> l(mu_);
+  return copier_.Progress(id);
+}
+
+absl::StatusOr<CopyCompletion> CopierThread::Wait(uint64_t id, std::optional<std::chrono::milliseconds> timeout) {
+  std::unique_lock<std::mutex> l(mu_);
+  const auto deadline = std::chrono::steady_clock::now() + timeout.value_or(std::chrono::milliseconds(0));
+  for (;;) {
+    if (auto it = done_.find(id); it != done_.end()) {
+      CopyCompletion c = std::move(it->second);
+      done_.erase(it);
+      return c;
+    }
+    if (!copier_.Pending(id)) return absl::NotFoundError(absl::StrCat("no pending copy request ", id));
+    if (stop_) return absl::CancelledError("the copier thread stopped");
+    if (!timeout) done_cv_.wait(l);
+    else if (done_cv_.wait_until(l, deadline) == std::cv_status::timeout && !done_.count(id))
+      return absl::DeadlineExceededError(absl::StrCat("copy request ", id, " still running"));
+  }
+}
+
+}  // namespace cmb
