@@ -46,6 +46,12 @@ int Fail(const absl::Status& s, std::string* handle_error = nullptr) {
 
 int Invalid(const char* what) { return Fail(absl::InvalidArgumentError(what)); }
 
+// False for NULL, and for a pointer that is not a live handle of its type.
+template <typename T>
+bool Live(const T* h) {
+  return h != nullptr && h->live();
+}
+
 const cmb::Controller* FindController(const cmb::System& sys, const char* name) {
   for (const cmb::Controller& c : sys.controllers)
     if (c.name == name || (c.address && c.address->ToString() == name)) return &c;
@@ -55,19 +61,33 @@ const cmb::Controller* FindController(const cmb::System& sys, const char* name) 
 
 }  // namespace
 
-struct cmb_system {
+// Each handle starts with a tag of its type, cleared when freed, so a
+// pointer that is not a live handle of that type gets -EINVAL, not a crash
+// (most of the time: a freed block may be reused).
+enum : uint32_t { kSystemTag = 0x636d6231, kBufferTag = 0x636d6232, kQueueTag = 0x636d6233, kCopierTag = 0x636d6234 };
+template <uint32_t kTag>
+struct Tagged {
+  uint32_t tag = kTag;
+  ~Tagged() { tag = 0; }
+  bool live() const { return tag == kTag; }
+};
+
+struct cmb_system : Tagged<kSystemTag> {
   cmb::SysRoot root;
   cmb::System sys;
   std::vector<std::string> addresses;  // per controller, for cmb_controller_info
 };
-struct cmb_buffer {
+struct cmb_buffer : Tagged<kBufferTag> {
+  explicit cmb_buffer(cmb::DmaBuffer b) : buf(std::move(b)) {}
   cmb::DmaBuffer buf;
 };
-struct cmb_queue {
+struct cmb_queue : Tagged<kQueueTag> {
+  explicit cmb_queue(cmb::NvmeQueue nq) : q(std::move(nq)) {}
   cmb::NvmeQueue q;
   std::string error;
 };
-struct cmb_copier {
+struct cmb_copier : Tagged<kCopierTag> {
+  explicit cmb_copier(cmb::Copier cp) : c(std::move(cp)) {}
   cmb::Copier c;
   std::string plan, error;
   std::deque<cmb::CopyCompletion> backlog;  // finished, not yet handed out
@@ -98,15 +118,17 @@ int cmb_discover(struct cmb_system** out) {
   return 0;
 }
 
-void cmb_system_free(struct cmb_system* sys) { delete sys; }
+void cmb_system_free(struct cmb_system* sys) {
+  if (Live(sys)) delete sys;
+}
 
 int cmb_controller_count(const struct cmb_system* sys) {
-  if (sys == nullptr) return Invalid("cmb_controller_count: sys is NULL");
+  if (!Live(sys)) return Invalid("cmb_controller_count: sys is NULL or not a cmb_system");
   return static_cast<int>(sys->sys.controllers.size());
 }
 
 int cmb_controller_get(const struct cmb_system* sys, unsigned index, struct cmb_controller_info* info) {
-  if (sys == nullptr || info == nullptr) return Invalid("cmb_controller_get: sys or info is NULL");
+  if (!Live(sys) || info == nullptr) return Invalid("cmb_controller_get: sys or info is NULL");
   if (index >= sys->sys.controllers.size())
     return Fail(absl::OutOfRangeError(absl::StrCat("no controller ", index, " (", sys->sys.controllers.size(), ")")));
   const cmb::Controller& c = sys->sys.controllers[index];
@@ -124,7 +146,7 @@ int cmb_controller_get(const struct cmb_system* sys, unsigned index, struct cmb_
 
 int cmb_namespace_get(const struct cmb_system* sys, unsigned controller, unsigned index,
                       struct cmb_namespace_info* info) {
-  if (sys == nullptr || info == nullptr) return Invalid("cmb_namespace_get: sys or info is NULL");
+  if (!Live(sys) || info == nullptr) return Invalid("cmb_namespace_get: sys or info is NULL");
   if (controller >= sys->sys.controllers.size() || index >= sys->sys.controllers[controller].namespaces.size())
     return Fail(absl::OutOfRangeError(absl::StrCat("no namespace ", index, " on controller ", controller)));
   const cmb::Namespace& n = sys->sys.controllers[controller].namespaces[index];
@@ -140,7 +162,7 @@ int cmb_namespace_get(const struct cmb_system* sys, unsigned controller, unsigne
 }
 
 int cmb_namespace_find(const struct cmb_system* sys, const char* spec, struct cmb_namespace_info* info) {
-  if (sys == nullptr || spec == nullptr || info == nullptr) return Invalid("cmb_namespace_find: NULL argument");
+  if (!Live(sys) || spec == nullptr || info == nullptr) return Invalid("cmb_namespace_find: NULL argument or not a live handle");
   absl::StatusOr<cmb::NamespaceRef> r = cmb::ResolveNamespace(sys->root, sys->sys, spec);
   if (!r.ok()) return Fail(r.status());
   const auto& cs = sys->sys.controllers;
@@ -149,13 +171,13 @@ int cmb_namespace_find(const struct cmb_system* sys, const char* spec, struct cm
 }
 
 int cmb_p2p_alloc(struct cmb_system* sys, const char* provider, size_t bytes, struct cmb_buffer** buf) {
-  if (sys == nullptr || provider == nullptr || buf == nullptr) return Invalid("cmb_p2p_alloc: NULL argument");
+  if (!Live(sys) || provider == nullptr || buf == nullptr) return Invalid("cmb_p2p_alloc: NULL argument or not a live handle");
   const cmb::Controller* c = FindController(sys->sys, provider);
   if (c == nullptr || !c->address)
     return Fail(absl::NotFoundError(absl::StrCat("no PCIe NVMe controller '", provider, "'")));
   absl::StatusOr<cmb::DmaBuffer> b = cmb::AllocateP2pMem(sys->root, *c->address, bytes);
   if (!b.ok()) return Fail(absl::Status(b.status().code(), absl::StrCat(c->name, ": ", b.status().message())));
-  *buf = new cmb_buffer{std::move(*b)};
+  *buf = new cmb_buffer(std::move(*b));
   return 0;
 }
 
@@ -163,28 +185,30 @@ int cmb_host_alloc(size_t bytes, struct cmb_buffer** buf) {
   if (buf == nullptr) return Invalid("cmb_host_alloc: buf is NULL");
   absl::StatusOr<cmb::DmaBuffer> b = cmb::AllocateHostMem(bytes);
   if (!b.ok()) return Fail(b.status());
-  *buf = new cmb_buffer{std::move(*b)};
+  *buf = new cmb_buffer(std::move(*b));
   return 0;
 }
 
-void* cmb_buffer_data(const struct cmb_buffer* buf) { return buf ? buf->buf.data() : nullptr; }
-size_t cmb_buffer_size(const struct cmb_buffer* buf) { return buf ? buf->buf.size() : 0; }
-void cmb_buffer_free(struct cmb_buffer* buf) { delete buf; }
+void* cmb_buffer_data(const struct cmb_buffer* buf) { return Live(buf) ? buf->buf.data() : nullptr; }
+size_t cmb_buffer_size(const struct cmb_buffer* buf) { return Live(buf) ? buf->buf.size() : 0; }
+void cmb_buffer_free(struct cmb_buffer* buf) {
+  if (Live(buf)) delete buf;
+}
 
 int cmb_queue_open(struct cmb_system* sys, const char* ns, int writable, struct cmb_queue** q) {
-  if (sys == nullptr || ns == nullptr || q == nullptr) return Invalid("cmb_queue_open: NULL argument");
+  if (!Live(sys) || ns == nullptr || q == nullptr) return Invalid("cmb_queue_open: NULL argument or not a live handle");
   absl::StatusOr<cmb::NamespaceRef> ref = cmb::ResolveNamespace(sys->root, sys->sys, ns);
   if (!ref.ok()) return Fail(ref.status());
   absl::StatusOr<cmb::NvmeQueue> nq =
       cmb::NvmeQueue::Open(*ref->ns, {.depth = 1, .writable = writable != 0}, ref->controller->address);
   if (!nq.ok()) return Fail(nq.status());
-  *q = new cmb_queue{std::move(*nq), ""};
+  *q = new cmb_queue(std::move(*nq));
   return 0;
 }
 
 static int QueueIo(struct cmb_queue* q, bool write, uint64_t slba, struct cmb_buffer* buf, size_t offset,
                    size_t bytes) {
-  if (q == nullptr || buf == nullptr) return Invalid(write ? "cmb_queue_write: NULL argument" : "cmb_queue_read: NULL argument");
+  if (!Live(q) || !Live(buf)) return Invalid(write ? "cmb_queue_write: NULL argument" : "cmb_queue_read: NULL argument or not a live handle");
   absl::StatusOr<cmb::DmaSpan> span = buf->buf.Slice(offset, bytes);
   if (!span.ok()) return Fail(span.status(), &q->error);
   absl::Status s = write ? q->q.Write(slba, *span, 0) : q->q.Read(slba, *span, 0);
@@ -201,8 +225,10 @@ int cmb_queue_read(struct cmb_queue* q, uint64_t slba, struct cmb_buffer* buf, s
 int cmb_queue_write(struct cmb_queue* q, uint64_t slba, struct cmb_buffer* buf, size_t offset, size_t bytes) {
   return QueueIo(q, true, slba, buf, offset, bytes);
 }
-const char* cmb_queue_error(const struct cmb_queue* q) { return q ? q->error.c_str() : ""; }
-void cmb_queue_close(struct cmb_queue* q) { delete q; }
+const char* cmb_queue_error(const struct cmb_queue* q) { return Live(q) ? q->error.c_str() : ""; }
+void cmb_queue_close(struct cmb_queue* q) {
+  if (Live(q)) delete q;
+}
 
 }  // extern "C"
 
@@ -210,8 +236,8 @@ extern "C" {
 
 int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* dsts, unsigned ndst,
                     const struct cmb_copier_opts* opts, struct cmb_copier** c) {
-  if (sys == nullptr || src == nullptr || c == nullptr || (ndst > 0 && dsts == nullptr))
-    return Invalid("cmb_copier_open: NULL argument");
+  if (!Live(sys) || src == nullptr || c == nullptr || (ndst > 0 && dsts == nullptr))
+    return Invalid("cmb_copier_open: NULL argument or not a live handle");
   if (ndst == 0) return Invalid("cmb_copier_open: no destination (ndst is 0)");
   const cmb_copier_opts o = opts ? *opts : cmb_copier_opts{};
   for (uint64_t r : o.reserved)
@@ -235,7 +261,7 @@ int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* 
       {.rate_bytes_per_s = o.rate_bytes_per_s, .stop_on_dst_failure = o.stop_on_dst_failure != 0});
   if (!cp.ok()) return Fail(cp.status());
   const cmb::CopyPlan& plan = cp->plan();
-  auto h = std::make_unique<cmb_copier>(cmb_copier{std::move(*cp), "", "", {}, {}});
+  auto h = std::make_unique<cmb_copier>(std::move(*cp));
   h->plan = absl::StrFormat("%s%s, chunk %u bytes, qd %u, %u destination(s)", cmb::CopyMethodName(plan.method),
                             plan.provider ? absl::StrCat(" through ", plan.provider->ToString()) : "",
                             plan.chunk_bytes, plan.qd, plan.destinations().size());
@@ -243,13 +269,13 @@ int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* 
   return 0;
 }
 
-const char* cmb_copier_plan(const struct cmb_copier* c) { return c ? c->plan.c_str() : ""; }
-const char* cmb_copier_error(const struct cmb_copier* c) { return c ? c->error.c_str() : ""; }
-int cmb_copier_event_fd(const struct cmb_copier* c) { return c ? c->c.event_fd() : Invalid("cmb_copier_event_fd: NULL"); }
-uint64_t cmb_copier_progress(const struct cmb_copier* c, uint64_t id) { return c ? c->c.Progress(id) : 0; }
+const char* cmb_copier_plan(const struct cmb_copier* c) { return Live(c) ? c->plan.c_str() : ""; }
+const char* cmb_copier_error(const struct cmb_copier* c) { return Live(c) ? c->error.c_str() : ""; }
+int cmb_copier_event_fd(const struct cmb_copier* c) { return Live(c) ? c->c.event_fd() : Invalid("cmb_copier_event_fd: NULL"); }
+uint64_t cmb_copier_progress(const struct cmb_copier* c, uint64_t id) { return Live(c) ? c->c.Progress(id) : 0; }
 
 int cmb_copier_submit(struct cmb_copier* c, const struct cmb_extent* extents, size_t n, uint64_t* id) {
-  if (c == nullptr || id == nullptr || (n > 0 && extents == nullptr)) return Invalid("cmb_copier_submit: NULL argument");
+  if (!Live(c) || id == nullptr || (n > 0 && extents == nullptr)) return Invalid("cmb_copier_submit: NULL argument or not a live handle");
   std::vector<cmb::Extent> ext;
   for (size_t i = 0; i < n; ++i) ext.push_back({extents[i].src_lba, extents[i].dst_lba, extents[i].count});
   absl::StatusOr<uint64_t> r = c->c.Submit(std::move(ext));
@@ -259,7 +285,7 @@ int cmb_copier_submit(struct cmb_copier* c, const struct cmb_extent* extents, si
 }
 
 int cmb_copier_cancel(struct cmb_copier* c, uint64_t id) {
-  if (c == nullptr) return Invalid("cmb_copier_cancel: NULL");
+  if (!Live(c)) return Invalid("cmb_copier_cancel: NULL");
   absl::Status s = c->c.Cancel(id);
   return s.ok() ? 0 : Fail(s, &c->error);
 }
@@ -285,7 +311,7 @@ static void HandOut(struct cmb_copier* c, cmb::CopyCompletion done, struct cmb_c
 extern "C" {
 
 int cmb_copier_process(struct cmb_copier* c, struct cmb_completion* done, unsigned max) {
-  if (c == nullptr || (max > 0 && done == nullptr)) return Invalid("cmb_copier_process: NULL argument");
+  if (!Live(c) || (max > 0 && done == nullptr)) return Invalid("cmb_copier_process: NULL argument or not a live handle");
   c->out.clear();
   for (cmb::CopyCompletion& x : c->c.Process()) c->backlog.push_back(std::move(x));
   unsigned n = 0;
@@ -298,7 +324,7 @@ int cmb_copier_process(struct cmb_copier* c, struct cmb_completion* done, unsign
 }
 
 int cmb_copier_wait(struct cmb_copier* c, uint64_t id, int timeout_ms, struct cmb_completion* done) {
-  if (c == nullptr || done == nullptr) return Invalid("cmb_copier_wait: NULL argument");
+  if (!Live(c) || done == nullptr) return Invalid("cmb_copier_wait: NULL argument or not a live handle");
   c->out.clear();
   for (auto it = c->backlog.begin(); it != c->backlog.end(); ++it)
     if (it->id == id) {
@@ -315,7 +341,7 @@ int cmb_copier_wait(struct cmb_copier* c, uint64_t id, int timeout_ms, struct cm
 }
 
 void cmb_copier_close(struct cmb_copier* c) {
-  if (c == nullptr) return;
+  if (!Live(c)) return;
   c->c.Close();
   delete c;
 }

@@ -10,6 +10,10 @@
 //   absl::StatusOr<cmb::SpdkRange> s = cmb::ParseSpdkRange("0000:03:00.0-1-0-2048");
 //
 // These parse untrusted text: every error names the text and what was expected.
+// They are a documented part of the API, for applications that take the same
+// text from their users or config files as cmbcp does (sizes with K/M/G/T
+// suffixes, counts in decimal or 0x hex, SPDK cmb_copy's ranges); the library
+// itself never reads a command line.
 //
 // Threads: pure parsing; a NamespaceRef points into the System it was resolved
 // in, so it is valid only while that System lives.
