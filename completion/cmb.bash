@@ -39,7 +39,7 @@ _cmbcp() {
   esac
   if [[ $cur == -* ]]; then
     mapfile -t COMPREPLY < <(compgen -W "--src-lba --dst-lba --count --bytes --via --method --allow-bounce
-      --chunk --qd --rate --extents --force --resume --dry-run --verify --verify-only --output --progress --no-progress
+      --chunk --qd --rate --extents --stop-on-error --force --resume --dry-run --verify --verify-only --output --progress --no-progress
       --verbose --help --version" -- "$cur")
     return
   fi

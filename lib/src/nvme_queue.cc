@@ -11,6 +11,8 @@ extern "C" {  // libnvme 1.3 headers lack C++ guards
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cmb/dma_buffer.h"
@@ -242,11 +244,30 @@ static absl::Status RefusedP2p(int err, const Namespace& ns, const IoContext& ct
   return absl::ErrnoToStatus(err, msg);
 }
 
+// Why the namespace's controller or a PCI device of the command is going
+// away ("nvme3 is deleting (removed)"); empty when nothing is.
+static std::string Removed(const Namespace& ns, const IoContext& ctx) {
+  for (const std::optional<PciAddress>& a : {ctx.client, ctx.provider})
+    if (a && !ns.root.Exists("/sys/bus/pci/devices/" + a->ToString()))
+      return absl::StrCat("PCI device ", a->ToString(), " is gone (removed)");
+  absl::StatusOr<std::string> state = ns.root.Read("/sys/block/" + ns.name + "/device/state");
+  if (!state.ok()) return ns.root.Exists("/sys/block/" + ns.name) ? "" : absl::StrCat(ns.name, " is gone (removed)");
+  std::string s(absl::StripAsciiWhitespace(*state));
+  if (absl::StartsWith(s, "deleting") || s == "dead")
+    return absl::StrCat("its controller is ", s, ": the device is gone (removed)");
+  return "";
+}
+
 absl::Status NvmeQueue::Explain(int32_t res, const Namespace& ns, const IoContext& ctx) {
   if (res == 0) return absl::OkStatus();
   if (res < 0) {
     int err = -res;
     KernelRules rules = KernelRules::ForRunning(ns.root);
+    // A device being removed fails its commands too (7.3: EINVAL, like a
+    // refused pair): its controller's state says so, or it is gone already.
+    if (std::string gone = err == EFAULT ? "" : Removed(ns, ctx); !gone.empty())  // EFAULT: more below
+      return absl::UnavailableError(absl::StrCat("the command on ", ns.generic_device, " failed (", std::strerror(err),
+                                                 "): ", gone));
     if (err == EREMOTEIO || (ctx.provider && err == rules.unreachable_errno)) return RefusedP2p(err, ns, ctx, rules);
     switch (err) {
       case EACCES:

@@ -414,4 +414,45 @@ TEST_F(CopierTest, ADestinationRemovedMidCopyIsDroppedAndTheOthersComplete) {
   }
 }
 
+// cmbcp SRC DST DST2 DST3 --stop-on-error, dst2 removed mid-copy: every
+// destination stops, each reports its own exact prefix, exit 1. Own boot
+// with --hotplug. 64 MiB at 4 MiB/s: 16 s at least.
+TEST_F(CopierTest, CmbcpStopOnErrorStopsEveryDestinationWithItsPrefix) {
+  const size_t bytes = 64 * kMiB;
+  std::vector<uint8_t> src = Fill("src", bytes, 60);
+  std::string ends = absl::StrCat(cmbtest::BySerial(sys_, "src").name, ":1");
+  for (const char* d : {"dst", "dst2", "dst3"}) absl::StrAppend(&ends, " ", cmbtest::BySerial(sys_, d).name, ":1");
+  ::unlink("/tmp/fan.rc");  // the subshell lets go of RunCommand's pipe, or it would wait for cmbcp
+  ASSERT_EQ(cmbtest::RunCommand(absl::StrCat("(", CMBCP_PATH, " ", ends, " --bytes 64M --rate 4M --stop-on-error ",
+                                             "--progress -o json >/tmp/fan.json 2>/tmp/fan.err; echo $? >/tmp/fan.rc) >/dev/null 2>&1 &"))
+                .status, 0);
+  for (int i = 0; i < 600 && cmbtest::RunCommand("grep -q ' copied, ' /tmp/fan.err").status != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_EQ(cmbtest::RunCommand("grep -q ' copied, ' /tmp/fan.err").status, 0) << "no progress in 60 s";
+  cmbtest::CommandResult q = cmbtest::RunCommand(QMP_PATH " c_dst2");
+  ASSERT_EQ(q.status, 0) << q.out;
+  for (int i = 0; i < 1200 && ::access("/tmp/fan.rc", F_OK) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  cmbtest::CommandResult rc = cmbtest::RunCommand("cat /tmp/fan.rc");
+  cmbtest::CommandResult err = cmbtest::RunCommand("cat /tmp/fan.err");
+  ASSERT_EQ(rc.out, "1\n") << err.out;
+  nlohmann::json j = nlohmann::json::parse(cmbtest::RunCommand("cat /tmp/fan.json").out);
+  const nlohmann::json& d = j["copy"]["destinations"];
+  ASSERT_EQ(d.size(), 3u) << j;
+  EXPECT_FALSE(d[1]["error"].is_null()) << d[1];
+  for (size_t i : {0, 2}) {
+    EXPECT_EQ(d[i]["complete"], false) << "stopped with the others: " << d[i];
+    uint64_t prefix = d[i]["bytes_done"];
+    EXPECT_LT(prefix, bytes);
+    std::vector<uint8_t> got = Read(i == 0 ? "dst" : "dst3", bytes);
+    EXPECT_TRUE(std::equal(got.begin(), got.begin() + prefix, src.begin())) << "the reported prefix is exact";
+    const std::string name = Ns(i == 0 ? "dst" : "dst3").name;
+    EXPECT_NE(err.out.find("cmbcp: stopped with the failing destination: " + name), std::string::npos)
+        << "a line for " << name << ": " << err.out;
+  }
+  EXPECT_NE(err.out.find("is gone (removed)"), std::string::npos) << "names the removal: " << err.out;
+  {
+  }
+}
+
 }  // namespace

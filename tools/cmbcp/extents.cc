@@ -72,7 +72,8 @@ int CopyExtentsAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, co
                          const Options& o, const std::function<bool()>& stop, nlohmann::json& out) {
   const bool progress = o.progress < 0 ? isatty(STDERR_FILENO) : o.progress == 1;
   const Clock::time_point t0 = Clock::now();
-  absl::StatusOr<cmb::Copier> c = cmb::Copier::Open(root, plan, {.rate_bytes_per_s = o.rate});
+  absl::StatusOr<cmb::Copier> c =
+      cmb::Copier::Open(root, plan, {.rate_bytes_per_s = o.rate, .stop_on_dst_failure = o.stop_on_error});
   absl::StatusOr<uint64_t> id = c.ok() ? c->Submit(ext) : c.status();
   if (!id.ok()) {
     std::fprintf(stderr, "cmbcp: %s\n", std::string(id.status().message()).c_str());

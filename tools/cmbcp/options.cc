@@ -8,7 +8,7 @@ namespace cmbcp {
 namespace {
 
 enum LongOnly { kVia = 256, kAllowBounce, kChunk, kQd, kForce, kResume, kDryRun, kVerify, kVerifyOnly, kProgress,
-                kNoProgress, kVersion, kRate, kExtents };
+                kNoProgress, kVersion, kRate, kExtents, kStopOnError };
 
 }  // namespace
 
@@ -30,6 +30,7 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
       {"no-progress", no_argument, nullptr, kNoProgress}, {"verbose", no_argument, nullptr, 'v'},
       {"help", no_argument, nullptr, 'h'},          {"version", no_argument, nullptr, kVersion},
       {"rate", required_argument, nullptr, kRate},  {"extents", required_argument, nullptr, kExtents},
+      {"stop-on-error", no_argument, nullptr, kStopOnError},
       {nullptr, 0, nullptr, 0}};
   auto number = [](const char* what, const char* text, uint64_t& out) -> std::optional<int> {
     absl::StatusOr<uint64_t> v = cmb::ParseCount(text);
@@ -81,6 +82,7 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
         break;
       case kForce: o.force = true; break;
       case kExtents: o.extents = optarg; break;
+      case kStopOnError: o.stop_on_error = true; break;
       case kResume:
         o.resume = true;
         if (optarg) {
@@ -146,6 +148,8 @@ Range:
                         LBAs on both sides
       --extents FILE    copy the extents listed in FILE ('-': stdin), one per line:
                         SRC_LBA DST_LBA COUNT ('#' comments), as one request
+      --stop-on-error   with several DSTs, a failing one stops them all (default:
+                        it is dropped and the others go on)
 Method:
       --via BDF|auto    the CMB to copy through (default auto: the destination's
                         own, else the source's, else any the kernel allows)

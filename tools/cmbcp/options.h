@@ -40,6 +40,7 @@ struct Options {
   bool resume = false;
   std::optional<uint64_t> resume_bytes;
   std::string extents;  // --extents FILE ("-": stdin)
+  bool stop_on_error = false;  // fan-out: a failing DST stops all
   bool json = false, verbose = false;
   int progress = -1;  // -1: if stderr is a TTY
 };

@@ -109,7 +109,8 @@ void SayEachDestination(const cmb::CopyPlan& plan, const cmb::CopyResult& r) {
       continue;
     }
     if (!d.status.ok()) std::fprintf(stderr, "cmbcp: %s\n", std::string(d.status.message()).c_str());
-    std::fprintf(stderr, "cmbcp: %s: %s%s\n", r.stopped && d.status.ok() ? "interrupted" : "failed",
+    const char* how = !d.status.ok() ? "failed" : r.stopped ? "interrupted" : "stopped with the failing destination";
+    std::fprintf(stderr, "cmbcp: %s: %s%s\n", how,
                  DoneLine(plan, e, d.prefix_bytes, d.flushed).c_str(),
                  d.flushed && d.prefix_bytes > 0
                      ? absl::StrFormat("; continue it alone with the same range and --resume=%u", d.prefix_bytes).c_str()
@@ -126,6 +127,7 @@ int CopyAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, const Opt
   cmb::CopyControl ctl;
   ctl.stop = stop;
   ctl.rate_bytes_per_s = o.rate;
+  ctl.stop_on_dst_failure = o.stop_on_error;
   if (o.resume) {
     absl::StatusOr<uint64_t> from = ResumeFrom(o, plan, journal);
     if (!from.ok()) {

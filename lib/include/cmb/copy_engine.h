@@ -52,6 +52,8 @@ struct CopyControl {
   // started before it fit in rate x elapsed time, so the first chunk starts
   // at once and the average never exceeds the rate by more than one chunk.
   uint64_t rate_bytes_per_s = 0;
+  // Fan-out: a failing destination stops them all (CopierOptions).
+  bool stop_on_dst_failure = false;
 };
 
 struct CopyResult {
