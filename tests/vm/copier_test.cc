@@ -326,6 +326,13 @@ TEST_F(CopierTest, CmbcpFansOutAndVerifiesEveryDestination) {
   EXPECT_EQ(j["plan"]["fanout"].size(), 2u);
   ASSERT_EQ(j["copy"]["destinations"].size(), 3u);
   ASSERT_EQ(j["verify"].size(), 3u);
+  // CPU time per GiB is the user and system time over the bytes copied.
+  const nlohmann::json& cpu = j["copy"]["cpu"];
+  ASSERT_TRUE(cpu["per_gib_s"].is_number()) << cpu;
+  const double user = cpu["user_s"], sys = cpu["sys_s"];
+  EXPECT_GE(user, 0);
+  EXPECT_GE(sys, 0);
+  EXPECT_NEAR(cpu["per_gib_s"].get<double>(), (user + sys) * 64, 1e-9) << "16 MiB is 1/64 GiB";
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(j["copy"]["destinations"][i]["complete"], true) << j["copy"]["destinations"][i];
     EXPECT_EQ(j["copy"]["destinations"][i]["bytes_done"], bytes);

@@ -1,5 +1,6 @@
 #include "extents.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -72,6 +73,8 @@ int CopyExtentsAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, co
                          const Options& o, const std::function<bool()>& stop, nlohmann::json& out) {
   const bool progress = o.progress < 0 ? isatty(STDERR_FILENO) : o.progress == 1;
   const Clock::time_point t0 = Clock::now();
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
   absl::StatusOr<cmb::Copier> c =
       cmb::Copier::Open(root, plan, {.rate_bytes_per_s = o.rate, .stop_on_dst_failure = o.stop_on_error});
   absl::StatusOr<uint64_t> id = c.ok() ? c->Submit(ext) : c.status();
@@ -84,6 +87,7 @@ int CopyExtentsAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, co
   for (const cmb::Extent& e : ext) total += e.count * plan.src.ns.lba_size;
   const std::optional<cmb::CopyCompletion> done = Drive(*c, *id, total, progress, stop);
   if (progress && isatty(STDERR_FILENO)) std::fputc('\n', stderr);
+  getrusage(RUSAGE_SELF, &after);
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();
   nlohmann::json dsts = nlohmann::json::array();
   for (const cmb::DstCompletion& d : done->dsts)
@@ -94,7 +98,7 @@ int CopyExtentsAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, co
                  {"error", done->status.ok() ? nlohmann::json() : nlohmann::json(std::string(done->status.message()))},
                  {"extents", ext.size()}, {"bytes_total", total}, {"bytes_done", done->prefix_bytes()},
                  {"destinations", dsts}, {"seconds", s}, {"mb_per_s", Rate(done->prefix_bytes(), s)},
-                 {"commands", done->commands}};
+                 {"commands", done->commands}, {"cpu", CpuJson(before, after, done->prefix_bytes())}};
   if (done->status.ok()) {
     if (!o.json)
       std::fprintf(stderr, "%s; %zu extents, %s%s\n", ProgressLine(total, s).c_str(), ext.size(),

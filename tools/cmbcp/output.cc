@@ -88,6 +88,15 @@ void PrintPlan(const cmb::CopyPlan& p, bool verbose) {
     for (const std::string& r : p.reasons) std::cout << "  " << r << "\n";
 }
 
+nlohmann::json CpuJson(const struct rusage& before, const struct rusage& after, uint64_t bytes) {
+  auto s = [](const timeval& a, const timeval& b) {
+    return static_cast<double>(b.tv_sec - a.tv_sec) + static_cast<double>(b.tv_usec - a.tv_usec) / 1e6;
+  };
+  const double user = s(before.ru_utime, after.ru_utime), sys = s(before.ru_stime, after.ru_stime);
+  return {{"user_s", user}, {"sys_s", sys},
+          {"per_gib_s", bytes ? nlohmann::json((user + sys) / (static_cast<double>(bytes) / (1ull << 30))) : nlohmann::json()}};
+}
+
 double Rate(uint64_t bytes, double s) { return s > 0 ? bytes / s / 1e6 : 0; }
 
 std::string ProgressLine(uint64_t bytes, double s) {

@@ -5,6 +5,8 @@
 //   cmbcp::PrintPlan(*plan, /*verbose=*/true);
 #pragma once
 
+#include <sys/resource.h>
+
 #include <cstdint>
 #include <string>
 
@@ -21,6 +23,9 @@ nlohmann::json VerifyJson(const cmb::VerifyResult& v);
 std::string DstNames(const cmb::CopyPlan& p);
 void PrintPlan(const cmb::CopyPlan& p, bool verbose);
 double Rate(uint64_t bytes, double s);  // MB/s
+// This process's CPU time between two getrusage(RUSAGE_SELF) calls, and per
+// GiB of `bytes`: {"user_s", "sys_s", "per_gib_s"} (per_gib_s null for 0 bytes).
+nlohmann::json CpuJson(const struct rusage& before, const struct rusage& after, uint64_t bytes);
 // Like dd status=progress: "201326592 bytes (201 MB, 192 MiB) copied, 3 s, 67.1 MB/s".
 std::string ProgressLine(uint64_t bytes, double s);
 

@@ -1,5 +1,6 @@
 #include "run.h"
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -141,7 +142,10 @@ int CopyAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, const Opt
     ctl.progress = [isatty = isatty(STDERR_FILENO) == 1, resume = ctl.resume_bytes](const cmb::CopyProgress& p) {
       std::fprintf(stderr, isatty ? "\r%s   " : "%s\n", ProgressLine(p.bytes_done - resume, p.seconds).c_str());
     };
+  rusage before{}, after{};
+  getrusage(RUSAGE_SELF, &before);
   cmb::CopyResult r = cmb::RunCopy(root, plan, ctl);
+  getrusage(RUSAGE_SELF, &after);
   Warn(plan, r);
   if (progress && isatty(STDERR_FILENO)) std::fputc('\n', stderr);
   const uint64_t moved = r.bytes_done - ctl.resume_bytes;
@@ -161,6 +165,7 @@ int CopyAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, const Opt
                  {"seconds", r.seconds},
                  {"mb_per_s", Rate(moved, r.seconds)},
                  {"commands", r.commands},
+                 {"cpu", CpuJson(before, after, moved)},
                  {"flushed", r.flushed},
                  {"dst_held_exclusively", r.dst_held}};
   if (r.complete()) {
