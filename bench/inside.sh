@@ -41,8 +41,11 @@ fio_p2p() {
       write) args+=(--name=write --filename="/dev/ng${dst#nvme}n1" --rw=write) ;;
     esac
   done
-  fio --thread --ioengine=io_uring_cmd --cmd_type=nvme --bs="$bs" --iodepth="$qd" --size="$n" \
-    --iomem="mmapshared:/sys/bus/pci/devices/$cmb_bdf/p2pmem/allocate" --output-format=json "${args[@]}" >/tmp/fio.json
+  # Jobs as processes: fio 3.33 with --thread and two mmapshared jobs aborts
+  # ("double free or corruption").
+  fio --ioengine=io_uring_cmd --cmd_type=nvme --bs="$bs" --iodepth="$qd" --size="$n" \
+    --iomem="mmapshared:/sys/bus/pci/devices/$cmb_bdf/p2pmem/allocate" --output-format=json "${args[@]}" >/tmp/fio.json ||
+    { echo "bench: fio failed: $*" >&2; exit 1; }
   python3 -c "import json; d=json.load(open('/tmp/fio.json')); print(*[j['read']['bw_bytes'] + j['write']['bw_bytes'] for j in d['jobs']])"
 }
 

@@ -8,7 +8,8 @@
 # Debian's patches), extracted and patched into $CMB_CACHE/qemu-ram-cmb-10.0.2/src
 # and built in .../build: x86_64-softmmu only, every optional feature off
 # except virtfs (9p, which vm.sh shares the root with), no docs, no tools, no
-# GUI, no modules. The binary carries no firmware (the +ds tarball has none):
+# GUI, no modules; meson.build is told not to unpack the edk2 firmware, which
+# the +ds tarball lacks. The binary carries no firmware (the tarball has none):
 # run it with -L <bookworm-backports QEMU>/usr/share/qemu -L .../usr/share/seabios,
 # as vm.sh does for its backports QEMU (fetch-qemu.sh).
 # QEMU 10 needs meson >= 1.5 and pycotap, newer than or absent from bookworm:
@@ -37,8 +38,9 @@ die() { echo "build-ram-cmb: FAIL: $*" >&2; exit 1; }
 configure_args=(--python=/usr/bin/python3 --target-list=x86_64-softmmu
   --without-default-features --enable-virtfs --enable-attr
   --disable-docs --disable-download --disable-install-blobs --disable-debug-info)
-# What the build depends on: a change to any of these rebuilds from scratch.
-key=$( (echo "$ver ${configure_args[*]}"; cat "$patch_file") | sha256sum | cut -c1-16)
+# What the build depends on (this script, its options, the patch): a change
+# to any of them rebuilds from scratch.
+key=$( (echo "$ver ${configure_args[*]}"; cat "$0" "$patch_file") | sha256sum | cut -c1-16)
 
 [[ -s $patch_file ]] || die "no patch at $patch_file"
 built() { [[ -x $bin && $(cat "$root/built" 2>/dev/null) == "$key" ]]; }
@@ -98,6 +100,11 @@ if [[ $(cat "$src/.ram-cmb-key" 2>/dev/null) != "$key" ]]; then
   rm -rf "$src.tmp" "$root/build" "$root/built" && mkdir -p "$src.tmp"
   tar -xJf "$tarball" -C "$src.tmp" --strip-components=1 || die "cannot extract $tarball"
   (cd "$src.tmp" && patch -p1 --forward --batch <"$patch_file" >&2) || die "$patch_file does not apply to QEMU $ver's hw/nvme/ctrl.c"
+  # The +ds tarball drops the edk2 firmware (pc-bios/edk2-*.fd.bz2), yet meson
+  # insists on them whenever bzip2 is installed: never unpack them.
+  grep -q '^    unpack_edk2_blobs = bzip2.found()$' "$src.tmp/meson.build" ||
+    die "QEMU $ver's meson.build has no 'unpack_edk2_blobs = bzip2.found()' to turn off"
+  sed -i 's/^    unpack_edk2_blobs = bzip2.found()$/    unpack_edk2_blobs = false  # build-ram-cmb.sh: the +ds tarball has no edk2 blobs/' "$src.tmp/meson.build"
   echo "$key" >"$src.tmp/.ram-cmb-key"
   rm -rf "$src" && mv "$src.tmp" "$src"
 fi
