@@ -4,6 +4,8 @@
 
 #include <cerrno>
 #include <deque>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -46,12 +48,6 @@ int Fail(const absl::Status& s, std::string* handle_error = nullptr) {
 
 int Invalid(const char* what) { return Fail(absl::InvalidArgumentError(what)); }
 
-// False for NULL, and for a pointer that is not a live handle of its type.
-template <typename T>
-bool Live(const T* h) {
-  return h != nullptr && h->live();
-}
-
 const cmb::Controller* FindController(const cmb::System& sys, const char* name) {
   for (const cmb::Controller& c : sys.controllers)
     if (c.name == name || (c.address && c.address->ToString() == name)) return &c;
@@ -61,15 +57,31 @@ const cmb::Controller* FindController(const cmb::System& sys, const char* name) 
 
 }  // namespace
 
-// Each handle starts with a tag of its type, cleared when freed, so a
-// pointer that is not a live handle of that type gets -EINVAL, not a crash
-// (most of the time: a freed block may be reused).
-enum : uint32_t { kSystemTag = 0x636d6231, kBufferTag = 0x636d6232, kQueueTag = 0x636d6233, kCopierTag = 0x636d6234 };
+// Every live handle is in a registry with its type, so NULL, freed,
+// foreign or wrongly typed pointers get -EINVAL before anything reads
+// through them, and a second free is ignored.
+enum : uint32_t { kSystemTag = 1, kBufferTag, kQueueTag, kCopierTag };
+std::mutex& RegistryMutex() {
+  static std::mutex* mu = new std::mutex;  // never destroyed: handles may outlive static destruction
+  return *mu;
+}
+std::unordered_map<const void*, uint32_t>& Registry() {
+  static auto* live = new std::unordered_map<const void*, uint32_t>;
+  return *live;
+}
 template <uint32_t kTag>
 struct Tagged {
-  uint32_t tag = kTag;
-  ~Tagged() { tag = 0; }
-  bool live() const { return tag == kTag; }
+  static constexpr uint32_t kType = kTag;
+  Tagged() {
+    std::lock_guard<std::mutex> l(RegistryMutex());
+    Registry()[this] = kTag;
+  }
+  ~Tagged() {
+    std::lock_guard<std::mutex> l(RegistryMutex());
+    Registry().erase(this);
+  }
+  Tagged(const Tagged&) = delete;
+  Tagged& operator=(const Tagged&) = delete;
 };
 
 struct cmb_system : Tagged<kSystemTag> {
@@ -100,6 +112,16 @@ struct cmb_copier : Tagged<kCopierTag> {
   };
   std::deque<Out> out;
 };
+
+// False for NULL, and for a pointer that is not a live handle of its type.
+// The Tagged base is the first subobject, so the handle's address is its key.
+template <typename T>
+static bool Live(const T* h) {
+  if (h == nullptr) return false;
+  std::lock_guard<std::mutex> l(RegistryMutex());
+  auto it = Registry().find(static_cast<const void*>(static_cast<const Tagged<T::kType>*>(h)));
+  return it != Registry().end() && it->second == T::kType;
+}
 
 extern "C" {
 

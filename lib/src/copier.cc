@@ -182,14 +182,14 @@ static absl::Status Overlaps(Spans a, Spans b, const char* what) {
   for (size_t i = 0; i < a.size(); ++i) {
     if (self) {
       if (i + 1 < a.size() && std::get<0>(a[i + 1]) < std::get<1>(a[i]))
-        return absl::InvalidArgumentError(absl::StrFormat(
+        return absl::FailedPreconditionError(absl::StrFormat(
             "extents %u and %u overlap %s (LBAs %u..%u and %u..%u)", std::get<2>(a[i]), std::get<2>(a[i + 1]), what,
             std::get<0>(a[i]), std::get<1>(a[i]) - 1, std::get<0>(a[i + 1]), std::get<1>(a[i + 1]) - 1));
       continue;
     }
     while (j < b.size() && std::get<1>(b[j]) <= std::get<0>(a[i])) ++j;
     if (j < b.size() && std::get<0>(b[j]) < std::get<1>(a[i]))
-      return absl::InvalidArgumentError(absl::StrFormat(
+      return absl::FailedPreconditionError(absl::StrFormat(
           "extent %u's source LBAs %u..%u overlap extent %u's destination LBAs %u..%u %s", std::get<2>(a[i]),
           std::get<0>(a[i]), std::get<1>(a[i]) - 1, std::get<2>(b[j]), std::get<0>(b[j]), std::get<1>(b[j]) - 1, what));
   }
@@ -391,6 +391,11 @@ void Copier::Impl::SubmitAll() {
   flights.clear();  // their chunks are never reused: nothing more is issued
   for (auto& [id, r] : requests) {
     if (r.status.ok()) r.status = broken;
+    for (DstProgress& p : r.dsts)  // what was written and not flushed is not known durable
+      if (p.written > 0 && !(r.flush_started && !p.need_flush && !p.flushing)) {
+        p.flushed = false;
+        if (p.flush_status.ok()) p.flush_status = broken;
+      }
     finished.push_back(Complete(r));
   }
   requests.clear();
@@ -512,6 +517,12 @@ absl::Status Copier::Cancel(uint64_t id) {
   return absl::OkStatus();
 }
 
+void Copier::CancelAll() {
+  if (!impl_) return;
+  for (auto& [id, r] : impl_->requests) r.cancelled = true;
+  impl_->ev.Notify();
+}
+
 std::vector<CopyCompletion> Copier::Process() {
   if (!impl_) return {};
   impl_->Step();
@@ -534,8 +545,11 @@ absl::StatusOr<CopyCompletion> Copier::Wait(uint64_t id, std::optional<std::chro
       if (!f.empty()) impl_->ev.Notify();  // others wait for a Process() call
       return c;
     }
-    if (!impl_->requests.count(id)) return absl::NotFoundError(absl::StrCat("no pending copy request ", id));
-    if (Clock::now() >= deadline) return absl::DeadlineExceededError(absl::StrCat("copy request ", id, " still running"));
+    if (!impl_->requests.count(id) || Clock::now() >= deadline) {
+      if (!f.empty()) impl_->ev.Notify();  // others wait for a Process() call
+      if (!impl_->requests.count(id)) return absl::NotFoundError(absl::StrCat("no pending copy request ", id));
+      return absl::DeadlineExceededError(absl::StrCat("copy request ", id, " still running"));
+    }
     WaitForEvent(std::min(std::chrono::milliseconds(100),
                           std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now())));
   }

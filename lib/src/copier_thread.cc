@@ -23,6 +23,9 @@ CopierThread::~CopierThread() {
   }
   Wake();
   thread_.join();
+  // Waiters woken by the loop's last notify still read our members: let them go first.
+  std::unique_lock<std::mutex> l(mu_);
+  idle_cv_.wait(l, [this] { return waiters_ == 0; });
 }
 
 // The copier's eventfd wakes the loop: a completion, or a caller's request.
@@ -45,9 +48,25 @@ void CopierThread::Loop() {
     pollfd p{copier_.event_fd(), POLLIN, 0};
     ::poll(&p, 1, 1000);
   }
-  // Cancel what is left; the copier's destructor waits for commands in flight.
-  std::lock_guard<std::mutex> l(mu_);
-  done_cv_.notify_all();
+  // Cancel what is left and drive it to the end, so every request still
+  // gets its flush, its completion and on_done.
+  for (;;) {
+    std::vector<CopyCompletion> finished;
+    bool more;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      copier_.CancelAll();
+      finished = copier_.Process();
+      for (const CopyCompletion& c : finished) done_[c.id] = c;
+      more = copier_.pending() > 0;
+      done_cv_.notify_all();
+    }
+    for (const CopyCompletion& c : finished)
+      if (on_done_) on_done_(c);
+    if (!more) break;
+    pollfd p{copier_.event_fd(), POLLIN, 0};
+    ::poll(&p, 1, 1000);
+  }
 }
 
 absl::StatusOr<uint64_t> CopierThread::Submit(std::vector<Extent> extents) {
@@ -78,6 +97,13 @@ uint64_t CopierThread::Progress(uint64_t id) {
 
 absl::StatusOr<CopyCompletion> CopierThread::Wait(uint64_t id, std::optional<std::chrono::milliseconds> timeout) {
   std::unique_lock<std::mutex> l(mu_);
+  ++waiters_;
+  struct Leave {  // on every return, under mu_
+    CopierThread* t;
+    ~Leave() {
+      if (--t->waiters_ == 0) t->idle_cv_.notify_all();
+    }
+  } leave{this};
   const auto deadline = std::chrono::steady_clock::now() + timeout.value_or(std::chrono::milliseconds(0));
   for (;;) {
     if (auto it = done_.find(id); it != done_.end()) {
@@ -86,7 +112,6 @@ absl::StatusOr<CopyCompletion> CopierThread::Wait(uint64_t id, std::optional<std
       return c;
     }
     if (!copier_.Pending(id)) return absl::NotFoundError(absl::StrCat("no pending copy request ", id));
-    if (stop_) return absl::CancelledError("the copier thread stopped");
     if (!timeout) done_cv_.wait(l);
     else if (done_cv_.wait_until(l, deadline) == std::cv_status::timeout && !done_.count(id))
       return absl::DeadlineExceededError(absl::StrCat("copy request ", id, " still running"));

@@ -87,6 +87,8 @@ TEST_F(CApi, ForeignPointersAreRefused) {
   EXPECT_EQ(cmb_copier_submit(reinterpret_cast<cmb_copier*>(junk), nullptr, 0, nullptr), -EINVAL);
   cmb_buffer_free(reinterpret_cast<cmb_buffer*>(junk));  // ignored
   cmb_buffer_free(host);
+  cmb_buffer_free(host);  // a second free is ignored, not a double free
+  EXPECT_EQ(cmb_buffer_size(host), 0u) << "a freed handle is not read";
   cmb_buffer_free(nullptr);
 }
 

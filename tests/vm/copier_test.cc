@@ -285,7 +285,7 @@ TEST_F(CopierTest, MisuseGetsAClearErrorAndWritesNothing) {
     absl::StatusCode code;
     const char* says;
   } cases[] = {
-      {{{0, 0, 8}, {100, 4, 8}}, absl::StatusCode::kInvalidArgument, "extents 0 and 1 overlap on the destination"},
+      {{{0, 0, 8}, {100, 4, 8}}, absl::StatusCode::kFailedPrecondition, "extents 0 and 1 overlap on the destination"},
       {{{0, end - 4, 8}}, absl::StatusCode::kOutOfRange, "destination LBAs"},
       {{{Ns("src").capacity_blocks, 0, 1}}, absl::StatusCode::kOutOfRange, "source LBAs"},
       {{{0, 0, 0}}, absl::StatusCode::kInvalidArgument, "has no LBAs"},

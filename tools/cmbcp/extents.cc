@@ -24,10 +24,10 @@ using Clock = std::chrono::steady_clock;
 // "extents 0..41 whole, 42 in part": where a prefix of the list's bytes ends.
 std::string PrefixInExtents(const std::vector<cmb::Extent>& ext, uint32_t lba_size, uint64_t prefix) {
   size_t whole = 0;
-  for (uint64_t at = 0; whole < ext.size() && at + ext[whole].count * lba_size <= prefix; ++whole)
-    at += ext[whole].count * lba_size;
+  uint64_t at = 0;
+  for (; whole < ext.size() && at + ext[whole].count * lba_size <= prefix; ++whole) at += ext[whole].count * lba_size;
   std::string s = whole ? absl::StrFormat("extents 0..%u whole", whole - 1) : "no extent whole";
-  if (whole < ext.size() && prefix > 0) absl::StrAppend(&s, absl::StrFormat(", extent %u in part", whole));
+  if (whole < ext.size() && prefix > at) absl::StrAppend(&s, absl::StrFormat(", extent %u in part", whole));
   return s;
 }
 
@@ -88,6 +88,14 @@ int CopyExtentsAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, co
   const std::optional<cmb::CopyCompletion> done = Drive(*c, *id, total, progress, stop);
   if (progress && isatty(STDERR_FILENO)) std::fputc('\n', stderr);
   getrusage(RUSAGE_SELF, &after);
+  for (const std::string& why : c->stats().not_held)
+    std::fprintf(stderr, "cmbcp: warning: %s; it was checked unused before the copy, but nothing stops a mount "
+                 "meanwhile (run as root, or join the device's group)\n", why.c_str());
+  for (const cmb::DstCompletion& d : done->dsts)
+    if (!d.page_cache_not_dropped.empty())
+      std::fprintf(stderr, "cmbcp: warning: %s: readers of %s may see its old data until the page cache lets go "
+                   "(echo 1 > /proc/sys/vm/drop_caches as root, or read with O_DIRECT)\n",
+                   d.page_cache_not_dropped.c_str(), d.name.c_str());
   const double s = std::chrono::duration<double>(Clock::now() - t0).count();
   nlohmann::json dsts = nlohmann::json::array();
   for (const cmb::DstCompletion& d : done->dsts)
@@ -106,9 +114,11 @@ int CopyExtentsAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, co
                    plan.provider ? absl::StrCat(" through ", plan.provider->ToString()).c_str() : "");
     return kExitOk;
   }
+  std::fprintf(stderr, "cmbcp: %s\n", std::string(done->status.message()).c_str());
   for (const cmb::DstCompletion& d : done->dsts) {
     if (d.status.ok() && d.prefix_bytes == total) continue;
-    if (!d.status.ok()) std::fprintf(stderr, "cmbcp: %s\n", std::string(d.status.message()).c_str());
+    if (!d.status.ok() && d.status != done->status)  // its own cause; the first one is said above
+      std::fprintf(stderr, "cmbcp: %s\n", std::string(d.status.message()).c_str());
     std::fprintf(stderr, "cmbcp: %s: %s: the first %llu of %llu bytes of the list are %s (%s)\n",
                  done->cancelled ? "interrupted" : "failed", d.name.c_str(),
                  static_cast<unsigned long long>(d.prefix_bytes), static_cast<unsigned long long>(total),

@@ -77,10 +77,10 @@ int main(int argc, char** argv) {
   if (std::optional<int> stop = cmbcp::Parse(argc, argv, o)) return *stop;
   cmb::SysRoot root = cmb::SysRoot::FromEnvironment();
   absl::StatusOr<cmb::System> sys = cmb::Discover(root);
-  if (!sys.ok()) return Fail(sys.status(), false, cmbcp::kExitIo);
+  if (!sys.ok()) return Fail(sys.status(), o.json, cmbcp::kExitRefused);  // nothing was written
   cmb::CopyRequest req;
   std::vector<cmb::NamespaceRef> dsts;
-  if (absl::Status s = BuildRequest(root, *sys, o, req, dsts); !s.ok()) return Fail(s, false, cmbcp::ExitFor(s));
+  if (absl::Status s = BuildRequest(root, *sys, o, req, dsts); !s.ok()) return Fail(s, o.json, cmbcp::ExitFor(s));
   std::vector<cmb::Extent> extents;
   if (!o.extents.empty()) {
     absl::StatusOr<std::vector<cmb::Extent>> e = cmbcp::LoadExtents(o.extents);

@@ -103,7 +103,9 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
       case 'h': Usage(stdout); return kExitOk;
       case kVersion: std::printf("cmbcp %s\n", CMB_VERSION); return kExitOk;
       case ':': return UsageError(absl::StrCat("option ", argv[optind - 1], " needs a value"));
-      default: return UsageError(absl::StrCat("unknown option ", argv[optind - 1]));
+      default:  // optopt names a short option even inside a cluster (-xv); else argv has the long one
+        return UsageError(optopt ? absl::StrCat("unknown option -", std::string(1, static_cast<char>(optopt)))
+                                 : absl::StrCat("unknown option ", argv[optind - 1]));
     }
     if (stop) return stop;
   }

@@ -17,10 +17,10 @@
 // failing destination is dropped with its own status and prefix (later
 // requests skip it); the others go on unless stop_on_dst_failure.
 //
-// Extents are checked at Submit (InvalidArgument, OutOfRange): whole LBAs of
-// both ends, inside both namespaces, not overlapping each other on the
+// Extents are checked at Submit: whole LBAs of both ends (InvalidArgument),
+// inside both namespaces (OutOfRange), not overlapping each other on the
 // destination, nor the source range when source and destination are one
-// namespace. Writes never leave a request's destination extents.
+// namespace (FailedPrecondition, as PlanCopy's overlap). Writes never leave a request's destination extents.
 //
 // Driving it: Submit() and Cancel() only queue; Process() starts commands,
 // reaps completions and returns the requests that finished. Call it whenever
@@ -104,6 +104,7 @@ class Copier {
   // Starts no more of the request's commands; it completes, cancelled, once
   // those in flight are done. NotFound for an id not pending.
   absl::Status Cancel(uint64_t id);
+  void CancelAll();  // every pending request
   // Never blocks. The requests that finished since the last call.
   std::vector<CopyCompletion> Process();
   // Drives Process() until request `id` finishes (others finishing meanwhile

@@ -7,9 +7,12 @@
 //   absl::StatusOr<uint64_t> id = (*t)->Submit({{0, 0, 2048}});          // from any thread
 //   absl::StatusOr<cmb::CopyCompletion> done = (*t)->Wait(*id);          // blocks this thread only
 //
-// Threads: every method is thread-safe. Lifetime: destroying it cancels
-// what is pending, waits for the commands in flight and joins the thread;
-// completions not taken by Wait are dropped (on_done saw them).
+// Threads: every method is thread-safe, except from inside on_done, which
+// must not destroy the CopierThread nor Wait without a timeout (the thread
+// that would finish the request is the one running on_done). Lifetime:
+// destroying it cancels what is pending and drives it to the end (each
+// request still gets its flush, completion and on_done), waits for threads in
+// Wait to return, and joins; completions not taken by Wait are dropped.
 #pragma once
 
 #include <chrono>
@@ -47,7 +50,8 @@ class CopierThread {
   void Wake();
 
   std::mutex mu_;
-  std::condition_variable done_cv_;
+  std::condition_variable done_cv_, idle_cv_;
+  unsigned waiters_ = 0;  // threads inside Wait
   Copier copier_;
   std::function<void(const CopyCompletion&)> on_done_;
   std::map<uint64_t, CopyCompletion> done_;  // finished, not yet taken by Wait
