@@ -20,10 +20,11 @@
 # linux-source-6.12 by tests/vm/kernel/build-kernel.sh; stock is Debian's
 # trixie kernel (6.12, without P2PDMA), which the stock topology uses unless
 # bookworm (Debian's 6.1, without P2PDMA or p2pmem/allocate) is asked for.
-# --qemu backports|debian (env CMB_QEMU): backports, the default, is
+# --qemu backports|debian|ram (env CMB_QEMU): backports, the default, is
 # bookworm-backports' QEMU 10, unpacked into the cache (tests/vm/qemu/), with
 # concurrent 4 MiB bounce buffers per NVMe device; debian is the system's
-# qemu-system-x86_64 (bookworm: 7.2).
+# qemu-system-x86_64 (bookworm: 7.2); ram is the performance testbed, QEMU 10
+# built with a RAM-backed CMB (tests/vm/qemu/build-ram-cmb.sh, bench/ only).
 # Fails loudly (exit 125) when the guest does not boot or times out.
 set -euo pipefail
 # A failing command names itself, so no failure is silent.
@@ -71,7 +72,16 @@ case $qemu_kind in
     qemu_root=${qemu_bin%/usr/bin/qemu-system-x86_64}
     export QEMU_MODULE_DIR="$qemu_root/usr/lib/x86_64-linux-gnu/qemu"
     qemu_extra=(-L "$qemu_root/usr/share/qemu" -L "$qemu_root/usr/share/seabios") ;;
-  *) die "unknown --qemu '$qemu_kind' (debian backports)" ;;
+  ram)
+    # The performance testbed: QEMU 10.0.2 built with a RAM-backed CMB
+    # (tests/vm/qemu/build-ram-cmb.sh), so other devices' DMA maps the CMB
+    # directly instead of 4 bytes per call on the main loop. Not modular and
+    # without firmware: it uses the backports QEMU's -L directories.
+    qemu_bin=$("$here/qemu/build-ram-cmb.sh") || die "tests/vm/qemu/build-ram-cmb.sh failed"
+    bpo_bin=$("$here/qemu/fetch-qemu.sh") || die "tests/vm/qemu/fetch-qemu.sh failed"
+    bpo_root=${bpo_bin%/usr/bin/qemu-system-x86_64}
+    qemu_extra=(-L "$bpo_root/usr/share/qemu" -L "$bpo_root/usr/share/seabios") ;;
+  *) die "unknown --qemu '$qemu_kind' (debian backports ram)" ;;
 esac
 qver=$("$qemu_bin" --version | sed -n 's/^QEMU emulator version \([0-9.]*\).*/\1/p')
 [[ -n $qver ]] || die "cannot tell the version of $qemu_bin"
