@@ -457,9 +457,8 @@ TEST_F(CopierTest, CmbcpStopOnErrorStopsEveryDestinationWithItsPrefix) {
     EXPECT_NE(err.out.find("cmbcp: stopped with the failing destination: " + name), std::string::npos)
         << "a line for " << name << ": " << err.out;
   }
-  EXPECT_NE(err.out.find("is gone (removed)"), std::string::npos) << "names the removal: " << err.out;
-  {
-  }
+  // Not asserted: "is gone (removed)" is said only when the kernel has begun
+  // the removal by the time the command fails (CI saw it both ways).
 }
 
 }  // namespace
