@@ -3,7 +3,9 @@
 # copy (SPDK cmb_copy's pattern), p2pmem-test's synchronous threads, a bounce
 # through host memory and dd, all on the same emulated devices in one boot of
 # the VM testbed's switch topology; then cmbcp's DMA trace. Prints ratios
-# measured in this run (a noisy machine: compare within a run, not across).
+# measured in this run (a noisy machine: compare within a run, not across),
+# and draws MB/s by method and queue depth per size (bench/chart.py, gnuplot)
+# into build/bench/chart.png.
 #
 #   bench/run.sh [--qemu KIND] [SIZE...]      (default: 64M 1G; KIND as vm.sh --qemu)
 set -euo pipefail
@@ -14,7 +16,13 @@ scripts/deps.sh >/dev/null
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target cmbcp cmbinfo p2pmem_sync >/dev/null
 out=build/bench
-tests/vm/vm.sh --topology switch --disk-mb 2048 --mem 2G --timeout 3000 --out "$out/run" -- \
+# Disks hold the largest size plus room; the guest keeps 2 GiB whatever the size.
+disk_mb=2048
+for s in "${sizes[@]}"; do
+  mb=$(($(numfmt --from=iec "$s") / 1048576 + 512))
+  ((mb > disk_mb)) && disk_mb=$mb
+done
+tests/vm/vm.sh --topology switch --disk-mb "$disk_mb" --mem 2G --timeout 5400 --out "$out/run" -- \
   bench/inside.sh "$PWD/build" "${sizes[@]}"
 tests/vm/vm.sh --trace --topology switch --out "$out/trace" -- \
   tests/vm/cmbcp_trace_probe.sh "$PWD/build/tools/cmbcp" 67108864
@@ -54,7 +62,15 @@ for size, m in by.items():
     print(f"{size}: cmbcp p2p / dd iflag=direct oflag=direct = {p2p/m['dd_direct']['bytes_per_s']:.2f}")
     print(f"{size}: CPU s/GiB p2p / bounce                 = {m['cmbcp_p2p']['cpu_s_per_gib']/m['cmbcp_bounce']['cpu_s_per_gib']:.2f}   (target <= 1)")
     print(f"{size}: cmbcp peak RSS = {m['cmbcp_p2p']['peak_rss_bytes']/2**20:.1f} MiB   (target < 16 MiB)")
+rss = [m["cmbcp_p2p"]["peak_rss_bytes"] for m in by.values()]
+print(f"cmbcp peak RSS over {', '.join(by)}: {min(rss)/2**20:.1f} .. {max(rss)/2**20:.1f} MiB, "
+      f"max/min = {max(rss)/min(rss):.2f}   (target: flat, < 16 MiB)")
 t = re.search(r"(\d+) bytes inside", sys.argv[2])
 print(f"DMA trace (64 MiB copy): {int(t.group(1))} bytes inside the CMB window = "
       f"{int(t.group(1))/(2*67108864):.0%} of 2 x payload   (target 100 %)")
 PY
+chart=$out/chart.png
+rm -f "$chart"
+bench/chart.py "$out/run/bench.jsonl" "$chart" | gnuplot
+[[ -s $chart ]] || { echo "run.sh: gnuplot drew no $chart" >&2; exit 1; }
+echo "chart: $chart"

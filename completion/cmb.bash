@@ -38,7 +38,7 @@ _cmbcp() {
     --extents) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
   esac
   if [[ $cur == -* ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "--src-lba --dst-lba --count --bytes --via --method --allow-bounce
+    mapfile -t COMPREPLY < <(compgen -W "--src-lba --dst-lba --count --bytes --via --stripe --sqpoll --poll --method --allow-bounce
       --chunk --qd --rate --extents --stop-on-error --force --resume --dry-run --verify --verify-only --output --progress --no-progress
       --verbose --help --version" -- "$cur")
     return

@@ -13,12 +13,13 @@ build_pkgs=(
   nlohmann-json3-dev zlib1g-dev libjson-c-dev
 )
 # Sanitizers and fuzzers (clang's runtime), the VM testbed (QEMU, the kernel's
-# build dependencies, an initramfs), udev for the rules test, fio for the bench.
+# build dependencies, an initramfs), udev for the rules test, fio and gnuplot
+# (its chart) for the bench.
 test_pkgs=(
   clang libclang-rt-14-dev
   qemu-system-x86 qemu-utils cpio gzip xz-utils busybox-static kmod
   bc flex bison libelf-dev libssl-dev dwarves python3 rsync
-  udev fio util-linux procps e2fsprogs debootstrap
+  udev fio util-linux procps e2fsprogs debootstrap gnuplot-nox
 )
 
 pkgs=("${build_pkgs[@]}")

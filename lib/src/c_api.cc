@@ -264,7 +264,10 @@ int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* 
   const cmb_copier_opts o = opts ? *opts : cmb_copier_opts{};
   for (uint64_t r : o.reserved)
     if (r != 0) return Invalid("cmb_copier_open: opts->reserved must be zero (from a newer cmb.h?)");
+  constexpr uint64_t kFlags = CMB_COPIER_STRIPE | CMB_COPIER_SQPOLL | CMB_COPIER_POLL;
+  if (o.flags & ~kFlags) return Invalid("cmb_copier_open: unknown bits in opts->flags (from a newer cmb.h?)");
   cmb::CopyRequest req;
+  req.stripe = (o.flags & CMB_COPIER_STRIPE) != 0;
   if (o.plan_bytes) req.bytes = o.plan_bytes;
   if (o.via != nullptr) {
     const cmb::Controller* v = FindController(sys->sys, o.via);
@@ -280,7 +283,10 @@ int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* 
   }
   absl::StatusOr<cmb::Copier> cp = cmb::Copier::Open(
       sys->root, sys->sys, src, names, req,
-      {.rate_bytes_per_s = o.rate_bytes_per_s, .stop_on_dst_failure = o.stop_on_dst_failure != 0});
+      {.rate_bytes_per_s = o.rate_bytes_per_s,
+       .stop_on_dst_failure = o.stop_on_dst_failure != 0,
+       .sqpoll = (o.flags & CMB_COPIER_SQPOLL) != 0,
+       .poll_completions = (o.flags & CMB_COPIER_POLL) != 0});
   if (!cp.ok()) return Fail(cp.status());
   const cmb::CopyPlan& plan = cp->plan();
   auto h = std::make_unique<cmb_copier>(std::move(*cp));

@@ -106,6 +106,9 @@ struct Copier::Impl {
   absl::Status broken;  // a queue could not submit: no request can finish normally
 
   absl::Status Setup();
+  QueueOptions QueueOf(unsigned depth, bool writable) const {
+    return {.depth = depth, .writable = writable, .sqpoll = opts.sqpoll, .iopoll = opts.poll_completions};
+  }
   absl::Status OpenDst(const CopyEnd& end);
   absl::Status CheckExtents(const std::vector<Extent>& extents, uint64_t* total) const;
   void Step();
@@ -138,7 +141,7 @@ absl::Status Copier::Impl::OpenDst(const CopyEnd& end) {
   d.cache = OpenPageCache(end.ns, d.hold);
   CMB_RETURN_IF_ERROR(SyncPageCache(d.cache));
   // Room for a Flush beside plan.qd writes.
-  CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(end.ns, {.depth = plan.qd + 1, .writable = true}, end.address));
+  CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(end.ns, QueueOf(plan.qd + 1, true), end.address));
   d.q.emplace(std::move(q));
   return d.q->NotifyEventFd(ev.ev);
 }
@@ -158,14 +161,22 @@ absl::Status Copier::Impl::Setup() {
   for (const CopyEnd* e : plan.destinations()) CMB_RETURN_IF_ERROR(OpenDst(*e));
   stats.dst_held = plan.hold_dst && stats.not_held.empty();
   if (nvme_copy) return absl::OkStatus();
-  CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(plan.src.ns, {.depth = plan.qd}, plan.src.address));
+  CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(plan.src.ns, QueueOf(plan.qd, false), plan.src.address));
   in.emplace(std::move(q));
   CMB_RETURN_IF_ERROR(in->NotifyEventFd(ev.ev));
-  absl::StatusOr<DmaBuffer> buf = plan.method == CopyMethod::kP2p
-                                      ? AllocateP2pMem(root, *plan.provider, plan.chunk_bytes * plan.qd)
-                                      : AllocateHostMem(plan.chunk_bytes * plan.qd);
-  if (!buf.ok()) return buf.status();
-  CMB_ASSIGN_OR_RETURN(ChunkPool p, ChunkPool::Create(std::move(*buf), plan.chunk_bytes));
+  // One buffer per CMB (the provider, then plan.stripe), the qd chunks split
+  // as evenly as possible, each at least one; the pool hands them out in turn.
+  const bool p2p = plan.method == CopyMethod::kP2p;
+  const size_t nbuf = p2p ? std::min<size_t>(1 + plan.stripe.size(), plan.qd) : 1;
+  std::vector<DmaBuffer> bufs;
+  for (size_t i = 0; i < nbuf; ++i) {
+    const uint64_t bytes = plan.chunk_bytes * (plan.qd / nbuf + (i < plan.qd % nbuf ? 1 : 0));
+    absl::StatusOr<DmaBuffer> buf = p2p ? AllocateP2pMem(root, i == 0 ? *plan.provider : plan.stripe[i - 1], bytes)
+                                        : AllocateHostMem(bytes);
+    if (!buf.ok()) return buf.status();
+    bufs.push_back(std::move(*buf));
+  }
+  CMB_ASSIGN_OR_RETURN(ChunkPool p, ChunkPool::Create(std::move(bufs), plan.chunk_bytes));
   pool.emplace(std::move(p));
   return absl::OkStatus();
 }
@@ -473,6 +484,11 @@ void Copier::Impl::Step() {
   Issue();
   Finish();
   SubmitAll();
+  // Polled completions signal no eventfd: stay readable while any is due.
+  if (!opts.poll_completions) return;
+  bool due = in && in->in_flight() > 0;
+  for (const DstState& d : dsts) due = due || d.q->in_flight() > 0;
+  if (due) ev.Notify();
 }
 
 Copier::Copier(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

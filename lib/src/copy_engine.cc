@@ -48,7 +48,7 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
   }
   r.bytes_done = control.resume_bytes;
   absl::StatusOr<Copier> c = Copier::Open(
-      root, plan, {.rate_bytes_per_s = control.rate_bytes_per_s, .stop_on_dst_failure = control.stop_on_dst_failure});
+      root, plan, control.copier);
   if (!c.ok()) {
     r.status = c.status();
     return finish();

@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "cmb/identify.h"
 #include "cmb/status_macros.h"
+#include "stripe_plan.h"
 
 namespace cmb {
 namespace {
@@ -405,6 +406,7 @@ absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const 
   } else if (m == CopyMethod::kBounce) {
     CMB_RETURN_IF_ERROR(SizeChunks(req, UINT64_MAX, plan));
   }
+  if (req.stripe) internal::AddStripe(root, sys, plan);
   plan.reasons.insert(plan.reasons.begin(), absl::StrCat("method ", CopyMethodName(m)));
   return plan;
 }

@@ -103,6 +103,7 @@ absl::StatusOr<Namespace> ReadNamespace(const SysRoot& root, const std::string& 
   ns.max_hw_transfer_bytes = max_kb * 1024;
   ns.max_segments = static_cast<uint32_t>(segments);
   ns.max_transfer_bytes = std::min(ns.max_hw_transfer_bytes, segments * kPage);
+  if (absl::StatusOr<uint64_t> poll = root.ReadUint(block + "/queue/io_poll"); poll.ok()) ns.io_poll = *poll != 0;
   ns.block_device = "/dev/" + name;
   // nvme0n1 -> ng0n1; the kernel names the generic device after the block device.
   std::string ng = "ng" + name.substr(4);

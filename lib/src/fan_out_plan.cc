@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "cmb/copy_plan.h"
 #include "cmb/status_macros.h"
+#include "stripe_plan.h"
 
 namespace cmb {
 namespace {
@@ -51,6 +52,13 @@ CopyPlan Merge(std::vector<CopyPlan> plans) {
   out.reasons.push_back(absl::StrFormat(
       "fan-out to %u destinations (%s): each chunk is read once and written to every one; chunk %u bytes and "
       "depth %u, the smallest any pair needs", names.size(), absl::StrJoin(names, ", "), out.chunk_bytes, out.qd));
+  return out;
+}
+
+// The pairs merged, then striped when asked: members must reach every destination.
+CopyPlan Merged(const SysRoot& root, const System& sys, const CopyRequest& req, std::vector<CopyPlan> plans) {
+  CopyPlan out = Merge(std::move(plans));
+  if (req.stripe) internal::AddStripe(root, sys, out);
   return out;
 }
 
@@ -100,8 +108,9 @@ absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, cons
   // Every check that does not depend on the CMB first, once per destination.
   CopyRequest bounce = req;
   bounce.method = CopyMethod::kBounce;
+  bounce.stripe = false;  // the merged plan is striped once, over every destination
   CMB_ASSIGN_OR_RETURN(std::vector<CopyPlan> host, PlanEach(root, sys, bounce, dsts));
-  if (req.method == CopyMethod::kBounce) return Merge(std::move(host));
+  if (req.method == CopyMethod::kBounce) return Merged(root, sys, req, std::move(host));
   std::vector<std::optional<PciAddress>> order;
   if (req.via) order.push_back(req.via);
   for (size_t i : sys.Providers())
@@ -113,8 +122,9 @@ absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, cons
     CopyRequest p2p = req;
     p2p.method = CopyMethod::kP2p;
     p2p.via = via;
+    p2p.stripe = false;
     absl::StatusOr<std::vector<CopyPlan>> plans = PlanEach(root, sys, p2p, dsts);
-    if (plans.ok()) return Merge(std::move(*plans));
+    if (plans.ok()) return Merged(root, sys, req, std::move(*plans));
     // A CMB the user named fails for any reason; one tried in turn only when it cannot serve.
     const absl::StatusCode code = plans.status().code();
     if (req.via || (code != absl::StatusCode::kFailedPrecondition && code != absl::StatusCode::kResourceExhausted &&
@@ -127,7 +137,7 @@ absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, cons
                                   : absl::StrCat("no CMB reaches the source and every destination: ",
                                                  absl::StrJoin(whys, " | "));
   if (req.method == CopyMethod::kAuto && req.allow_bounce && !req.via) {
-    CopyPlan out = Merge(std::move(host));
+    CopyPlan out = Merged(root, sys, req, std::move(host));
     out.reasons.insert(out.reasons.begin() + 1, absl::StrCat("BOUNCE through host memory, not peer-to-peer: ", why));
     return out;
   }

@@ -52,6 +52,7 @@ NvmeQueue::NvmeQueue(NvmeQueue&& o) noexcept
       depth_(o.depth_),
       in_flight_(std::exchange(o.in_flight_, 0)),
       queued_(std::exchange(o.queued_, 0)),
+      sqpoll_(o.sqpoll_),
       client_(o.client_),
       slots_(std::move(o.slots_)) {}
 
@@ -69,7 +70,7 @@ NvmeQueue::~NvmeQueue() {
   if (ring_ && in_flight_ + queued_ > 0) {
     if (queued_ > 0) {
       int rc = io_uring_submit(&ring_->ring);
-      if (rc > 0) in_flight_ += static_cast<unsigned>(rc);
+      if (rc >= 0) in_flight_ += sqpoll_ ? queued_ : static_cast<unsigned>(rc);
       queued_ = 0;  // not submitted: the kernel never saw them, nothing to reap
     }
     ReapCompletions(&ring_->ring, std::exchange(in_flight_, 0));
@@ -86,10 +87,24 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
         KernelSince::kPassthrough.ToString()));
   if (options.depth == 0 || options.depth > 4096)
     return absl::InvalidArgumentError(absl::StrCat("queue depth ", options.depth, " is not in 1..4096"));
+  if (options.iopoll && !ns.io_poll)
+    return absl::FailedPreconditionError(absl::StrCat(
+        ns.name, " has no poll queues (queue/io_poll is 0), so polled completions would still wait for interrupts: "
+        "load nvme with poll_queues=2 (options nvme poll_queues=2 in /etc/modprobe.d/), or echo 2 "
+        ">/sys/module/nvme/parameters/poll_queues and rebind the controller to nvme (the block layer decides "
+        "polling when the driver probes; a controller reset is not enough)"));
   auto ring = std::make_unique<Ring>();
-  int rc = io_uring_queue_init(options.depth, &ring->ring, IORING_SETUP_SQE128 | IORING_SETUP_CQE32);
+  io_uring_params params{};
+  params.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
+  if (options.sqpoll) params.flags |= IORING_SETUP_SQPOLL, params.sq_thread_idle = 10;  // ms
+  if (options.iopoll) params.flags |= IORING_SETUP_IOPOLL;
+  int rc = io_uring_queue_init_params(options.depth, &ring->ring, &params);
   ring->live = rc == 0;
   if (rc < 0) {
+    if (rc == -EINVAL && (options.sqpoll || options.iopoll))
+      return absl::FailedPreconditionError(absl::StrCat(
+          "io_uring refused a ", options.sqpoll ? "SQPOLL " : "", options.iopoll ? "IOPOLL " : "",
+          "ring for NVMe passthrough (EINVAL): drop the polling option, or use a newer kernel"));
     if (rc == -EINVAL)
       return absl::FailedPreconditionError(absl::StrCat(
           "io_uring refused SQE128|CQE32 rings: NVMe passthrough needs Linux >= ", KernelSince::kPassthrough.ToString()));
@@ -114,7 +129,9 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
           "' group (see cmb(7), ACCESS WITHOUT ROOT)"));
     return fd.status();
   }
-  return NvmeQueue(std::move(ring), fd->release(), ns, options.depth, client);
+  NvmeQueue q(std::move(ring), fd->release(), ns, options.depth, client);
+  q.sqpoll_ = options.sqpoll;
+  return q;
 }
 
 absl::Status NvmeQueue::CheckRange(uint64_t slba, uint32_t nlb) const {
@@ -219,7 +236,9 @@ absl::StatusOr<unsigned> NvmeQueue::Submit() {
   if (queued_ == 0) return 0u;
   int rc = io_uring_submit(&ring_->ring);
   if (rc < 0) return absl::ErrnoToStatus(-rc, "io_uring_submit");
-  unsigned n = static_cast<unsigned>(rc);
+  // Under SQPOLL, io_uring_submit counts every entry the kernel thread has
+  // not taken yet, earlier ones too; all queued ones are the kernel's now.
+  unsigned n = sqpoll_ ? queued_ : static_cast<unsigned>(rc);
   in_flight_ += n;
   queued_ -= std::min(queued_, n);
   return n;

@@ -42,9 +42,13 @@ class _NamespaceInfo(ctypes.Structure):
                 ("lba_size", _u32), ("capacity_blocks", _u64), ("max_transfer_bytes", _u64), ("reserved", _u64 * 4)]
 
 
+# cmb_copier_opts.flags (cmb.h): Copier(stripe=, sqpoll=, poll=).
+COPIER_STRIPE, COPIER_SQPOLL, COPIER_POLL = 1, 2, 4
+
+
 class _CopierOpts(ctypes.Structure):
     _fields_ = [("via", _str), ("allow_bounce", _int), ("force", _int), ("stop_on_dst_failure", _int),
-                ("rate_bytes_per_s", _u64), ("plan_bytes", _u64), ("reserved", _u64 * 4)]
+                ("rate_bytes_per_s", _u64), ("plan_bytes", _u64), ("flags", _u64), ("reserved", _u64 * 3)]
 
 
 class _Extent(ctypes.Structure):
@@ -271,11 +275,13 @@ class Copier:
 
     def __init__(self, src: str, dsts: Union[str, Sequence[str]], *, via: Optional[str] = None,
                  allow_bounce: bool = False, force: bool = False, rate: int = 0, plan_bytes: int = 0,
-                 stop_on_dst_failure: bool = False):
+                 stop_on_dst_failure: bool = False, stripe: bool = False, sqpoll: bool = False,
+                 poll: bool = False):
         names = [dsts] if isinstance(dsts, str) else list(dsts)
         arr = (_str * len(names))(*[n.encode() for n in names])
+        flags = (COPIER_STRIPE if stripe else 0) | (COPIER_SQPOLL if sqpoll else 0) | (COPIER_POLL if poll else 0)
         opts = _CopierOpts(via.encode() if via else None, int(allow_bounce), int(force), int(stop_on_dst_failure),
-                           rate, plan_bytes)
+                           rate, plan_bytes, flags)
         self.p = _P()
         with _System() as s:
             _check(_lib.cmb_copier_open(s.p, src.encode(), arr, len(names), ctypes.byref(opts), ctypes.byref(self.p)))

@@ -90,6 +90,31 @@ TEST(CmbcpCli, DryRunJsonShowsThePlan) {
   EXPECT_EQ(nlohmann::json::parse(r.out)["plan"]["bytes"], 64u << 20);
 }
 
+// --stripe names every CMB in the plan: JSON's "stripe" and the text's plan line.
+TEST(CmbcpCli, StripeNamesEveryCmbOfThePlan) {
+  Cli c;
+  cmbtest::CommandResult r = c.Run("--bytes 64M --stripe --dry-run -o json nvme1:1 nvme2:1 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.out;
+  nlohmann::json p = nlohmann::json::parse(r.out)["plan"];
+  EXPECT_EQ(p["stripe"], nlohmann::json::array()) << "one CMB in the tree";
+  // A second third-party CMB behind the switch joins.
+  c.t.AddNvme(c.t.AddBridge("/sys/devices/pci0000:00/0000:00:1c.0/0000:01:00.0", "0000:02:03.0", 6), "0000:06:00.0",
+              "nvme3", {.cmb_mb = 64});
+  r = c.Run("--bytes 64M --stripe --dry-run -o json nvme1:1 nvme2:1 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.out;
+  p = nlohmann::json::parse(r.out)["plan"];
+  EXPECT_EQ(p["provider"], "0000:03:00.0");
+  EXPECT_EQ(p["stripe"], nlohmann::json::array({"0000:06:00.0"}));
+  EXPECT_EQ(p["paths"].size(), 4u);
+  r = c.Run("--bytes 64M --stripe --dry-run -v nvme1:1 nvme2:1 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("striped over the CMBs of 0000:03:00.0+0000:06:00.0"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("stripe: chunks alternate over 2 CMBs"), std::string::npos) << r.out;
+  // Without --stripe, one CMB.
+  r = c.Run("--bytes 64M --dry-run -o json nvme1:1 nvme2:1 2>/dev/null");
+  EXPECT_EQ(nlohmann::json::parse(r.out)["plan"]["stripe"], nlohmann::json::array());
+}
+
 // --resume offsets are checked against the plan before any device is opened
 // (a fake tree has none: reaching one would end with another status).
 TEST(CmbcpCli, ResumeBeyondTheRangeOrNotWholeLbasExits2) {

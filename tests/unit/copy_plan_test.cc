@@ -58,6 +58,16 @@ TEST(CopyPlan, ChunksFitTheSegmentLimit) {
   EXPECT_EQ(p->dst.ns.max_hw_transfer_bytes, 512u << 10);
 }
 
+// queue/io_poll travels with the plan's namespaces, so the copier can refuse
+// polled completions where no poll queue exists (NvmeQueue::Open).
+TEST(CopyPlan, NamespacesCarryTheirPollQueues) {
+  Tree polled(uint16_t{0}, {.io_poll = true});  // the destination's controller has poll queues
+  absl::StatusOr<cmb::CopyPlan> p = polled.Plan({.count = 8});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_FALSE(p->src.ns.io_poll);
+  EXPECT_TRUE(p->dst.ns.io_poll);
+}
+
 TEST(CopyPlan, ThroughASwitchUsesTheCmbWithMaxTransferChunks) {
   Tree tr;
   absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 100000});

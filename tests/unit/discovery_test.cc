@@ -52,6 +52,7 @@ TEST(Discovery, CmbProviderDecodedWithP2pmemAndNamespace) {
   EXPECT_EQ(n.capacity_blocks, (1ull << 30) / 512);
   EXPECT_EQ(n.max_transfer_bytes, 512u * 1024);
   EXPECT_EQ(n.max_segments, 128u);
+  EXPECT_FALSE(n.io_poll);
   EXPECT_FALSE(n.in_use());
   EXPECT_EQ(sys->kernel.p2pdma, cmb::Support::kYes);
   EXPECT_EQ(sys->Providers(), std::vector<size_t>{0});

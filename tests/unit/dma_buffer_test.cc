@@ -111,6 +111,84 @@ TEST(ChunkPool, PutRefusesWhatItDidNotHandOut) {
   EXPECT_EQ(pool->available(), 4u);
 }
 
+// Over several buffers (one per CMB of a stripe): consecutive chunks come
+// from different buffers, as long as each has one free.
+std::vector<cmb::DmaBuffer> Buffers(std::initializer_list<size_t> pages) {
+  std::vector<cmb::DmaBuffer> v;
+  for (size_t n : pages) v.push_back(*cmb::AllocateHostMem(n * 4096));
+  return v;
+}
+
+size_t BufferOf(const cmb::ChunkPool& pool, const cmb::DmaSpan& c) {
+  for (size_t i = 0; i < pool.buffer_count(); ++i)
+    if (c.data() >= pool.buffer(i).data() && c.data() < pool.buffer(i).data() + pool.buffer(i).size()) return i;
+  ADD_FAILURE() << "chunk at " << static_cast<const void*>(c.data()) << " is in none of the pool's buffers";
+  return SIZE_MAX;
+}
+
+TEST(ChunkPool, OverSeveralBuffersAlternatesBetweenThem) {
+  absl::StatusOr<cmb::ChunkPool> pool = cmb::ChunkPool::Create(Buffers({3, 2}), 4096);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  EXPECT_EQ(pool->chunks(), 5u);
+  EXPECT_EQ(pool->buffer_count(), 2u);
+  std::vector<cmb::DmaSpan> got;
+  std::vector<size_t> order;
+  while (std::optional<cmb::DmaSpan> c = pool->Get()) {
+    got.push_back(*c);
+    order.push_back(BufferOf(*pool, *c));
+  }
+  EXPECT_EQ(order, (std::vector<size_t>{0, 1, 0, 1, 0})) << "the larger buffer's extra chunk comes last";
+  std::set<const uint8_t*> distinct;
+  for (const cmb::DmaSpan& c : got) distinct.insert(c.data());
+  EXPECT_EQ(distinct.size(), 5u);
+  EXPECT_EQ(pool->available(), 0u);
+  // Returned out of order, each goes back to its own buffer; Get() still takes turns.
+  ASSERT_TRUE(pool->Put(got[4]).ok());
+  ASSERT_TRUE(pool->Put(got[0]).ok());
+  ASSERT_TRUE(pool->Put(got[1]).ok());
+  EXPECT_EQ(pool->available(), 3u);
+  std::optional<cmb::DmaSpan> a = pool->Get(), b = pool->Get();
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(BufferOf(*pool, *a), BufferOf(*pool, *b));
+  EXPECT_EQ(a->data(), got[1].data()) << "buffer 1 is next in turn; its one free chunk is the one returned";
+  EXPECT_EQ(b->data(), got[0].data()) << "then buffer 0, the chunk returned there last";
+}
+
+TEST(ChunkPool, OverSeveralBuffersPutRefusesForeignAndDoubleReturns) {
+  absl::StatusOr<cmb::ChunkPool> pool = cmb::ChunkPool::Create(Buffers({2, 2}), 4096);
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  std::optional<cmb::DmaSpan> first = pool->Get(), second = pool->Get();
+  ASSERT_TRUE(first && second);
+  ASSERT_NE(BufferOf(*pool, *first), BufferOf(*pool, *second));
+  absl::StatusOr<cmb::DmaBuffer> other = cmb::AllocateHostMem(4096);
+  ASSERT_TRUE(other.ok());
+  absl::Status s = pool->Put(other->span());
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("not a chunk of this pool"), std::string::npos) << s;
+  EXPECT_EQ(pool->Put(*second->Subspan(0, 512)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(pool->available(), 2u);
+  ASSERT_TRUE(pool->Put(*second).ok());
+  s = pool->Put(*second);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("already returned"), std::string::npos) << s;
+  // A chunk of the second buffer that was never handed out is no return either.
+  const cmb::DmaBuffer& b1 = pool->buffer(BufferOf(*pool, *second));
+  const uint8_t* unused = b1.data() == second->data() ? b1.data() + 4096 : b1.data();
+  s = pool->Put(*b1.Slice(static_cast<size_t>(unused - b1.data()), 4096));
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(pool->available(), 3u);
+  ASSERT_TRUE(pool->Put(*first).ok());
+  EXPECT_EQ(pool->available(), 4u);
+}
+
+TEST(ChunkPool, OverSeveralBuffersEachMustHoldAChunk) {
+  absl::StatusOr<cmb::ChunkPool> pool = cmb::ChunkPool::Create(Buffers({2, 1}), 2 * 4096);
+  EXPECT_EQ(pool.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(pool.status().message().find("buffer 1 of 2"), std::string::npos) << pool.status();
+  EXPECT_EQ(cmb::ChunkPool::Create(std::vector<cmb::DmaBuffer>{}, 4096).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(DmaSpan, SlicesStayInsideTheirBuffer) {
   absl::StatusOr<cmb::DmaBuffer> b = cmb::AllocateHostMem(3 * 4096);
   ASSERT_TRUE(b.ok());

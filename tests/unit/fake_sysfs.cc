@@ -150,6 +150,7 @@ std::string FakeSysfs::AddNvme(const std::string& parent, const std::string& bdf
     Write(nsdir + "/queue/logical_block_size", absl::StrCat(o.lba_size, "\n"));
     Write(nsdir + "/queue/max_hw_sectors_kb", absl::StrCat(o.max_hw_sectors_kb, "\n"));
     Write(nsdir + "/queue/max_segments", absl::StrCat(o.max_segments, "\n"));
+    Write(nsdir + "/queue/io_poll", o.io_poll ? "1\n" : "0\n");
     // A distinct identity per namespace, as QEMU's default EUI-64s give.
     Write(nsdir + "/wwid", absl::StrFormat("eui.525400000000%02x%02x\n", std::stoi(num), i));
     fs::create_directories(dir_ + nsdir + "/holders");

@@ -32,6 +32,7 @@ struct NvmeOptions {
   uint64_t capacity_bytes = 1ull << 30;
   uint32_t max_hw_sectors_kb = 512;
   uint32_t max_segments = 128;
+  bool io_poll = false;         // queue/io_poll: poll queues (nvme poll_queues > 0)
 };
 
 class FakeSysfs {

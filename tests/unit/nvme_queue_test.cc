@@ -74,4 +74,20 @@ TEST(NvmeQueue, FailedRingSetupLeaksNothing) {
   ::close(after);
 }
 
+// Polled completions on a namespace without poll queues would still wait for
+// interrupts: refused before any ring or device is opened, naming the fix.
+TEST(NvmeQueue, PolledCompletionsNeedPollQueues) {
+  cmb::Namespace ns;
+  ns.name = "nvme3n1";
+  ns.generic_device = "/nonexistent/ng3n1";
+  ns.lba_size = 512;
+  ns.capacity_blocks = 8;
+  ns.io_poll = false;
+  absl::StatusOr<cmb::NvmeQueue> q = cmb::NvmeQueue::Open(ns, {.depth = 4, .iopoll = true});
+  ASSERT_FALSE(q.ok());
+  EXPECT_TRUE(absl::IsFailedPrecondition(q.status())) << q.status();
+  EXPECT_NE(q.status().message().find("nvme3n1 has no poll queues"), std::string::npos) << q.status();
+  EXPECT_NE(q.status().message().find("poll_queues=2"), std::string::npos) << q.status();
+}
+
 }  // namespace

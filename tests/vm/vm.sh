@@ -10,7 +10,9 @@
 # Kept in --out (default: a new directory under /tmp): console.log, dmesg.txt,
 # trace.log (QEMU's pci_nvme_map_addr DMA trace, with --trace; --trace-also
 # 'pci_nvme_map_sgl,pci_nvme_err_*' adds events, e.g. to see SGL descriptors), rc.
-# Topologies: switch rc split lba4k iommu zen stock shared owncmb fanout (see docs/testbed.md).
+# Topologies: switch rc split lba4k iommu zen stock shared owncmb fanout twocmb (see docs/testbed.md).
+# --nvme-poll-queues N: nvme loads with poll_queues=N, so namespaces can take
+# polled completions (cmbcp --poll; queue/io_poll is 1).
 # --hotplug: PCIe native hotplug (pciehp) instead of ACPI's, and a QMP monitor;
 # the guest asks for `device_del ID` by writing ID to $CMB_VM_OUT/qmp-request
 # (tests/vm/qmp_watch.py relays it). Device ids: c_cmb, c_src, c_dst.
@@ -30,7 +32,7 @@ set -euo pipefail
 # A failing command names itself, so no failure is silent.
 trap 'echo "vm.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
-topology=switch kernel_kind=${CMB_KERNEL:-backports} qemu_kind=${CMB_QEMU:-backports} timeout=600 out="" trace=0 trace_also="" hotplug=0 disk_mb=2048 mem=2G
+topology=switch kernel_kind=${CMB_KERNEL:-backports} qemu_kind=${CMB_QEMU:-backports} timeout=600 poll_queues=0 out="" trace=0 trace_also="" hotplug=0 disk_mb=2048 mem=2G
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 while (($#)); do
   case "$1" in
@@ -44,6 +46,7 @@ while (($#)); do
     --hotplug) hotplug=1; shift ;;
     --disk-mb) disk_mb=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
+    --nvme-poll-queues) poll_queues=$2; shift 2 ;;
     -h|--help) usage ;;
     --) shift; break ;;
     *) echo "vm.sh: unknown option $1" >&2; usage ;;
@@ -140,7 +143,9 @@ if [[ ! -s $initrd ]]; then
         *) die "cannot unpack kernel module ${mod_files[i]}" ;;
       esac
     done
-    sed -i "s|^mount -t devtmpfs devtmpfs /dev\$|&\nfor m in ${mods[*]}; do insmod /lib/modules/\$m.ko; done|" "$tmp/init"
+    # Module parameters come from the kernel command line (nvme.poll_queues=2),
+    # as modprobe takes them there; busybox insmod needs them as arguments.
+    sed -i "s|^mount -t devtmpfs devtmpfs /dev\$|&\nfor m in ${mods[*]}; do insmod /lib/modules/\$m.ko \$(tr ' ' '\\\\n' </proc/cmdline \| sed -n \"s/^\$m\\\\.//p\"); done|" "$tmp/init"
     # As on an installed Debian system, /boot holds the kernel's config.
     mkdir -p "$tmp/boot"
     cp "$(dirname "$kernel")/config" "$tmp/boot/config-$kver"
@@ -178,6 +183,7 @@ qemu=("$qemu_bin" -machine q35 -m "$mem" -smp 2 -nographic -no-reboot -net none
       -virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
       -virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap")
 append="console=ttyS0 panic=-1 quiet loglevel=4 cmb.out=$out"
+((poll_queues)) && append+=" nvme.poll_queues=$poll_queues"
 # Host directories under /tmp the job needs: the guest mounts its own tmpfs there.
 keep=()
 for p in "$PWD" "$@"; do
@@ -229,6 +235,10 @@ case $topology in
     # One source, three destinations (dst, dst2, dst3) and the CMB, behind one switch.
     root_port rp0 1; switch sw rp0 10 5
     nvme cmb swd0 "$cmb"; nvme src swd1; nvme dst swd2; nvme dst2 swd3; nvme dst3 swd4 ;;
+  twocmb)
+    # Two third-party CMBs (cmb, cmb2: 64 MiB each), a source and a destination, behind one switch.
+    root_port rp0 1; switch sw rp0 10 4
+    nvme cmb swd0 "$cmb"; nvme cmb2 swd1 "$cmb"; nvme src swd2; nvme dst swd3 ;;
   shared)
     # One namespace of an NVMe subsystem, shared by two controllers (c_pa,
     # c_pb; a subsystem gives both its serial, "shared"),
@@ -240,7 +250,7 @@ case $topology in
            -device "nvme,id=c_pa,serial=shared,subsys=subsys0,bus=swd2"
            -device "nvme,id=c_pb,serial=shared,subsys=subsys0,bus=swd3"
            -device "nvme-ns,drive=d_shared,bus=c_pa,nsid=1,shared=on") ;;
-  *) die "unknown topology '$topology' (switch rc split lba4k iommu zen stock shared owncmb fanout)" ;;
+  *) die "unknown topology '$topology' (switch rc split lba4k iommu zen stock shared owncmb fanout twocmb)" ;;
 esac
 case $topology in
   zen) qemu+=(-cpu EPYC) ;;

@@ -76,7 +76,7 @@ int CopyExtentsAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, co
   rusage before{}, after{};
   getrusage(RUSAGE_SELF, &before);
   absl::StatusOr<cmb::Copier> c =
-      cmb::Copier::Open(root, plan, {.rate_bytes_per_s = o.rate, .stop_on_dst_failure = o.stop_on_error});
+      cmb::Copier::Open(root, plan, CopierOptionsOf(o));
   absl::StatusOr<uint64_t> id = c.ok() ? c->Submit(ext) : c.status();
   if (!id.ok()) {
     std::fprintf(stderr, "cmbcp: %s\n", std::string(id.status().message()).c_str());

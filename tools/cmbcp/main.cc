@@ -57,6 +57,7 @@ absl::Status BuildRequest(const cmb::SysRoot& root, const cmb::System& sys, cons
   }
   req.method = o.verify_only ? cmb::CopyMethod::kBounce : o.method;
   req.allow_bounce = o.allow_bounce;
+  req.stripe = o.stripe && !o.verify_only;  // verify-only reads through host memory
   req.chunk_bytes = o.verify_only ? 0 : o.chunk;
   req.qd = o.qd;
   req.force = o.force || o.verify_only;  // verify-only writes nothing

@@ -8,7 +8,7 @@ namespace cmbcp {
 namespace {
 
 enum LongOnly { kVia = 256, kAllowBounce, kChunk, kQd, kForce, kResume, kDryRun, kVerify, kVerifyOnly, kProgress,
-                kNoProgress, kVersion, kRate, kExtents, kStopOnError };
+                kNoProgress, kVersion, kRate, kExtents, kStopOnError, kStripe, kSqpoll, kPoll };
 
 }  // namespace
 
@@ -30,7 +30,8 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
       {"no-progress", no_argument, nullptr, kNoProgress}, {"verbose", no_argument, nullptr, 'v'},
       {"help", no_argument, nullptr, 'h'},          {"version", no_argument, nullptr, kVersion},
       {"rate", required_argument, nullptr, kRate},  {"extents", required_argument, nullptr, kExtents},
-      {"stop-on-error", no_argument, nullptr, kStopOnError},
+      {"stop-on-error", no_argument, nullptr, kStopOnError}, {"stripe", no_argument, nullptr, kStripe},
+      {"sqpoll", no_argument, nullptr, kSqpoll},    {"poll", no_argument, nullptr, kPoll},
       {nullptr, 0, nullptr, 0}};
   auto number = [](const char* what, const char* text, uint64_t& out) -> std::optional<int> {
     absl::StatusOr<uint64_t> v = cmb::ParseCount(text);
@@ -70,6 +71,9 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
         break;
       }
       case kAllowBounce: o.allow_bounce = true; break;
+      case kStripe: o.stripe = true; break;
+      case kSqpoll: o.sqpoll = true; break;
+      case kPoll: o.poll = true; break;
       case kChunk: stop = size("--chunk", optarg, o.chunk); break;
       case kQd:
         stop = number("--qd", optarg, v);
@@ -156,6 +160,9 @@ Method:
       --via BDF|auto    the CMB to copy through (default auto: the destination's
                         own, else the source's, else any the kernel allows)
   -c BDF                same as --via (SPDK cmb_copy)
+      --stripe          spread the chunks round-robin over every other CMB that
+                        the source and all DSTs reach (third-party ones only),
+                        the --via one first: one CMB's BAR is often the limit
   -m, --method M        auto (default), p2p, bounce, nvme-copy. auto: NVMe Copy
                         within one namespace when the controller supports it,
                         else p2p, else an error saying why
@@ -164,6 +171,10 @@ Method:
       --qd N            commands in flight (default 16, limited by free CMB)
       --rate SIZE       copy at most SIZE bytes per second (K, M, G suffixes),
                         like pv -L, so production I/O is not starved
+      --sqpoll          submit through a kernel polling thread (IORING_SETUP_SQPOLL,
+                        as fio's sqthread_poll): fewer system calls, more CPU
+      --poll            poll for completions on the devices' poll queues
+                        (IORING_SETUP_IOPOLL, as fio's hipri); needs nvme poll_queues
 Safety:
       --force           write to a destination that is in use (mounted, swap,
                         md/dm) or whose use cannot be read, without holding it
@@ -195,6 +206,11 @@ int ExitFor(const absl::Status& s) {
     case absl::StatusCode::kNotFound: return kExitNotFound;
     default: return kExitRefused;
   }
+}
+
+cmb::CopierOptions CopierOptionsOf(const Options& o) {
+  return {.rate_bytes_per_s = o.rate, .stop_on_dst_failure = o.stop_on_error, .sqpoll = o.sqpoll,
+          .poll_completions = o.poll};
 }
 
 }  // namespace cmbcp

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cmb/copier.h"
 #include "cmb/copy_plan.h"
 #include "cmb/namespace_spec.h"
 
@@ -33,6 +34,7 @@ struct Options {
   bool src_lba_set = false, dst_lba_set = false;
   std::optional<uint64_t> count, bytes;
   cmb::CopyMethod method = cmb::CopyMethod::kAuto;
+  bool stripe = false;  // --stripe: chunks alternate over every third-party CMB that reaches all ends
   bool allow_bounce = false, force = false, dry_run = false, verify = false, verify_only = false;
   uint64_t chunk = 0;
   unsigned qd = 0;
@@ -41,6 +43,7 @@ struct Options {
   std::optional<uint64_t> resume_bytes;
   std::string extents;  // --extents FILE ("-": stdin)
   bool stop_on_error = false;  // fan-out: a failing DST stops all
+  bool sqpoll = false, poll = false;  // --sqpoll, --poll
   bool json = false, verbose = false;
   int progress = -1;  // -1: if stderr is a TTY
 };
@@ -51,5 +54,7 @@ int UsageError(const std::string& msg);
 std::optional<int> Parse(int argc, char** argv, Options& o);
 // The exit status for a refusal before any write.
 int ExitFor(const absl::Status& s);
+// The engine's options the command line sets.
+cmb::CopierOptions CopierOptionsOf(const Options& o);
 
 }  // namespace cmbcp

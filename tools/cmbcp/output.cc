@@ -39,11 +39,14 @@ nlohmann::json PlanJson(const cmb::CopyPlan& p) {
   nlohmann::json fanout = nlohmann::json::array();
   for (const cmb::CopyEnd& e : p.fanout) fanout.push_back(EndJson(e, p.bytes / e.ns.lba_size));
   nlohmann::json paths = nlohmann::json::array();
+  nlohmann::json stripe = nlohmann::json::array();
+  for (const cmb::PciAddress& a : p.stripe) stripe.push_back(a.ToString());
   for (const cmb::P2pPath& x : p.paths)
     paths.push_back({{"provider", x.provider.ToString()}, {"client", x.client.ToString()},
                      {"verdict", cmb::PathVerdictName(x.verdict)}, {"reason", x.reason}});
   return {{"method", cmb::CopyMethodName(p.method)},
           {"provider", p.provider ? nlohmann::json(p.provider->ToString()) : nlohmann::json()},
+          {"stripe", stripe},
           {"src", EndJson(p.src, p.src_lbas())},
           {"dst", EndJson(p.dst, p.dst_lbas())},
           {"fanout", fanout},
@@ -77,8 +80,17 @@ std::string DstNames(const cmb::CopyPlan& p) {
   return absl::StrJoin(n, "+");
 }
 
+std::string Providers(const cmb::CopyPlan& p) {
+  if (!p.provider) return "";
+  std::vector<std::string> all{p.provider->ToString()};
+  for (const cmb::PciAddress& a : p.stripe) all.push_back(a.ToString());
+  return absl::StrJoin(all, "+");
+}
+
 void PrintPlan(const cmb::CopyPlan& p, bool verbose) {
-  std::string via = p.provider ? absl::StrCat(" through the CMB of ", p.provider->ToString()) : "";
+  std::string via = !p.provider         ? ""
+                    : p.stripe.empty() ? absl::StrCat(" through the CMB of ", p.provider->ToString())
+                                       : absl::StrCat(" striped over the CMBs of ", Providers(p));
   std::cout << absl::StrFormat("plan: %s %s LBAs %u..%u -> %s LBAs %u..%u, %u bytes (%s), %s%s, chunk %s, qd %u\n",
                                cmb::CopyMethodName(p.method), p.src.ns.name, p.src.lba, p.src.lba + p.src_lbas() - 1,
                                DstNames(p), p.dst.lba, p.dst.lba + p.dst_lbas() - 1, p.bytes,

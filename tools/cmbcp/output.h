@@ -21,6 +21,8 @@ nlohmann::json EndJson(const cmb::CopyEnd& e, uint64_t lbas);
 nlohmann::json PlanJson(const cmb::CopyPlan& p);
 nlohmann::json VerifyJson(const cmb::VerifyResult& v);
 std::string DstNames(const cmb::CopyPlan& p);
+// "0000:03:00.0", or "0000:03:00.0+0000:06:00.0" for a striped copy; "" without a CMB.
+std::string Providers(const cmb::CopyPlan& p);
 void PrintPlan(const cmb::CopyPlan& p, bool verbose);
 double Rate(uint64_t bytes, double s);  // MB/s
 // This process's CPU time between two getrusage(RUSAGE_SELF) calls, and per

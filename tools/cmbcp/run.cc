@@ -127,8 +127,7 @@ int CopyAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, const Opt
   Journal journal = Journal::For(plan);
   cmb::CopyControl ctl;
   ctl.stop = stop;
-  ctl.rate_bytes_per_s = o.rate;
-  ctl.stop_on_dst_failure = o.stop_on_error;
+  ctl.copier = CopierOptionsOf(o);
   if (o.resume) {
     absl::StatusOr<uint64_t> from = ResumeFrom(o, plan, journal);
     if (!from.ok()) {
@@ -172,7 +171,7 @@ int CopyAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, const Opt
     journal.Remove();
     if (!o.json)
       std::fprintf(stderr, "%s; %s %s\n", ProgressLine(moved, r.seconds).c_str(), cmb::CopyMethodName(plan.method),
-                   plan.provider ? absl::StrCat("through ", plan.provider->ToString()).c_str() : "");
+                   plan.provider ? absl::StrCat("through ", Providers(plan)).c_str() : "");
     return kExitOk;
   }
   if (plan.fanout.empty()) SayWhatIsLeft(plan, r, ctl.resume_bytes, journal);

@@ -10,6 +10,7 @@ std::string InCmbcpTerms(absl::string_view m) {
   return absl::StrReplaceAll(pass, {{"`allow_bounce`", "--allow-bounce"},
                                  {"`force`", "--force"},
                                  {"`via`", "--via"},
+                                 {"`stripe`", "--stripe"},
                                  {"`chunk_bytes`", "--chunk"},
                                  {"`count`", "--count"},
                                  {"`bytes`", "--bytes"},

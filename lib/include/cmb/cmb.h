@@ -120,8 +120,12 @@ struct cmb_copier_opts {
   int stop_on_dst_failure;    /* a failing destination fails the request, not only itself */
   uint64_t rate_bytes_per_s;  /* 0: no limit */
   uint64_t plan_bytes;        /* the size the plan is made for (chunk, depth); 0: the smallest namespace */
-  uint64_t reserved[4];       /* zero (-EINVAL otherwise) */
+  uint64_t flags;             /* CMB_COPIER_* below, or 0; other bits: -EINVAL (since 0.1, in reserved space) */
+  uint64_t reserved[3];       /* zero (-EINVAL otherwise) */
 };
+#define CMB_COPIER_STRIPE (1u << 0) /* spread chunks over every third-party CMB that all ends reach */
+#define CMB_COPIER_SQPOLL (1u << 1) /* IORING_SETUP_SQPOLL rings: a kernel thread submits */
+#define CMB_COPIER_POLL (1u << 2)   /* polled completions (IORING_SETUP_IOPOLL); needs nvme poll queues */
 
 struct cmb_extent {
   uint64_t src_lba, dst_lba;

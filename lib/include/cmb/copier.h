@@ -55,6 +55,14 @@ struct CopierOptions {
   // A failing destination stops the whole request (and the copier's later
   // requests fail at once) instead of being dropped while the others go on.
   bool stop_on_dst_failure = false;
+  // Every queue's ring with IORING_SETUP_SQPOLL (fio's --sqthread_poll): a
+  // kernel thread of this process submits, so issuing makes no system call.
+  bool sqpoll = false;
+  // Polled completions (IORING_SETUP_IOPOLL, fio's --hipri) on the
+  // namespaces' poll queues; Open fails, saying how to add them, when a
+  // namespace has none. The copier then spins: event_fd() stays readable
+  // while commands are in flight, so a poll(2) loop busy-polls with it.
+  bool poll_completions = false;
 };
 
 struct DstCompletion {

@@ -47,13 +47,9 @@ struct CopyControl {
   std::function<void(const CopyProgress&)> progress;  // every `tick`, and once at the end
   std::chrono::milliseconds tick{1000};
   uint64_t resume_bytes = 0;  // bytes already copied by an earlier run (a multiple of both LBA sizes)
-  // Bytes per second at most (0: no limit), like pv -L, so a copy does not
-  // starve other I/O on the same drives. A command starts only once the bytes
-  // started before it fit in rate x elapsed time, so the first chunk starts
-  // at once and the average never exceeds the rate by more than one chunk.
-  uint64_t rate_bytes_per_s = 0;
-  // Fan-out: a failing destination stops them all (CopierOptions).
-  bool stop_on_dst_failure = false;
+  // The engine's options (copier.h): the rate limit, stop_on_dst_failure,
+  // and the polling modes.
+  CopierOptions copier;
 };
 
 struct CopyResult {

@@ -52,6 +52,11 @@ struct CopyRequest {
   uint64_t chunk_bytes = 0;       // 0: the largest both devices accept, at most 1 MiB
   unsigned qd = 0;                // chunks in flight; 0: 16
   bool force = false;             // allow a destination in use, or whose use is unknown; no exclusive hold
+  // P2P only: spread the chunks round-robin over every CMB that the source
+  // and all destinations reach, `via` (or the picked one) first, since one
+  // CMB's BAR bandwidth is often the bottleneck. Only third-party CMBs join
+  // (an end's own CMB may refuse or limit commands). Opt-in until measured.
+  bool stripe = false;
   // The proof of the destination's own CMB writes back what it read (the same
   // bytes, at the start of the range); false: reads only, as a dry run wants.
   bool prove_with_writes = true;
@@ -86,7 +91,10 @@ struct CopyPlan {
   CopyEnd src, dst;
   uint64_t bytes = 0;
   std::optional<PciAddress> provider;  // the CMB, for kP2p
-  std::vector<P2pPath> paths;          // provider -> src, provider -> dst, for kP2p
+  std::vector<P2pPath> paths;          // provider -> src, provider -> dst, for kP2p; then each stripe CMB's
+  // The CMBs besides `provider` that the chunks alternate over (req.stripe),
+  // in order; the copier splits the qd chunks evenly over provider + these.
+  std::vector<PciAddress> stripe;
   std::optional<OwnCmbPlan> own_cmb;   // for kP2p through the source's or destination's own CMB
   uint64_t chunk_bytes = 0;            // bytes per command
   unsigned qd = 0;                     // commands (chunks) in flight
@@ -117,7 +125,8 @@ absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const 
 // each at req.dst_lba (req.dst is not used). Every destination gets the
 // checks of PlanCopy; the plan uses one CMB that the source and all of them
 // reach (req.via, else the first that works), or host memory when
-// `allow_bounce`, and the smallest chunk and depth any pair needs. dsts[0]
+// `allow_bounce`, and the smallest chunk and depth any pair needs; with
+// `stripe`, further CMBs that reach the source and all of them. dsts[0]
 // becomes plan.dst, the others plan.fanout. InvalidArgument: no
 // destination, one namespace twice (by identity) or the source among them,
 // `method` nvme-copy. FailedPrecondition: no CMB reaches them all (each

@@ -61,6 +61,7 @@ struct Namespace {
   uint64_t max_transfer_bytes = 0;
   uint64_t max_hw_transfer_bytes = 0;  // queue/max_hw_sectors_kb * 1024
   uint32_t max_segments = 0;           // queue/max_segments
+  bool io_poll = false;                // queue/io_poll: the controller has poll queues (nvme.poll_queues)
   NamespaceId id;
   std::vector<std::string> holders;      // dm/md devices stacked on it or its partitions
   std::vector<std::string> mountpoints;  // where it or its partitions are mounted

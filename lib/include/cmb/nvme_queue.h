@@ -36,6 +36,15 @@ namespace cmb {
 struct QueueOptions {
   unsigned depth = 32;     // in-flight commands at most
   bool writable = false;   // open the device for writing (needed for Write, Flush, ...)
+  // IORING_SETUP_SQPOLL (fio's --sqthread_poll): a kernel thread of this
+  // process picks up submissions, so Submit() makes no system call while it
+  // is awake; it sleeps after 10 ms without work and costs CPU while it spins.
+  bool sqpoll = false;
+  // IORING_SETUP_IOPOLL (fio's --hipri): completions are polled from the
+  // namespace's poll queues instead of interrupts; Poll() and Wait() spin, and
+  // the NotifyEventFd eventfd is not signalled on completion. Needs poll
+  // queues (Namespace::io_poll): Open refuses without them and says how.
+  bool iopoll = false;
 };
 
 struct Completion {
@@ -130,6 +139,7 @@ class NvmeQueue {
   unsigned depth_ = 0;
   unsigned in_flight_ = 0;  // submitted, not completed
   unsigned queued_ = 0;     // prepared, not submitted
+  bool sqpoll_ = false;
   std::optional<PciAddress> client_;
   // Per slot: tag and the provider for error explanations.
   struct Slot {

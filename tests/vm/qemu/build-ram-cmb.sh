@@ -3,9 +3,12 @@
 # this file) for the VM testbed, and prints the path of its qemu-system-x86_64.
 #
 #   tests/vm/qemu/build-ram-cmb.sh    # -> $CMB_CACHE/qemu-ram-cmb-10.0.2/build/qemu-system-x86_64
+#   tests/vm/qemu/build-ram-cmb.sh --fetch-only   # only the source tarball: its path
 #
-# The source is Debian's orig tarball ($CMB_CACHE/src-qemu-10/, without
-# Debian's patches), extracted and patched into $CMB_CACHE/qemu-ram-cmb-10.0.2/src
+# The source is Debian's orig tarball (in $CMB_QEMU_SRC_DIR, by default
+# $CMB_CACHE/src-qemu-10/; without Debian's patches; when missing, fetched
+# there from bookworm-backports' source package and checked against its
+# SHA-256 by fetch-qemu-src.sh), extracted and patched into $CMB_CACHE/qemu-ram-cmb-10.0.2/src
 # and built in .../build: x86_64-softmmu only, every optional feature off
 # except virtfs (9p, which vm.sh shares the root with), no docs, no tools, no
 # GUI, no modules; meson.build is told not to unpack the edk2 firmware, which
@@ -27,13 +30,18 @@ trap 'echo "build-ram-cmb: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $?" >&2'
 here=$(cd "$(dirname "$0")" && pwd)
 cache=${CMB_CACHE:-/var/cache/cmb}
 ver=10.0.2
-tarball="$cache/src-qemu-10/qemu_${ver}+ds.orig.tar.xz"
+src_dir=${CMB_QEMU_SRC_DIR:-$cache/src-qemu-10}
+tarball="$src_dir/qemu_${ver}+ds.orig.tar.xz"
 root="$cache/qemu-ram-cmb-$ver"
 patch_file="$here/ram-cmb.patch"
 bin="$root/build/qemu-system-x86_64"
 log() { echo "build-ram-cmb: $*" >&2; }
 die() { echo "build-ram-cmb: FAIL: $*" >&2; exit 1; }
-(($# == 0)) || { echo "usage: $0   (prints the path of the RAM-CMB qemu-system-x86_64)" >&2; exit 2; }
+usage() { echo "usage: $0 [--fetch-only]   (prints the path of the RAM-CMB qemu-system-x86_64, or of its source tarball)" >&2; exit 2; }
+fetch_only=0
+if [[ ${1:-} == --fetch-only ]]; then fetch_only=1; shift; fi
+(($# == 0)) || usage
+if ((fetch_only)); then exec "$here/fetch-qemu-src.sh" "$ver" "$src_dir"; fi
 
 configure_args=(--python=/usr/bin/python3 --target-list=x86_64-softmmu
   --without-default-features --enable-virtfs --enable-attr
@@ -58,7 +66,8 @@ if command -v pkg-config >/dev/null; then
   pkg-config --exists zlib || missing+=(zlib1g-dev)
 fi
 ((${#missing[@]} == 0)) || die "missing build dependencies; install them with: apt-get install -y ${missing[*]}"
-[[ -s $tarball ]] || die "no QEMU source at $tarball (Debian's qemu_${ver}+ds.orig.tar.xz)"
+[[ -s $tarball ]] || "$here/fetch-qemu-src.sh" "$ver" "$src_dir" >/dev/null ||
+  die "no QEMU source at $tarball, and fetching Debian's qemu_${ver}+ds.orig.tar.xz failed"
 
 # One build at a time; one that waited may find the work done.
 mkdir -p "$cache"
