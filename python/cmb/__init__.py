@@ -167,8 +167,28 @@ def discover() -> List[Controller]:
     return out
 
 
-class _Buffer:
-    p = None  # set once allocated, so a failed __init__ frees nothing
+class _Handle:
+    """Owns one C handle: close(), the end of a with block, or garbage collection frees it, once."""
+    p = None  # set once opened, so a failed __init__ frees nothing
+    _free = ""  # the cmb_*_close or cmb_*_free function, by name
+
+    def close(self):
+        if self.p:
+            getattr(_lib, self._free)(self.p)
+            self.p = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+
+class _Buffer(_Handle):
+    _free = "cmb_buffer_free"
 
     def __init__(self, p: _P):
         self.p = p
@@ -181,13 +201,6 @@ class _Buffer:
         arr = (ctypes.c_ubyte * len(self)).from_address(_lib.cmb_buffer_data(self.p))
         arr._owner = self  # the view keeps the buffer alive
         return memoryview(arr).cast("B")
-
-    def close(self):
-        if self.p:
-            _lib.cmb_buffer_free(self.p)
-            self.p = None
-
-    __del__ = close
 
 
 class P2pBuffer(_Buffer):
@@ -209,9 +222,9 @@ class HostBuffer(_Buffer):
         super().__init__(p)
 
 
-class Queue:
+class Queue(_Handle):
     """NVMe reads and writes of namespace `ns` ("nvme1:1", "/dev/ng1n1") into buffers; each call waits."""
-    p = None
+    _free = "cmb_queue_close"
 
     def __init__(self, ns: str, writable: bool = False):
         self.p = _P()
@@ -227,17 +240,6 @@ class Queue:
 
     def write(self, lba: int, buf: _Buffer, offset: int = 0, nbytes: Optional[int] = None):
         self._io(_lib.cmb_queue_write, lba, buf, offset, nbytes)
-
-    def close(self):
-        if self.p:
-            _lib.cmb_queue_close(self.p)
-            self.p = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 @dataclasses.dataclass
@@ -269,9 +271,10 @@ def _completion(c: _Completion) -> Completion:
     return Completion(c.id, _str_or_none(c.error), bool(c.cancelled), c.bytes_total, c.prefix_bytes, d)
 
 
-class Copier:
-    """An asynchronous copier from `src` to one or more `dsts` (fan-out); see cmb::Copier."""
-    p = None
+class Copier(_Handle):
+    """An asynchronous copier from `src` to one or more `dsts` (fan-out); see cmb::Copier.
+    Closing it (or collecting it) waits for its pending requests."""
+    _free = "cmb_copier_close"
 
     def __init__(self, src: str, dsts: Union[str, Sequence[str]], *, via: Optional[str] = None,
                  allow_bounce: bool = False, force: bool = False, rate: int = 0, plan_bytes: int = 0,
@@ -316,17 +319,6 @@ class Copier:
 
     def progress(self, rid: int) -> int:
         return _lib.cmb_copier_progress(self.p, rid)
-
-    def close(self):
-        if self.p:
-            _lib.cmb_copier_close(self.p)
-            self.p = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
 
 def copy(src: str, dsts: Union[str, Sequence[str]], *, count: Optional[int] = None, bytes: Optional[int] = None,

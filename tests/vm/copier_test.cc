@@ -60,6 +60,16 @@ bool DeviceIo(const cmb::Namespace& ns, bool write, uint64_t offset, uint8_t* da
   return ok;
 }
 
+// Drives the copier until request `id` has a prefix of `bytes`, for at most
+// 60 s; fails the test if it finished before (`before` names what was to come).
+void WaitForProgress(cmb::Copier& c, uint64_t id, uint64_t bytes, const char* before) {
+  for (int i = 0; i < 600 && c.Progress(id) < bytes; ++i) {
+    EXPECT_TRUE(c.Process().empty()) << "finished before " << before;
+    c.WaitForEvent(std::chrono::milliseconds(100));
+  }
+  ASSERT_GE(c.Progress(id), bytes) << "no progress in 60 s";
+}
+
 class CopierTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -151,11 +161,7 @@ TEST_F(CopierTest, CancelMidRequestLeavesAnExactPrefix) {
   ASSERT_TRUE(c.ok()) << c.status();
   absl::StatusOr<uint64_t> id = c->Submit({{.src_lba = 0, .dst_lba = 0, .count = span / 512}});
   ASSERT_TRUE(id.ok()) << id.status();
-  for (int i = 0; i < 600 && c->Progress(*id) < 2 * plan.chunk_bytes; ++i) {
-    EXPECT_TRUE(c->Process().empty()) << "finished before the cancel";
-    c->WaitForEvent(std::chrono::milliseconds(100));
-  }
-  ASSERT_GE(c->Progress(*id), 2 * plan.chunk_bytes) << "no progress in 60 s";
+  ASSERT_NO_FATAL_FAILURE(WaitForProgress(*c, *id, 2 * plan.chunk_bytes, "the cancel"));
   ASSERT_TRUE(c->Cancel(*id).ok());
   absl::StatusOr<cmb::CopyCompletion> done = c->Wait(*id, std::chrono::minutes(2));
   ASSERT_TRUE(done.ok()) << done.status();
@@ -400,11 +406,7 @@ TEST_F(CopierTest, ADestinationRemovedMidCopyIsDroppedAndTheOthersComplete) {
   ASSERT_TRUE(c.ok()) << c.status();
   absl::StatusOr<uint64_t> id = c->Submit({{.src_lba = 0, .dst_lba = 0, .count = bytes / 512}});
   ASSERT_TRUE(id.ok()) << id.status();
-  for (int i = 0; i < 600 && c->Progress(*id) < 2 * plan.chunk_bytes; ++i) {
-    EXPECT_TRUE(c->Process().empty()) << "finished before the removal";
-    c->WaitForEvent(std::chrono::milliseconds(100));
-  }
-  ASSERT_GE(c->Progress(*id), 2 * plan.chunk_bytes) << "no progress in 60 s";
+  ASSERT_NO_FATAL_FAILURE(WaitForProgress(*c, *id, 2 * plan.chunk_bytes, "the removal"));
   cmbtest::CommandResult q = cmbtest::RunCommand(QMP_PATH " c_dst2");
   ASSERT_EQ(q.status, 0) << q.out;
   absl::StatusOr<cmb::CopyCompletion> done = c->Wait(*id, std::chrono::minutes(5));
