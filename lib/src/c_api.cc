@@ -290,8 +290,9 @@ int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* 
   if (!cp.ok()) return Fail(cp.status());
   const cmb::CopyPlan& plan = cp->plan();
   auto h = std::make_unique<cmb_copier>(std::move(*cp));
-  h->plan = absl::StrFormat("%s%s, chunk %u bytes, qd %u, %u destination(s)", cmb::CopyMethodName(plan.method),
-                            plan.provider ? absl::StrCat(" through ", plan.provider->ToString()) : "",
+  std::string via = plan.provider ? absl::StrCat(" through ", plan.provider->ToString()) : "";
+  for (const cmb::PciAddress& a : plan.stripe) absl::StrAppend(&via, "+", a.ToString());  // striped: every CMB
+  h->plan = absl::StrFormat("%s%s, chunk %u bytes, qd %u, %u destination(s)", cmb::CopyMethodName(plan.method), via,
                             plan.chunk_bytes, plan.qd, plan.destinations().size());
   *c = h.release();
   return 0;

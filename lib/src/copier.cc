@@ -609,6 +609,10 @@ const CopyPlan& Copier::plan() const {
   static const CopyPlan none;
   return impl_ ? impl_->plan : none;
 }
+const CopierOptions& Copier::options() const {
+  static const CopierOptions none;
+  return impl_ ? impl_->opts : none;
+}
 const CopierStats& Copier::stats() const {
   static const CopierStats none;
   return impl_ ? impl_->stats : none;

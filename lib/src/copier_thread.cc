@@ -3,6 +3,8 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 
 namespace cmb {
@@ -46,7 +48,9 @@ void CopierThread::Loop() {
       if (on_done_) on_done_(c);
     // Polls the fd only (no copier state), so callers are not locked out.
     pollfd p{copier_.event_fd(), POLLIN, 0};
-    ::poll(&p, 1, 1000);
+    // Polled completions keep the fd readable: yield, so callers waiting for
+    // mu_ get it (std::mutex is not fair).
+    if (::poll(&p, 1, 1000) > 0 && copier_.options().poll_completions) std::this_thread::yield();
   }
   // Cancel what is left and drive it to the end, so every request still
   // gets its flush, its completion and on_done.

@@ -89,13 +89,16 @@ void AddStripe(const SysRoot& root, const System& sys, CopyPlan& plan) {
     }
     ok.push_back(std::move(m));
   }
-  // Every CMB of the stripe holds at least one chunk.
+  // Every CMB of the stripe holds at least one chunk: first those with room
+  // for their share, then no more than the depth, naming the ones cut.
+  DropShort(plan, ok);
   if (ok.size() + 1 > plan.qd) {
-    plan.reasons.push_back(absl::StrFormat("stripe: %u of %u CMBs: queue depth %u, at least one chunk each", plan.qd,
-                                           ok.size() + 1, plan.qd));
+    std::vector<std::string> cut;
+    for (size_t i = plan.qd - 1; i < ok.size(); ++i) cut.push_back(ok[i].c->address->ToString());
+    plan.reasons.push_back(absl::StrFormat("stripe: %u of %u CMBs (queue depth %u, at least one chunk each); not %s",
+                                           plan.qd, ok.size() + 1, plan.qd, absl::StrJoin(cut, ", ")));
     ok.resize(plan.qd - 1);
   }
-  DropShort(plan, ok);
   if (ok.empty()) {
     plan.reasons.push_back(absl::StrCat("stripe: no other CMB can share the copy; through ",
                                         plan.provider->ToString(), " alone"));

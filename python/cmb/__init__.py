@@ -173,7 +173,7 @@ class _Handle:
     _free = ""  # the cmb_*_close or cmb_*_free function, by name
 
     def close(self):
-        if self.p:
+        if self.p and _lib is not None:  # at interpreter exit the module may be gone
             getattr(_lib, self._free)(self.p)
             self.p = None
 

@@ -10,7 +10,11 @@
 #     least chunks / qd on each (QEMU coalesces, so not one per command).
 #  2. --sqpoll copies 32 MiB byte-exact, and the copy ran an io_uring
 #     submission thread (a task named iou-sqp-PID) while it lasted.
-#  3. With dst rebound without poll queues, --poll is refused before any
+#  3. A Copier with polled completions (through the Python module, so
+#     CMB_LIBRARY and PYTHONPATH must name libcmb and python/) keeps its
+#     event fd readable after every Process() until the request completes:
+#     polled completions signal no eventfd, so a poll(2) loop must spin.
+#  4. With dst rebound without poll queues, --poll is refused before any
 #     write (exit 4), naming the cause and the fix; dst is unchanged.
 #   polling_test.sh PATH_TO_cmbcp
 set -eu
@@ -73,7 +77,30 @@ wait "$pid" || fail "cmbcp --sqpoll exited $?: $(cat /tmp/sqpoll.out)"
 same "--sqpoll"
 echo "polling_test: --sqpoll copied $bytes bytes with an iou-sqp thread"
 
-# 3. No poll queues: dst rebound with poll_queues=0 (the block layer decides
+# 3. The event fd of a polling Copier.
+[ -n "${CMB_LIBRARY:-}" ] && [ -n "${PYTHONPATH:-}" ] || fail "CMB_LIBRARY and PYTHONPATH must name libcmb and python/"
+fresh
+python3 - "$src" "$dst" $bytes <<'PY' || fail "the polling Copier's event fd"
+import select, sys
+import cmb
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+with cmb.Copier(src + ":1", dst + ":1", poll=True) as c:
+    rid = c.submit([(0, 0, n // 512)])
+    calls = 0
+    while True:
+        done = [d for d in c.process() if d.id == rid]
+        if done:
+            break
+        calls += 1
+        if not select.select([c.fileno()], [], [], 0)[0]:
+            sys.exit(f"after Process() call {calls} the event fd was not readable, with the request pending")
+    if done[0].error or done[0].prefix_bytes != n:
+        sys.exit(f"the request ended with {done[0].prefix_bytes} of {n} bytes: {done[0].error}")
+print(f"polling_test: a polling Copier copied {n} bytes; its event fd was readable after each of {calls} Process() calls")
+PY
+same "the polling Copier"
+
+# 4. No poll queues: dst rebound with poll_queues=0 (the block layer decides
 # polling when the driver probes), then --poll is refused before writing.
 fresh
 bdf=$("$here/by-serial" --bdf dst)

@@ -46,7 +46,7 @@ while (($#)); do
     --hotplug) hotplug=1; shift ;;
     --disk-mb) disk_mb=$2; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
-    --nvme-poll-queues) poll_queues=$2; shift 2 ;;
+    --nvme-poll-queues) [[ $2 =~ ^[0-9]+$ ]] || { echo "vm.sh: --nvme-poll-queues wants a number, not '$2'" >&2; exit 2; }; poll_queues=$2; shift 2 ;;
     -h|--help) usage ;;
     --) shift; break ;;
     *) echo "vm.sh: unknown option $1" >&2; usage ;;

@@ -120,7 +120,7 @@ struct cmb_copier_opts {
   int stop_on_dst_failure;    /* a failing destination fails the request, not only itself */
   uint64_t rate_bytes_per_s;  /* 0: no limit */
   uint64_t plan_bytes;        /* the size the plan is made for (chunk, depth); 0: the smallest namespace */
-  uint64_t flags;             /* CMB_COPIER_* below, or 0; other bits: -EINVAL (since 0.1, in reserved space) */
+  uint64_t flags;             /* CMB_COPIER_* below, or 0; other bits: -EINVAL (was reserved: old callers pass 0) */
   uint64_t reserved[3];       /* zero (-EINVAL otherwise) */
 };
 #define CMB_COPIER_STRIPE (1u << 0) /* spread chunks over every third-party CMB that all ends reach */

@@ -137,6 +137,7 @@ class Copier {
   size_t pending() const;  // requests not yet returned by Process
   bool Pending(uint64_t id) const;  // request id is running, or finished and not yet returned
   const CopyPlan& plan() const;
+  const CopierOptions& options() const;  // as opened; they do not change
   const CopierStats& stats() const;
 
  private:

@@ -41,8 +41,10 @@ struct QueueOptions {
   // is awake; it sleeps after 10 ms without work and costs CPU while it spins.
   bool sqpoll = false;
   // IORING_SETUP_IOPOLL (fio's --hipri): completions are polled from the
-  // namespace's poll queues instead of interrupts; Poll() and Wait() spin, and
-  // the NotifyEventFd eventfd is not signalled on completion. Needs poll
+  // namespace's poll queues instead of interrupts: Poll() reaps what one pass
+  // of polling finds, Wait() polls until a completion comes, and the
+  // NotifyEventFd eventfd is signalled only when such polling posts one, so a
+  // caller waiting on it alone may wait for ever (Copier spins instead). Needs poll
   // queues (Namespace::io_poll): Open refuses without them and says how.
   bool iopoll = false;
 };
