@@ -290,8 +290,8 @@ int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* 
   if (!cp.ok()) return Fail(cp.status());
   const cmb::CopyPlan& plan = cp->plan();
   auto h = std::make_unique<cmb_copier>(std::move(*cp));
-  std::string via = plan.provider ? absl::StrCat(" through ", plan.provider->ToString()) : "";
-  for (const cmb::PciAddress& a : plan.stripe) absl::StrAppend(&via, "+", a.ToString());  // striped: every CMB
+  std::string via;  // striped: every CMB, joined by +
+  for (const cmb::PciAddress& a : plan.cmbs()) absl::StrAppend(&via, via.empty() ? " through " : "+", a.ToString());
   h->plan = absl::StrFormat("%s%s, chunk %u bytes, qd %u, %u destination(s)", cmb::CopyMethodName(plan.method), via,
                             plan.chunk_bytes, plan.qd, plan.destinations().size());
   *c = h.release();

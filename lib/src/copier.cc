@@ -164,15 +164,15 @@ absl::Status Copier::Impl::Setup() {
   CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(plan.src.ns, QueueOf(plan.qd, false), plan.src.address));
   in.emplace(std::move(q));
   CMB_RETURN_IF_ERROR(in->NotifyEventFd(ev.ev));
-  // One buffer per CMB (the provider, then plan.stripe), the qd chunks split
-  // as evenly as possible, each at least one; the pool hands them out in turn.
+  // One buffer per CMB (plan.cmbs()), each with its StripeShare of the qd
+  // chunks, at least one; the pool hands them out in turn.
   const bool p2p = plan.method == CopyMethod::kP2p;
-  const size_t nbuf = p2p ? std::min<size_t>(1 + plan.stripe.size(), plan.qd) : 1;
+  const std::vector<PciAddress> cmbs = plan.cmbs();
+  const size_t nbuf = p2p ? std::min<size_t>(cmbs.size(), plan.qd) : 1;
   std::vector<DmaBuffer> bufs;
   for (size_t i = 0; i < nbuf; ++i) {
-    const uint64_t bytes = plan.chunk_bytes * (plan.qd / nbuf + (i < plan.qd % nbuf ? 1 : 0));
-    absl::StatusOr<DmaBuffer> buf = p2p ? AllocateP2pMem(root, i == 0 ? *plan.provider : plan.stripe[i - 1], bytes)
-                                        : AllocateHostMem(bytes);
+    const uint64_t bytes = plan.chunk_bytes * StripeShare(plan.qd, nbuf, i);
+    absl::StatusOr<DmaBuffer> buf = p2p ? AllocateP2pMem(root, cmbs[i], bytes) : AllocateHostMem(bytes);
     if (!buf.ok()) return buf.status();
     bufs.push_back(std::move(*buf));
   }

@@ -15,10 +15,6 @@ struct Member {
   std::vector<P2pPath> paths;
 };
 
-// Chunks buffer `i` holds when `qd` are split over `n` (0 is the provider):
-// as evenly as possible, the first ones one more. Copier::Setup does the same.
-uint64_t Share(unsigned qd, size_t n, size_t i) { return qd / n + (i < qd % n ? 1 : 0); }
-
 bool OwnedByAnEnd(const CopyPlan& plan, const Controller& c) {
   std::vector<const CopyEnd*> ends = plan.destinations();
   ends.push_back(&plan.src);
@@ -51,7 +47,7 @@ void DropShort(CopyPlan& plan, std::vector<Member>& ok) {
   for (bool dropped = true; dropped;) {
     dropped = false;
     for (size_t i = 0; i < ok.size() && !dropped; ++i) {
-      const uint64_t need = plan.chunk_bytes * Share(plan.qd, ok.size() + 1, i + 1);
+      const uint64_t need = plan.chunk_bytes * StripeShare(plan.qd, ok.size() + 1, i + 1);
       const uint64_t free = ok[i].c->p2pmem->available_bytes;
       if (free >= need) continue;
       plan.reasons.push_back(absl::StrFormat(
@@ -104,12 +100,12 @@ void AddStripe(const SysRoot& root, const System& sys, CopyPlan& plan) {
                                         plan.provider->ToString(), " alone"));
     return;
   }
-  std::vector<std::string> names{absl::StrFormat("%s (%u chunks)", plan.provider->ToString(), Share(plan.qd, ok.size() + 1, 0))};
+  std::vector<std::string> names{absl::StrFormat("%s (%u chunks)", plan.provider->ToString(), StripeShare(plan.qd, ok.size() + 1, 0))};
   for (size_t i = 0; i < ok.size(); ++i) {
     plan.stripe.push_back(*ok[i].c->address);
     plan.paths.insert(plan.paths.end(), ok[i].paths.begin(), ok[i].paths.end());
     names.push_back(absl::StrFormat("%s (%s, %u chunks)", ok[i].c->address->ToString(), ok[i].c->name,
-                                    Share(plan.qd, ok.size() + 1, i + 1)));
+                                    StripeShare(plan.qd, ok.size() + 1, i + 1)));
   }
   plan.reasons.push_back(absl::StrFormat("stripe: chunks alternate over %u CMBs: %s", names.size(),
                                          absl::StrJoin(names, ", ")));

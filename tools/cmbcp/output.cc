@@ -81,10 +81,7 @@ std::string DstNames(const cmb::CopyPlan& p) {
 }
 
 std::string Providers(const cmb::CopyPlan& p) {
-  if (!p.provider) return "";
-  std::vector<std::string> all{p.provider->ToString()};
-  for (const cmb::PciAddress& a : p.stripe) all.push_back(a.ToString());
-  return absl::StrJoin(all, "+");
+  return absl::StrJoin(p.cmbs(), "+", [](std::string* out, const cmb::PciAddress& a) { out->append(a.ToString()); });
 }
 
 void PrintPlan(const cmb::CopyPlan& p, bool verbose) {

@@ -109,6 +109,13 @@ struct CopyPlan {
     for (const CopyEnd& e : fanout) v.push_back(&e);
     return v;
   }
+  // Every CMB the chunks alternate over: provider, then stripe (none without a provider).
+  std::vector<PciAddress> cmbs() const {
+    std::vector<PciAddress> v;
+    if (provider) v.push_back(*provider);
+    v.insert(v.end(), stripe.begin(), stripe.end());
+    return v;
+  }
   std::vector<std::string> reasons;  // why this method, provider, chunk and depth
   // RunCopy opens dst's block device with O_EXCL for the whole copy, as mkfs
   // does, so no file system, swap, md or dm can claim it meanwhile. False
@@ -120,6 +127,12 @@ struct CopyPlan {
 };
 
 absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const CopyRequest& req);
+
+// The chunks CMB `i` of `n` holds when `qd` are striped over them (CopyPlan::cmbs
+// order): as evenly as possible, the first ones one more.
+inline unsigned StripeShare(unsigned qd, size_t n, size_t i) {
+  return static_cast<unsigned>(qd / n + (i < qd % n ? 1 : 0));
+}
 
 // Plans a fan-out: the source range of `req` to every namespace in `dsts`,
 // each at req.dst_lba (req.dst is not used). Every destination gets the
