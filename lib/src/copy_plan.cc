@@ -8,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "cmb/identify.h"
 #include "cmb/status_macros.h"
+#include "privilege.h"
 #include "stripe_plan.h"
 
 namespace cmb {
@@ -36,27 +37,35 @@ std::string Range(const CopyEnd& e, uint64_t lbas) {
 // one whose use cannot be read; `force` overrides both, and the plan records
 // what it overrode. Without `force` the copy also holds the destination
 // exclusively (copy_engine.h), so nothing can claim it while it is written.
+// `force` is a safety override, not a permission: without CAP_SYS_ADMIN it
+// overrides nothing, so a member of the access group cannot write under a
+// file system of a namespace it was granted before it was mounted.
 absl::Status CheckInUse(const CopyRequest& req, CopyPlan& plan) {
   const Namespace& d = plan.dst.ns;
-  plan.hold_dst = !req.force;
+  const bool force = req.force && internal::HasCapSysAdmin();
+  plan.hold_dst = !force;
   std::vector<std::string> uses;
+  for (const std::string& m : d.system_mounts) uses.push_back("holds " + m);
   for (const std::string& m : d.mountpoints) uses.push_back("mounted on " + m);
   for (const std::string& w : d.swaps) uses.push_back("swap on " + w);
   for (const std::string& h : d.holders) uses.push_back("held by " + h);
-  if (!uses.empty()) {
-    std::string what = absl::StrCat("destination ", d.block_device, " is in use (", absl::StrJoin(uses, ", "), ")");
-    if (!req.force)
-      return absl::FailedPreconditionError(absl::StrCat(
-          what, ": writing under a file system, swap or device mapper corrupts it. Unmount it (swapoff, "
-          "or stop the md/dm device), or set `force`"));
-    plan.overridden.push_back(what);
-  }
-  if (!d.use_unknown.empty()) {
-    std::string what = absl::StrCat("cannot tell whether destination ", d.block_device, " is in use: ", d.use_unknown);
-    if (!req.force) return absl::FailedPreconditionError(absl::StrCat(what, ". Fix that, or set `force`"));
-    plan.overridden.push_back(what);
-  }
-  if (req.force) plan.overridden.push_back(absl::StrCat("not holding ", d.block_device, " exclusively"));
+  std::vector<std::string> what;
+  if (!uses.empty())
+    what.push_back(absl::StrCat("destination ", d.block_device, " is in use (", absl::StrJoin(uses, ", "), ")"));
+  if (!d.use_unknown.empty())
+    what.push_back(absl::StrCat("cannot tell whether destination ", d.block_device, " is in use: ", d.use_unknown));
+  if (!what.empty() && req.force && !force)
+    return absl::PermissionDeniedError(absl::StrCat(
+        absl::StrJoin(what, "; "), ": overriding that with `force` needs CAP_SYS_ADMIN, which this process lacks "
+        "(`force` overrides a safety check for root; it is not a permission). It was not written"));
+  if (!uses.empty() && !force)
+    return absl::FailedPreconditionError(absl::StrCat(
+        what.front(), ": writing under a file system, swap or device mapper corrupts it. Unmount it (swapoff, "
+        "or stop the md/dm device), or set `force`"));
+  if (!d.use_unknown.empty() && !force)
+    return absl::FailedPreconditionError(absl::StrCat(what.back(), ". Fix that, or set `force`"));
+  plan.overridden = what;
+  if (force) plan.overridden.push_back(absl::StrCat("not holding ", d.block_device, " exclusively"));
   return absl::OkStatus();
 }
 

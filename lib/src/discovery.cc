@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <regex>
 #include <set>
@@ -35,15 +36,96 @@ struct DeviceUse {
   std::multimap<std::string, std::string> mounts;
   std::set<std::string> swaps;  // "nvme2n1", "nvme2n1p3"
   std::string unknown;          // why either could not be read
+  // Block device name -> the system mount points ("/", "/boot", "/usr") it
+  // carries, directly or under dm/md ("/ (through dm-0)").
+  std::map<std::string, std::vector<std::string>> system;
 };
+
+// What a block device name stands for in /sys/block: its own directory, or a
+// partition's, with the disk it belongs to.
+struct BlockIndex {
+  std::map<std::string, std::string> by_majmin;  // "259:1" -> "nvme0n1p1"
+  std::map<std::string, std::string> disk_of;    // "nvme0n1p1" -> "nvme0n1", "nvme0n1" -> "nvme0n1"
+  std::map<std::string, std::string> dir;        // name -> its /sys/block path
+};
+
+BlockIndex IndexBlocks(const SysRoot& root) {
+  BlockIndex ix;
+  absl::StatusOr<std::vector<std::string>> disks = root.List("/sys/block");
+  if (!disks.ok()) return ix;
+  for (const std::string& d : *disks) {
+    std::string dd = "/sys/block/" + d;
+    std::vector<std::pair<std::string, std::string>> devs{{d, dd}};
+    if (absl::StatusOr<std::vector<std::string>> ents = root.List(dd); ents.ok())
+      for (const std::string& e : *ents)
+        if (root.Exists(dd + "/" + e + "/partition")) devs.emplace_back(e, dd + "/" + e);
+    for (const auto& [name, path] : devs) {
+      ix.disk_of[name] = d;
+      ix.dir[name] = path;
+      if (absl::StatusOr<std::string> mm = root.ReadAttr(path + "/dev"); mm.ok()) ix.by_majmin[*mm] = name;
+    }
+  }
+  return ix;
+}
+
+// The device a mount's file system lives on: by maj:min, or, for file systems
+// with an anonymous device number (btrfs shows 0:NN), by its source /dev path.
+std::string MountDevice(const BlockIndex& ix, const SysRoot& root, const std::string& majmin,
+                        const std::string& source) {
+  if (auto it = ix.by_majmin.find(majmin); it != ix.by_majmin.end()) return it->second;
+  absl::string_view dev = source;
+  if (absl::ConsumePrefix(&dev, "/dev/mapper/")) {
+    for (const auto& [name, path] : ix.dir)
+      if (absl::StatusOr<std::string> dm = root.ReadAttr(path + "/dm/name"); dm.ok() && *dm == dev) return name;
+    return "";
+  }
+  if (absl::ConsumePrefix(&dev, "/dev/") && ix.disk_of.count(std::string(dev))) return std::string(dev);
+  return "";
+}
+
+// Every disk under `name`: through partitions to their disk, and through
+// dm/md slaves down to the disks they are built on.
+void DisksUnder(const BlockIndex& ix, const SysRoot& root, const std::string& name, std::set<std::string>& out,
+                int depth = 0) {
+  auto disk = ix.disk_of.find(name);
+  if (disk == ix.disk_of.end() || depth > 16 || !out.insert(disk->second).second) return;
+  for (const std::string& dev : {name, disk->second})
+    if (absl::StatusOr<std::vector<std::string>> sl = root.List(ix.dir.at(dev) + "/slaves"); sl.ok())
+      for (const std::string& s : *sl) DisksUnder(ix, root, s, out, depth + 1);
+}
+
+// Which disks carry /, /boot and /usr: these are never offered for writing,
+// even where nothing on the disk itself shows as mounted (a file system on
+// LVM over a partition, or btrfs, whose mountinfo names no real device).
+void ReadSystemDisks(const SysRoot& root, const std::vector<std::array<std::string, 3>>& sys_mounts,
+                     DeviceUse& u) {
+  if (sys_mounts.empty()) return;
+  BlockIndex ix = IndexBlocks(root);
+  for (const auto& [point, majmin, source] : sys_mounts) {
+    std::string dev = MountDevice(ix, root, majmin, source);
+    if (dev.empty()) continue;
+    std::set<std::string> disks;
+    DisksUnder(ix, root, dev, disks);
+    for (const std::string& d : disks)
+      u.system[d].push_back(d == ix.disk_of[dev] ? point : absl::StrCat(point, " (through ", dev, ")"));
+  }
+}
 
 DeviceUse ReadDeviceUse(const SysRoot& root) {
   DeviceUse u;
+  std::vector<std::array<std::string, 3>> sys_mounts;  // mount point, maj:min, source
   if (absl::StatusOr<std::string> info = root.Read("/proc/self/mountinfo"); info.ok()) {
     for (absl::string_view line : absl::StrSplit(*info, '\n', absl::SkipEmpty())) {
       std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
-      if (f.size() > 4) u.mounts.emplace(std::string(f[2]), std::string(f[4]));
+      if (f.size() <= 4) continue;
+      u.mounts.emplace(std::string(f[2]), std::string(f[4]));
+      // After the optional fields: "- fstype source options".
+      auto dash = std::find(f.begin() + 5, f.end(), "-");
+      std::string source = f.end() - dash > 2 ? std::string(dash[2]) : "";
+      if (f[4] == "/" || f[4] == "/boot" || f[4] == "/usr")
+        sys_mounts.push_back({std::string(f[4]), std::string(f[2]), source});
     }
+    ReadSystemDisks(root, sys_mounts, u);
   } else {
     u.unknown = absl::StrCat("cannot read the mount table: ", info.status().message());
   }
@@ -79,6 +161,7 @@ void ReadUse(const SysRoot& root, const DeviceUse& use, Namespace* ns) {
     std::string name = d.substr(d.rfind('/') + 1);
     if (use.swaps.count(name)) ns->swaps.push_back("/dev/" + name);
   }
+  if (auto it = use.system.find(ns->name); it != use.system.end()) ns->system_mounts = it->second;
   ns->use_unknown = use.unknown;
 }
 

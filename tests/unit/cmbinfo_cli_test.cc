@@ -165,20 +165,60 @@ TEST(CmbinfoCli, UdevPropertiesListClientsByVerdict) {
   cmbtest::FakeSysfs t;
   AddSwitchPair(t);
   t.AddNvme(t.AddBridge(t.HostBridge(), "0000:00:1d.0", 4), "0000:05:00.0", "nvme2");
-  CliRun r = Cmbinfo(t.dir(), "--udev 0000:03:00.0");
+  t.Write("/devices", "");  // an empty list: nothing granted
+  const std::string devices = " --devices " + t.dir() + "/devices";
+  CliRun r = Cmbinfo(t.dir(), "--udev 0000:03:00.0" + devices);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out,
             "CMB_NVME=nvme0\nCMB_SIZE=67108864\nCMB_P2PMEM=published\nCMB_P2PMEM_SIZE=67108864\n"
-            "CMB_P2PMEM_ALLOCATE=1\nCMB_P2P_CLIENTS=0000:04:00.0\nCMB_P2P_REFUSED=0000:05:00.0\nCMB_P2P_UNKNOWN=\n");
-  CliRun none = Cmbinfo(t.dir(), "--udev 0000:04:00.0");
+            "CMB_P2PMEM_ALLOCATE=1\nCMB_P2P_CLIENTS=0000:04:00.0\nCMB_P2P_REFUSED=0000:05:00.0\nCMB_P2P_UNKNOWN=\n"
+            "CMB_GRANT=no\nCMB_GRANT_WHY=neither nvme0 nor a namespace of it is listed in " + t.dir() + "/devices\n");
+  CliRun none = Cmbinfo(t.dir(), "--udev 0000:04:00.0" + devices);
   ASSERT_EQ(none.status, 0) << none.out;
-  EXPECT_EQ(none.out, "CMB_NVME=nvme1\nCMB_P2PMEM=none\n");
-  CliRun missing = Cmbinfo(t.dir(), "--udev 0000:09:00.0");
+  EXPECT_EQ(none.out, "CMB_NVME=nvme1\nCMB_P2PMEM=none\nCMB_GRANT=no\nCMB_GRANT_WHY=nvme1 has no p2pmem pool\n");
+  CliRun missing = Cmbinfo(t.dir(), "--udev 0000:09:00.0" + devices);
   EXPECT_EQ(missing.status, 3);
   EXPECT_NE(missing.out.find("no NVMe controller there"), std::string::npos) << missing.out;
-  CliRun bad = Cmbinfo(t.dir(), "--udev nvme0");
-  EXPECT_EQ(bad.status, 2);
-  EXPECT_NE(bad.out.find("is not a PCI address"), std::string::npos) << bad.out;
+  CliRun bad = Cmbinfo(t.dir(), "--udev nosuch" + devices);
+  EXPECT_EQ(bad.status, 3);
+  EXPECT_NE(bad.out.find("no NVMe controller, namespace generic device or PCI address"), std::string::npos)
+      << bad.out;
+}
+
+// The grant for a generic device and for its controller's CMB, by the list.
+TEST(CmbinfoCli, UdevGrantsOnlyListedNamespacesNotInUse) {
+  cmbtest::FakeSysfs t;
+  t.AddSwitchTestbed(2);
+  t.Write("/devices", "# test\nserial=serial-nvme1\npci=0000:05:00.0\nnvme0n1\n");
+  t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 259:20 / /srv rw - ext4 /dev/nvme2n1 rw\n");
+  const std::string devices = " --devices " + t.dir() + "/devices";
+  CliRun ng1 = Cmbinfo(t.dir(), "--udev ng1n1" + devices);
+  ASSERT_EQ(ng1.status, 0) << ng1.out;
+  EXPECT_EQ(ng1.out, "CMB_NVME=nvme1\nCMB_NAMESPACE=nvme1n1\nCMB_GRANT=yes\nCMB_GRANT_WHY=listed as "
+                     "serial=serial-nvme1 (" + t.dir() + "/devices line 2)\n");
+  CliRun ng2 = Cmbinfo(t.dir(), "--udev ng2n1" + devices);
+  EXPECT_NE(ng2.out.find("CMB_GRANT=no\nCMB_GRANT_WHY=in use (mounted on /srv), though listed as pci=0000:05:00.0"),
+            std::string::npos) << ng2.out;
+  // The CMB's controller is not listed (the kernel name on line 4 is refused).
+  CliRun ng0 = Cmbinfo(t.dir(), "--udev ng0n1" + devices);
+  EXPECT_NE(ng0.out.find("CMB_GRANT=no\nCMB_GRANT_WHY=not listed in"), std::string::npos) << ng0.out;
+  EXPECT_NE(ng0.out.find("CMB_PCI=0000:03:00.0\nCMB_P2PMEM_GRANT=no\n"), std::string::npos) << ng0.out;
+  CliRun c0 = Cmbinfo(t.dir(), "--udev nvme0" + devices);
+  EXPECT_EQ(c0.out.substr(0, c0.out.find("_WHY")), "CMB_NVME=nvme0\nCMB_PCI=0000:03:00.0\nCMB_P2PMEM_GRANT=no\nCMB_P2PMEM_GRANT");
+  // Text and JSON say the same, and carry the list's warning.
+  CliRun text = Cmbinfo(t.dir(), devices.substr(1));
+  EXPECT_NE(text.out.find("group cmb: yes: listed as serial=serial-nvme1"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("devices:4: 'nvme0n1' names a device by its kernel name"), std::string::npos) << text.out;
+  nlohmann::json j = nlohmann::json::parse(Cmbinfo(t.dir(), "-o json" + devices).out);
+  EXPECT_EQ(j["access"]["group"], "cmb");
+  EXPECT_EQ(j["access"]["entries"].size(), 2u);
+  EXPECT_EQ(j["access"]["warnings"].size(), 1u);
+  for (const nlohmann::json& c : j["controllers"]) {
+    bool want = c["name"] == "nvme1";
+    EXPECT_EQ(c["namespaces"][0]["group_access"]["granted"], want) << c["name"];
+    EXPECT_FALSE(c["namespaces"][0]["group_access"]["reason"].get<std::string>().empty());
+  }
+  EXPECT_EQ(j["controllers"][0]["p2pmem"]["group_access"]["granted"], false);
 }
 
 }  // namespace

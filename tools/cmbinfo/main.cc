@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "cmb/access_list.h"
 #include "cmb/discovery.h"
 #include "cmb/own_cmb.h"
 #include "cmb/p2p_path.h"
@@ -20,6 +21,7 @@
 #include "cmb/sysroot.h"
 #include "fio_recipe.h"
 #include "report.h"
+#include "udev.h"
 
 namespace {
 
@@ -41,20 +43,23 @@ Options:
   -t, --topology        the PCIe tree above every NVMe controller
   -r, --root DIR        read sysfs/proc/dev under DIR instead of /
                         (default: $CMB_SYSFS_ROOT, else /)
-      --udev BDF        KEY=VALUE lines about the NVMe controller at BDF, for
-                        udev's IMPORT{program} (udevadm info then shows them)
+      --devices FILE    the list of namespaces group '%s' may use
+                        (default %s; cmb-devices(5))
+      --udev NAME       KEY=VALUE lines for udev's IMPORT{program} about NAME:
+                        a PCI address (BDF), a controller (nvme0) or a generic
+                        device (ng0n1), with the group's grant (CMB_GRANT) and why
   -h, --help            this text
       --version         version
 
 Exit status: 0 ok, 1 error, 2 usage error, 3 no NVMe controller found.
 ACS redirect bits live in extended PCI config space, which only root can read:
 unprivileged, switch paths show verdict "unknown" instead of a guess.
-)");
+)", CMB_GROUP, CMB_DEVICES_FILE);
 }
 
 std::string Flag(bool on, const char* name) { return on ? name : "-"; }
 
-void PrintController(const cmb::Controller& c, bool verbose) {
+void PrintController(const cmb::Controller& c, const cmb::AccessList& list, bool verbose) {
   std::string link = c.link_speed.empty() ? "" : absl::StrCat("  link ", c.link_speed, " x", c.link_width);
   std::string iommu = c.iommu_domain.empty() ? "" : absl::StrCat("  iommu ", c.iommu_domain);
   std::cout << absl::StrFormat("%s  %s  %s  serial %s  fw %s%s%s\n", c.name,
@@ -87,12 +92,19 @@ void PrintController(const cmb::Controller& c, bool verbose) {
                                  m.published ? "published" : "NOT published", cmbtools::HumanBytes(m.size_bytes),
                                  cmbtools::HumanBytes(m.available_bytes),
                                  m.allocate ? "yes" : "no (kernel < 6.2 or no CONFIG_PCI_P2PDMA)");
+    if (m.allocate) {
+      cmb::AccessDecision d = cmb::DecideP2pMemAccess(list, c);
+      std::cout << absl::StrFormat("           group %s may allocate: %s: %s\n", CMB_GROUP, d.granted ? "yes" : "no",
+                                   d.reason);
+    }
   } else if (c.cmb) {
     std::cout << "  p2pmem   none: the kernel did not register this CMB for P2PDMA"
                  " (CONFIG_PCI_P2PDMA off, or the CMB is not 2 MiB aligned)\n";
   }
   for (const cmb::Namespace& n : c.namespaces) {
-    std::vector<std::string> use = n.mountpoints;
+    std::vector<std::string> use;
+    for (const std::string& m : n.system_mounts) use.push_back("holds " + m);
+    use.insert(use.end(), n.mountpoints.begin(), n.mountpoints.end());
     for (const std::string& w : n.swaps) use.push_back("swap " + w);
     for (const std::string& h : n.holders) use.push_back("held by " + h);
     std::cout << absl::StrFormat("  %-8s nsid %u  %s  %u B LBAs x %u (%s)  max transfer %s%s%s\n", n.name, n.nsid,
@@ -101,6 +113,8 @@ void PrintController(const cmb::Controller& c, bool verbose) {
                                  cmbtools::HumanBytes(n.max_transfer_bytes),
                                  use.empty() ? "" : absl::StrCat("  IN USE: ", absl::StrJoin(use, ", ")),
                                  n.use_unknown.empty() ? "" : "  USE UNKNOWN: " + n.use_unknown);
+    cmb::AccessDecision d = cmb::DecideNamespaceAccess(list, c, n);
+    std::cout << absl::StrFormat("           group %s: %s: %s\n", CMB_GROUP, d.granted ? "yes" : "no", d.reason);
   }
   if (c.namespaces.empty()) std::cout << "  (no namespaces)\n";
 }
@@ -181,71 +195,33 @@ void PrintTopology(const cmb::SysRoot& root, const cmb::System& sys) {
   }
 }
 
-// For udev's IMPORT{program}: what the rules file's "cmbinfo --udev %k" adds
-// to the PCI device's properties (udevadm info /sys/bus/pci/devices/BDF).
-int PrintUdev(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths, const cmb::PciAddress& bdf) {
-  const cmb::Controller* c = sys.FindByAddress(bdf);
-  if (c == nullptr) {
-    std::fprintf(stderr, "cmbinfo: --udev %s: no NVMe controller there\n", bdf.ToString().c_str());
-    return kExitNoNvme;
-  }
-  std::printf("CMB_NVME=%s\n", c->name.c_str());
-  if (c->cmb) std::printf("CMB_SIZE=%llu\n", static_cast<unsigned long long>(c->cmb->size_bytes));
-  if (!c->p2pmem) {
-    std::printf("CMB_P2PMEM=none\n");
-    return kExitOk;
-  }
-  std::printf("CMB_P2PMEM=%s\nCMB_P2PMEM_SIZE=%llu\nCMB_P2PMEM_ALLOCATE=%d\n",
-              c->p2pmem->published ? "published" : "unpublished",
-              static_cast<unsigned long long>(c->p2pmem->size_bytes), c->p2pmem->allocate ? 1 : 0);
-  std::vector<std::string> ok, refused, unknown;
-  for (const cmb::P2pPath& p : paths) {
-    if (p.provider != *c->address || p.client == *c->address) continue;
-    std::string client = p.client.ToString();
-    switch (p.verdict) {
-      case cmb::PathVerdict::kSwitch:
-      case cmb::PathVerdict::kHostBridge: ok.push_back(client); break;
-      case cmb::PathVerdict::kUnsupported: refused.push_back(client); break;
-      default: unknown.push_back(client); break;
-    }
-  }
-  // udev property values: space-separated lists, no quoting needed for BDFs.
-  std::printf("CMB_P2P_CLIENTS=%s\nCMB_P2P_REFUSED=%s\nCMB_P2P_UNKNOWN=%s\n", absl::StrJoin(ok, " ").c_str(),
-              absl::StrJoin(refused, " ").c_str(), absl::StrJoin(unknown, " ").c_str());
-  return kExitOk;
-}
-
-}  // namespace
-
-int main(int argc, char** argv) {
+struct Options {
   std::string output = "text";
-  std::optional<cmb::PciAddress> udev;
+  std::string udev;  // --udev NAME
+  std::string devices = CMB_DEVICES_FILE;
   bool verbose = false, topology = false;
   cmb::SysRoot root = cmb::SysRoot::FromEnvironment();
+};
+
+// The options, or the exit status when cmbinfo is done (help, version, error).
+std::optional<int> Parse(int argc, char** argv, Options& o) {
   static const option kLong[] = {
       {"output", required_argument, nullptr, 'o'}, {"verbose", no_argument, nullptr, 'v'},
       {"topology", no_argument, nullptr, 't'},     {"root", required_argument, nullptr, 'r'},
       {"help", no_argument, nullptr, 'h'},         {"version", no_argument, nullptr, 'V'},
-      {"udev", required_argument, nullptr, 'U'},
+      {"udev", required_argument, nullptr, 'U'},   {"devices", required_argument, nullptr, 'D'},
       {nullptr, 0, nullptr, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, "o:vtr:h", kLong, nullptr)) != -1) {
     switch (opt) {
-      case 'o': output = optarg; break;
-      case 'v': verbose = true; break;
-      case 't': topology = true; break;
-      case 'r': root = cmb::SysRoot(optarg); break;
+      case 'o': o.output = optarg; break;
+      case 'v': o.verbose = true; break;
+      case 't': o.topology = true; break;
+      case 'r': o.root = cmb::SysRoot(optarg); break;
       case 'h': Usage(stdout); return kExitOk;
       case 'V': std::printf("cmbinfo %s\n", CMB_VERSION); return kExitOk;
-      case 'U': {
-        absl::StatusOr<cmb::PciAddress> a = cmb::PciAddress::Parse(optarg);
-        if (!a.ok()) {
-          std::fprintf(stderr, "cmbinfo: --udev: %s\n", std::string(a.status().message()).c_str());
-          return kExitUsage;
-        }
-        udev = *a;
-        break;
-      }
+      case 'U': o.udev = optarg; break;
+      case 'D': o.devices = optarg; break;
       default: Usage(stderr); return kExitUsage;
     }
   }
@@ -254,42 +230,64 @@ int main(int argc, char** argv) {
     Usage(stderr);
     return kExitUsage;
   }
-  if (output != "text" && output != "json") {
-    std::fprintf(stderr, "cmbinfo: unknown output format '%s' (use text or json)\n", output.c_str());
+  if (o.output != "text" && o.output != "json") {
+    std::fprintf(stderr, "cmbinfo: unknown output format '%s' (use text or json)\n", o.output.c_str());
     return kExitUsage;
   }
+  return std::nullopt;
+}
 
-  absl::StatusOr<cmb::System> sys = cmb::Discover(root);
+// The access list's state: where it is, how many entries, what was wrong.
+void PrintAccessList(const cmb::AccessList& list) {
+  std::cout << absl::StrFormat("Group %s: may use what %s lists (%d entr%s)\n", CMB_GROUP, list.source,
+                               list.entries.size(), list.entries.size() == 1 ? "y" : "ies");
+  for (const std::string& w : list.warnings) std::cout << "  warning: " << w << "\n";
+}
+
+int PrintText(const Options& o, const cmb::System& sys, const std::vector<cmb::P2pPath>& paths,
+              const cmb::AccessList& list) {
+  std::cout << absl::StrFormat("Kernel %s: userspace P2PDMA %s (%s); %s\n",
+                               sys.kernel.release.empty() ? "?" : sys.kernel.release,
+                               cmb::SupportName(sys.kernel.p2pdma), sys.kernel.evidence,
+                               cmb::KernelRules::For(sys.kernel.release).Describe());
+  if (!sys.kernel.iommus.empty())
+    std::cout << "IOMMU " << absl::StrJoin(sys.kernel.iommus, ", ")
+              << ": on. The kernel sets ACS redirect on every port that has ACS, which sends P2P through the "
+                 "root complex (see the P2P paths below; pci=disable_acs_redir= undoes it per port)\n";
+  PrintAccessList(list);
+  if (sys.controllers.empty()) {
+    std::cout << "No NVMe controller found (" << o.root.Host("/sys/class/nvme")
+              << " is empty or missing): nothing to show.\n";
+    return kExitNoNvme;
+  }
+  for (const cmb::Controller& c : sys.controllers) {
+    std::cout << "\n";
+    PrintController(c, list, o.verbose);
+  }
+  PrintPaths(sys, paths, o.verbose);
+  if (o.verbose) PrintFioRecipes(sys, paths);
+  if (o.topology) PrintTopology(o.root, sys);
+  return kExitOk;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  if (std::optional<int> done = Parse(argc, argv, o)) return *done;
+  absl::StatusOr<cmb::System> sys = cmb::Discover(o.root);
   if (!sys.ok()) {
     std::fprintf(stderr, "cmbinfo: discovery failed: %s\n", std::string(sys.status().message()).c_str());
     return kExitError;
   }
-  std::vector<cmb::P2pPath> paths = cmbtools::AllPaths(root, *sys);
-  if (udev) return PrintUdev(*sys, paths, *udev);
-
-  if (output == "json") {
-    std::cout << cmbtools::Dump(cmbtools::ToJson(*sys, paths)) << "\n";
+  std::vector<cmb::P2pPath> paths = cmbtools::AllPaths(o.root, *sys);
+  cmb::AccessList list = cmb::LoadAccessList(o.devices);
+  if (!o.udev.empty()) return cmbinfo::PrintUdev(*sys, paths, list, o.udev);
+  if (o.output == "json") {
+    nlohmann::json j = cmbtools::ToJson(*sys, paths);
+    cmbtools::AddGroupAccess(j, *sys, list, CMB_GROUP);
+    std::cout << cmbtools::Dump(j) << "\n";
     return sys->controllers.empty() ? kExitNoNvme : kExitOk;
   }
-  std::cout << absl::StrFormat("Kernel %s: userspace P2PDMA %s (%s); %s\n",
-                               sys->kernel.release.empty() ? "?" : sys->kernel.release,
-                               cmb::SupportName(sys->kernel.p2pdma), sys->kernel.evidence,
-                               cmb::KernelRules::For(sys->kernel.release).Describe());
-  if (!sys->kernel.iommus.empty())
-    std::cout << "IOMMU " << absl::StrJoin(sys->kernel.iommus, ", ")
-              << ": on. The kernel sets ACS redirect on every port that has ACS, which sends P2P through the "
-                 "root complex (see the P2P paths below; pci=disable_acs_redir= undoes it per port)\n";
-  if (sys->controllers.empty()) {
-    std::cout << "No NVMe controller found (" << root.Host("/sys/class/nvme")
-              << " is empty or missing): nothing to show.\n";
-    return kExitNoNvme;
-  }
-  for (const cmb::Controller& c : sys->controllers) {
-    std::cout << "\n";
-    PrintController(c, verbose);
-  }
-  PrintPaths(*sys, paths, verbose);
-  if (verbose) PrintFioRecipes(*sys, paths);
-  if (topology) PrintTopology(root, *sys);
-  return kExitOk;
+  return PrintText(o, *sys, paths, list);
 }

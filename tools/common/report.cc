@@ -75,6 +75,7 @@ nlohmann::json ToJson(const cmb::Controller& c) {
         {"holders", n.holders},
         {"mountpoints", n.mountpoints},
         {"swaps", n.swaps},
+        {"system_mounts", n.system_mounts},
         {"use_unknown", n.use_unknown.empty() ? nlohmann::json(nullptr) : nlohmann::json(n.use_unknown)},
         {"id", {{"wwid", n.id.wwid}, {"nguid", n.id.nguid}, {"eui64", n.id.eui}, {"uuid", n.id.uuid}}},
     });
@@ -141,6 +142,25 @@ nlohmann::json ToJson(const cmb::System& sys, const std::vector<cmb::P2pPath>& p
   j["p2p"] = nlohmann::json::array();
   for (const cmb::P2pPath& p : paths) j["p2p"].push_back(ToJson(p, sys));
   return j;
+}
+
+void AddGroupAccess(nlohmann::json& j, const cmb::System& sys, const cmb::AccessList& list,
+                    const std::string& group) {
+  nlohmann::json entries = nlohmann::json::array();
+  for (const cmb::AccessEntry& e : list.entries) entries.push_back({{"entry", e.ToString()}, {"line", e.line}});
+  j["access"] = {{"group", group}, {"list", list.source}, {"entries", entries}, {"warnings", list.warnings}};
+  for (size_t i = 0; i < sys.controllers.size(); ++i) {
+    const cmb::Controller& c = sys.controllers[i];
+    nlohmann::json& jc = j["controllers"][i];
+    if (c.p2pmem) {
+      cmb::AccessDecision d = cmb::DecideP2pMemAccess(list, c);
+      jc["p2pmem"]["group_access"] = {{"granted", d.granted}, {"reason", d.reason}};
+    }
+    for (size_t k = 0; k < c.namespaces.size(); ++k) {
+      cmb::AccessDecision d = cmb::DecideNamespaceAccess(list, c, c.namespaces[k]);
+      jc["namespaces"][k]["group_access"] = {{"granted", d.granted}, {"reason", d.reason}};
+    }
+  }
 }
 
 std::vector<cmb::P2pPath> AllPaths(const cmb::SysRoot& root, const cmb::System& sys) {

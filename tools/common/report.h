@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cmb/access_list.h"
 #include "cmb/discovery.h"
 #include "cmb/p2p_path.h"
 
@@ -22,6 +23,12 @@ std::string HumanBytes(uint64_t bytes);  // "64 MiB", "1.5 GiB", "512 B"
 nlohmann::json ToJson(const cmb::Controller& c);
 nlohmann::json ToJson(const cmb::P2pPath& p, const cmb::System& sys);
 nlohmann::json ToJson(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths);
+
+// Adds to ToJson(sys, paths)'s object what `group` may use by `list`: an
+// "access" object, and "group_access" {granted, reason} on every namespace
+// and p2pmem pool.
+void AddGroupAccess(nlohmann::json& j, const cmb::System& sys, const cmb::AccessList& list,
+                    const std::string& group);
 
 // Indented JSON text. Strings from sysfs (model, serial) are bytes, not
 // always UTF-8: invalid sequences become U+FFFD instead of an exception

@@ -66,10 +66,15 @@ struct Namespace {
   std::vector<std::string> holders;      // dm/md devices stacked on it or its partitions
   std::vector<std::string> mountpoints;  // where it or its partitions are mounted
   std::vector<std::string> swaps;        // swap areas on it or its partitions (/proc/swaps)
+  // "/", "/boot", "/usr" when the file system mounted there lives on this
+  // disk, directly, on a partition, or through dm/md/LVM ("/ (through dm-0)").
+  std::vector<std::string> system_mounts;
   // Why its use could not be read (mountinfo or /proc/swaps unreadable):
   // non-empty means in_use() is not known, and a writer must not assume false.
   std::string use_unknown;
-  bool in_use() const { return !holders.empty() || !mountpoints.empty() || !swaps.empty(); }
+  bool in_use() const {
+    return !holders.empty() || !mountpoints.empty() || !swaps.empty() || !system_mounts.empty();
+  }
 };
 
 // True when a and b are one namespace: the same block device, or the same
