@@ -23,8 +23,9 @@ _cmbinfo() {
     -o|--output) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur"); return ;;
     -r|--root) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     --udev) mapfile -t COMPREPLY < <(compgen -W "$(_cmb_providers)" -- "$cur"); return ;;
+    --devices) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
   esac
-  mapfile -t COMPREPLY < <(compgen -W "--output --verbose --topology --root --udev --help --version" -- "$cur")
+  mapfile -t COMPREPLY < <(compgen -W "--output --verbose --topology --root --devices --udev --help --version" -- "$cur")
 }
 
 _cmbcp() {

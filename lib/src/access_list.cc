@@ -144,6 +144,8 @@ std::string Listed(const AccessList& list, const AccessEntry& e) {
 
 }  // namespace
 
+const char* DefaultAccessListPath() { return CMB_DEVICES_FILE; }
+
 const char* AccessKeyName(AccessKey k) {
   for (const KeyName& n : kKeys)
     if (n.key == k) return n.name;

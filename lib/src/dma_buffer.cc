@@ -1,5 +1,7 @@
 #include "cmb/dma_buffer.h"
 
+#include "cmb/access_list.h"
+
 #include "cmb/kernel_rules.h"
 
 #include <fcntl.h>
@@ -96,8 +98,10 @@ absl::StatusOr<DmaBuffer> AllocateP2pMem(const SysRoot& root, const PciAddress& 
   if (!file.ok()) {
     if (absl::IsPermissionDenied(file.status()))
       return absl::PermissionDeniedError(absl::StrCat(
-          "cannot open ", root.Host(alloc), ": permission denied. Run as root, or install ", kUdevRulesFile,
-          " and join the '", AccessGroup(), "' group (see cmb(7), ACCESS WITHOUT ROOT)"));
+          "cannot open ", root.Host(alloc), ": permission denied. Group '", AccessGroup(), "' may allocate from a ",
+          "CMB only when ", DefaultAccessListPath(), " lists its controller or one of its namespaces. Run as root, ",
+          "or list it there, re-trigger udev (", kUdevRulesFile, "), and join the group (see cmb(7), ACCESS WITHOUT ",
+          "ROOT)"));
     return file.status();
   }
   // MAP_SHARED and offset 0: the kernel refuses anything else (p2pmem_alloc_mmap).

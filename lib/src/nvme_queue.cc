@@ -1,5 +1,7 @@
 #include "cmb/nvme_queue.h"
 
+#include "cmb/access_list.h"
+
 #include <fcntl.h>
 #include <liburing.h>
 #include <linux/nvme_ioctl.h>
@@ -125,8 +127,10 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
     if (absl::IsPermissionDenied(fd.status()))
       return absl::PermissionDeniedError(absl::StrCat(
           "cannot open ", ns.generic_device, options.writable ? " for writing" : "",
-          ": permission denied. Run as root, or install ", kUdevRulesFile, " and join the '", AccessGroup(),
-          "' group (see cmb(7), ACCESS WITHOUT ROOT)"));
+          ": permission denied. Group '", AccessGroup(), "' gets only the namespaces that ", DefaultAccessListPath(),
+          " lists and that are not in use (`udevadm info ", ns.generic_device, "` says why in CMB_GRANT_WHY). Run as ",
+          "root, or list it there by wwid, serial or PCI address, re-trigger udev, and join the group (see cmb(7), "
+          "ACCESS WITHOUT ROOT)"));
     return fd.status();
   }
   NvmeQueue q(std::move(ring), fd->release(), ns, options.depth, client);

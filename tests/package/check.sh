@@ -29,13 +29,15 @@ dpkg-deb -c "$deb" | awk '{print $6}' >"$work/files"
 for f in usr/bin/cmbinfo usr/bin/cmbcp usr/include/cmb/copy_engine.h usr/include/cmb/cmb.h usr/include/cmb/copier.h \
          usr/share/man/man3/cmb_copier_open.3 usr/lib/python3/dist-packages/cmb/__init__.py $lib/libcmb.a $lib/libcmb.so.0 \
          $lib/pkgconfig/cmb.pc $lib/cmake/cmb/cmbConfig.cmake usr/lib/udev/rules.d/70-cmb.rules \
-         usr/share/man/man1/cmbcp.1 usr/share/man/man1/cmbinfo.1 usr/share/man/man7/cmb.7 \
+         usr/share/man/man1/cmbcp.1 usr/share/man/man1/cmbinfo.1 usr/share/man/man7/cmb.7 usr/share/man/man5/cmb-devices.5 \
+         etc/cmb/devices usr/share/doc/cmb/NEWS.md \
          usr/share/bash-completion/completions/cmbcp usr/share/bash-completion/completions/cmbinfo; do
   grep -qx "./$f" "$work/files" || fail "$f is not in the package"
 done
 dpkg-deb -f "$deb" Depends | grep -q liburing2 || fail "Depends lacks liburing2: $(dpkg-deb -f "$deb" Depends)"
 dpkg-deb -e "$deb" "$work/control"
 grep -q "addgroup --system" "$work/control/postinst" || fail "postinst does not create the group"
+grep -qx "/etc/cmb/devices" "$work/control/conffiles" || fail "/etc/cmb/devices is not listed in conffiles"
 
 root=$work/root
 dpkg-deb -x "$deb" "$root"
@@ -64,5 +66,5 @@ versioned=$(objdump -T "$root/$lib/libcmb.so.0" | grep -c ' CMB_0\.1 *cmb_')
 [[ $c_syms == "$versioned" ]] || fail "cmb.h declares $c_syms functions, $versioned are exported as CMB_0.1"
 # The Python module loads the packaged library.
 v=$(CMB_LIBRARY=$root/$lib/libcmb.so.0 PYTHONPATH=$root/usr/lib/python3/dist-packages python3 -c 'import cmb; print(cmb.version())')
-[[ $v == 0.1.0 ]] || fail "the Python module reports version '$v'"
+[[ $v == 0.2.0 ]] || fail "the Python module reports version '$v'"
 echo "package check: contents, metadata, SONAME, symbol versions, find_package(cmb) and pkg-config builds (C++ and C), Python import all OK"

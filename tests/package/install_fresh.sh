@@ -72,8 +72,18 @@ for f in /usr/lib/udev/rules.d/70-cmb.rules /usr/share/man/man1/cmbinfo.1.gz /us
   [[ -e $root$f || -e $root${f%.gz} ]] || fail "$f is missing after install"
 done
 grep -q 'GROUP="cmb"' "$root/usr/lib/udev/rules.d/70-cmb.rules" || fail "the installed rules do not name the group cmb"
-grep -q 'IMPORT{program}="/usr/bin/cmbinfo --udev %k"' "$root/usr/lib/udev/rules.d/70-cmb.rules" ||
-  fail "the installed rules do not run the installed /usr/bin/cmbinfo"
+grep -q 'IMPORT{program}="/usr/bin/cmbinfo --devices /etc/cmb/devices --udev %k"' "$root/usr/lib/udev/rules.d/70-cmb.rules" ||
+  fail "the installed rules do not run the installed /usr/bin/cmbinfo with /etc/cmb/devices"
+# The access list: a conffile, installed with no entry, and postinst says so.
+in_root dpkg-query -W -f='${Conffiles}\n' cmb | grep -q '^ /etc/cmb/devices ' || fail "/etc/cmb/devices is not a conffile"
+[[ -z $(grep -v '^[[:space:]]*\(#.*\)\?$' "$root/etc/cmb/devices") ]] || fail "/etc/cmb/devices is installed with entries"
+grep -q "may use no NVMe device until /etc/cmb/devices lists it" "$work/apt.log" ||
+  fail "postinst did not say that nothing is granted yet: $(cat "$work/apt.log")"
+# An upgrade from 0.1.x, which granted every namespace, says what changed and what to edit.
+up=$(in_root /var/lib/dpkg/info/cmb.postinst configure 0.1.0 2>&1)
+[[ $up == *"no longer gets every NVMe namespace"* && $up == *"Edit /etc/cmb/devices"* ]] ||
+  fail "postinst configure 0.1.0 does not explain the upgrade: $up"
+echo "install test: /etc/cmb/devices is an empty conffile; postinst explains a fresh install and an upgrade from 0.1.0"
 grep -qx 'prefix=/usr' "$root/usr/lib/$(gcc -print-multiarch)/pkgconfig/cmb.pc" || fail "cmb.pc does not say prefix=/usr"
 
 # A developer on that machine builds the examples against the installed package,
@@ -97,6 +107,9 @@ grep -qE 'libcmb\.so\.0 => (/usr)?/lib/(x86_64-linux-gnu/)?libcmb\.so\.0' <<<"$l
 echo "install test: examples/ built against the installed package with find_package(cmb) and pkg-config, and run"
 
 in_root apt-get remove -y -qq cmb >"$work/remove.log" 2>&1 || { cat "$work/remove.log" >&2; fail "apt-get remove cmb failed"; }
+# remove keeps conffiles (Debian policy); purge takes them too.
 left=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print substr($6, 2)}' | while read -r f; do if [[ -e $root$f ]]; then echo "$f"; fi; done)
-[[ -z $left ]] || fail "files left after remove: $left"
-echo "install test: installed on a fresh $suite root, ran, created group cmb, removed cleanly"
+[[ $left == /etc/cmb/devices ]] || fail "files left after remove, besides the conffile /etc/cmb/devices: $left"
+in_root dpkg --purge cmb >"$work/purge.log" 2>&1 || { cat "$work/purge.log" >&2; fail "dpkg --purge cmb failed"; }
+[[ ! -e $root/etc/cmb/devices ]] || fail "/etc/cmb/devices is left after purge"
+echo "install test: installed on a fresh $suite root, ran, created group cmb, removed and purged cleanly"

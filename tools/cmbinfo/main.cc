@@ -54,7 +54,7 @@ Options:
 Exit status: 0 ok, 1 error, 2 usage error, 3 no NVMe controller found.
 ACS redirect bits live in extended PCI config space, which only root can read:
 unprivileged, switch paths show verdict "unknown" instead of a guess.
-)", CMB_GROUP, CMB_DEVICES_FILE);
+)", CMB_GROUP, cmb::DefaultAccessListPath());
 }
 
 std::string Flag(bool on, const char* name) { return on ? name : "-"; }
@@ -198,7 +198,7 @@ void PrintTopology(const cmb::SysRoot& root, const cmb::System& sys) {
 struct Options {
   std::string output = "text";
   std::string udev;  // --udev NAME
-  std::string devices = CMB_DEVICES_FILE;
+  std::string devices = cmb::DefaultAccessListPath();
   bool verbose = false, topology = false;
   cmb::SysRoot root = cmb::SysRoot::FromEnvironment();
 };

@@ -46,6 +46,10 @@ struct AccessList {
   std::vector<std::string> warnings;  // "SOURCE:LINE: what is wrong; the line was skipped"
 };
 
+// Where the package installs the list: SYSCONFDIR/cmb/devices of the build
+// ("/etc/cmb/devices" for the /usr prefix).
+const char* DefaultAccessListPath();
+
 // Parses the text of a list. Never fails: bad lines become warnings.
 AccessList ParseAccessList(absl::string_view text, absl::string_view source);
 

@@ -42,7 +42,7 @@ extern "C" {
 #endif
 
 #define CMB_VERSION_MAJOR 0
-#define CMB_VERSION_MINOR 1
+#define CMB_VERSION_MINOR 2
 #define CMB_VERSION_PATCH 0
 /* True when the headers are at least MAJOR.MINOR. */
 #define CMB_VERSION_AT_LEAST(major, minor) \
