@@ -145,6 +145,12 @@ echo "udev_test: 1. the member cannot allocate from the CMB, nor write dst2 with
 
 # 2. List the CMB's controller (and, for step 6, a controller still to come).
 printf 'pci=%s\nserial=new\n' "$cmb_bdf" >>"$list"
+# The controller's own event decides its CMB (the rule for a serial= or a
+# namespace not yet known at the PCI "bind"): alone, it grants the allocate.
+udevadm trigger --action=change --subsystem-match=nvme
+udevadm settle --timeout=60
+want "/sys/bus/pci/devices/$cmb_bdf/p2pmem/allocate" "$gid:660" "its controller is listed; the nvme controller's event"
+want "$(ng "$cmb")" "0:600" "no event on it yet"
 apply
 want "/sys/bus/pci/devices/$cmb_bdf/p2pmem/allocate" "$gid:660" "its controller is listed by pci="
 want "$(ng "$cmb")" "$gid:660" "its controller is listed by pci="
