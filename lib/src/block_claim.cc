@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace cmb {
+namespace cmb::internal {
 namespace {
 
 // "1234 (mkfs.ext4)" for every process with `rdev` open, as far as /proc
@@ -55,4 +55,4 @@ absl::StatusOr<UniqueFd> ClaimBlockDevice(const Namespace& ns) {
       ": it was not written"));
 }
 
-}  // namespace cmb
+}  // namespace cmb::internal

@@ -17,8 +17,11 @@
 #include "cmb/discovery.h"
 #include "cmb/unique_fd.h"
 
-namespace cmb {
+// Private to libcmb: not exported from libcmb.so (tests link libcmb.a).
+#pragma GCC visibility push(hidden)
+namespace cmb::internal {
 
 absl::StatusOr<UniqueFd> ClaimBlockDevice(const Namespace& ns);
 
-}  // namespace cmb
+}  // namespace cmb::internal
+#pragma GCC visibility pop

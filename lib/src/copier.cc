@@ -18,6 +18,13 @@
 #include "cmb/status_macros.h"
 
 namespace cmb {
+
+using internal::ClaimBlockDevice;
+using internal::DropPageCache;
+using internal::EventFd;
+using internal::OpenPageCache;
+using internal::PageCache;
+using internal::SyncPageCache;
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -84,7 +91,8 @@ uint64_t CopyCompletion::prefix_bytes() const {
   return p;
 }
 
-struct Copier::Impl {
+// Hidden: the engine is private to libcmb, whatever the version script exports.
+struct __attribute__((visibility("hidden"))) Copier::Impl {
   SysRoot root;
   CopyPlan plan;
   CopierOptions opts;

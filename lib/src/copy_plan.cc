@@ -266,11 +266,10 @@ std::string DescribeOwnCmb(const OwnCmbPlan& o) {
   return s;
 }
 
-absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequest& req, CopyPlan& plan) {
-  for (const CopyEnd* e : {&plan.src, &plan.dst})
-    if (!e->address)
-      return absl::FailedPreconditionError(
-          absl::StrCat(e->controller, " is not a PCIe device: P2P DMA needs PCIe on both ends"));
+// The CMBs to try, in order: `via` alone, else the destination's own, the
+// source's own, then every other published one.
+absl::StatusOr<std::vector<const Controller*>> CandidateProviders(const System& sys, const CopyRequest& req,
+                                                                   const CopyPlan& plan) {
   std::vector<const Controller*> order;
   if (req.via) {
     const Controller* c = sys.FindByAddress(*req.via);
@@ -283,30 +282,30 @@ absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequ
       return absl::FailedPreconditionError(absl::StrCat(
           "`via` ", req.via->ToString(), ": its CMB is not published (the nvme driver publishes only CMBs that "
           "support both reads and writes, CMBSZ.WDS and RDS)"));
-    order.push_back(c);
-  } else {
-    for (const std::string* serial : {&plan.dst.serial, &plan.src.serial})
-      for (size_t i : sys.Providers())
-        if (sys.controllers[i].serial == *serial && sys.controllers[i].address &&
-            std::find(order.begin(), order.end(), &sys.controllers[i]) == order.end())  // one controller, both ends
-          order.push_back(&sys.controllers[i]);
-    for (size_t i : sys.Providers())
-      if (sys.controllers[i].address && std::find(order.begin(), order.end(), &sys.controllers[i]) == order.end())
-        order.push_back(&sys.controllers[i]);
+    return std::vector<const Controller*>{c};
   }
+  auto add = [&](const Controller* c) {  // one controller may be both ends
+    if (c->address && std::find(order.begin(), order.end(), c) == order.end()) order.push_back(c);
+  };
+  for (const std::string* serial : {&plan.dst.serial, &plan.src.serial})
+    for (size_t i : sys.Providers())
+      if (sys.controllers[i].serial == *serial) add(&sys.controllers[i]);
+  for (size_t i : sys.Providers()) add(&sys.controllers[i]);
   if (order.empty())
     return absl::FailedPreconditionError(absl::StrCat(
         "no CMB is published as P2P memory on this machine (kernel P2PDMA support: ", SupportName(sys.kernel.p2pdma),
         sys.kernel.evidence.empty() ? "" : absl::StrCat(", ", sys.kernel.evidence),
         "); run cmbinfo for details, or set `allow_bounce` to copy through host memory"));
-  std::vector<Candidate> judged;
-  for (const Controller* c : order) judged.push_back(Judge(root, *c, plan));
-  const Candidate* pick = nullptr;
-  // Allowed paths first, then undecidable ones; a CMB of one end must also
-  // take its owner's commands.
+  return order;
+}
+
+// The first candidate the kernel allows (then the first undecidable one); a
+// CMB of one end must also take its owner's commands (plan.own_cmb).
+Candidate* ChooseCandidate(const SysRoot& root, const CopyRequest& req, CopyPlan& plan,
+                           std::vector<Candidate>& judged) {
   for (bool want_ok : {true, false})
     for (Candidate& k : judged) {
-      if (pick || !(want_ok ? k.ok : k.maybe)) continue;
+      if (!(want_ok ? k.ok : k.maybe)) continue;
       if (k.c->address == plan.src.address || k.c->address == plan.dst.address) {
         absl::StatusOr<OwnCmbPlan> o = CheckOwnCmb(root, req, plan, *k.c);
         if (!o.ok()) {
@@ -316,11 +315,40 @@ absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequ
         }
         plan.own_cmb = *o;
       }
-      pick = &k;
       if (!want_ok)
         plan.reasons.push_back(absl::StrCat("provider ", k.c->address->ToString(),
                                             ": path not decidable without root (", k.why, "); trying it"));
+      return &k;
     }
+  return nullptr;
+}
+
+// The plan's reasons for the pick: its role and verdicts, the own-CMB proof,
+// and why every other candidate was not taken.
+void ExplainPick(const Candidate& pick, const std::vector<Candidate>& judged, CopyPlan& plan) {
+  if (pick.ok) {
+    std::string role = pick.c->serial == plan.dst.serial ? "the destination's own CMB"
+                       : pick.c->serial == plan.src.serial ? "the source's own CMB"
+                                                          : "a third controller's CMB";
+    plan.reasons.push_back(absl::StrFormat("provider %s (%s, %s): %s -> %s %s, -> %s %s", pick.c->address->ToString(),
+                                           pick.c->name, role, pick.c->name, plan.src.controller,
+                                           PathVerdictName(pick.paths[0].verdict), plan.dst.controller,
+                                           PathVerdictName(pick.paths[1].verdict)));
+  }
+  if (plan.own_cmb) plan.reasons.push_back(DescribeOwnCmb(*plan.own_cmb));
+  for (const Candidate& k : judged)
+    if (&k != &pick && !k.why.empty()) plan.reasons.push_back(absl::StrCat("not ", k.c->name, ": ", k.why));
+}
+
+absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequest& req, CopyPlan& plan) {
+  for (const CopyEnd* e : {&plan.src, &plan.dst})
+    if (!e->address)
+      return absl::FailedPreconditionError(
+          absl::StrCat(e->controller, " is not a PCIe device: P2P DMA needs PCIe on both ends"));
+  CMB_ASSIGN_OR_RETURN(std::vector<const Controller*> order, CandidateProviders(sys, req, plan));
+  std::vector<Candidate> judged;
+  for (const Controller* c : order) judged.push_back(Judge(root, *c, plan));
+  const Candidate* pick = ChooseCandidate(root, req, plan, judged);
   if (!pick) {
     std::vector<std::string> whys;
     for (const Candidate& k : judged) whys.push_back(absl::StrCat(k.c->name, " (", k.c->address->ToString(), "): ", k.why));
@@ -330,18 +358,7 @@ absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequ
   }
   plan.provider = pick->c->address;
   plan.paths = pick->paths;
-  if (pick->ok) {
-    std::string role = pick->c->serial == plan.dst.serial ? "the destination's own CMB"
-                       : pick->c->serial == plan.src.serial ? "the source's own CMB"
-                                                           : "a third controller's CMB";
-    plan.reasons.push_back(absl::StrFormat("provider %s (%s, %s): %s -> %s %s, -> %s %s", pick->c->address->ToString(),
-                                           pick->c->name, role, pick->c->name, plan.src.controller,
-                                           PathVerdictName(pick->paths[0].verdict), plan.dst.controller,
-                                           PathVerdictName(pick->paths[1].verdict)));
-  }
-  if (plan.own_cmb) plan.reasons.push_back(DescribeOwnCmb(*plan.own_cmb));
-  for (const Candidate& k : judged)
-    if (&k != pick && !k.why.empty()) plan.reasons.push_back(absl::StrCat("not ", k.c->name, ": ", k.why));
+  ExplainPick(*pick, judged, plan);
   return absl::OkStatus();
 }
 

@@ -284,6 +284,90 @@ absl::StatusOr<P2pMem> ReadP2pMem(const SysRoot& root, const PciAddress& address
   return m;
 }
 
+namespace {
+
+// The PCI function's attributes: NUMA node, IDs, link, p2pmem and IOMMU.
+void ReadPciFunction(const SysRoot& root, Controller& c) {
+  std::string pci = "/sys/bus/pci/devices/" + c.address->ToString();
+  int node = -1;
+  if (absl::SimpleAtoi(AttrOr(root, pci + "/numa_node", "-1"), &node)) c.numa_node = node;
+  uint32_t id = 0;  // sysfs prints "0x1b36"
+  if (absl::SimpleHexAtoi(AttrOr(root, pci + "/vendor"), &id) && id <= 0xffff) c.pci_vendor = static_cast<uint16_t>(id);
+  if (absl::SimpleHexAtoi(AttrOr(root, pci + "/device"), &id) && id <= 0xffff) c.pci_device = static_cast<uint16_t>(id);
+  c.link_speed = AttrOr(root, pci + "/current_link_speed");
+  if (c.link_speed == "Unknown") c.link_speed.clear();
+  int width = 0;
+  if (absl::SimpleAtoi(AttrOr(root, pci + "/current_link_width"), &width)) c.link_width = width;
+  if (absl::StatusOr<P2pMem> m = ReadP2pMem(root, *c.address); m.ok()) c.p2pmem = *m;
+  c.iommu_domain = AttrOr(root, pci + "/iommu_group/type");
+}
+
+// CMBLOC and CMBSZ, as the kernel shows them once it registered the CMB.
+void ReadCmbRegisters(const SysRoot& root, const std::string& dir, Controller& c) {
+  absl::StatusOr<uint64_t> loc = root.ReadUint(dir + "/cmbloc");
+  absl::StatusOr<uint64_t> sz = root.ReadUint(dir + "/cmbsz");
+  if (loc.ok() && sz.ok()) {
+    absl::StatusOr<CmbRegisters> r = DecodeCmb(static_cast<uint32_t>(*loc), static_cast<uint32_t>(*sz));
+    if (r.ok()) c.cmb = *r;
+    else c.cmb_note = std::string(r.status().message());
+  } else if (c.p2pmem) {
+    // Some kernels lost these attributes (visibility bug); p2pmem says a CMB exists.
+    c.cmb_note = "cmbloc/cmbsz not shown by this kernel, but a p2pmem pool exists: CMB registers unknown";
+  }
+}
+
+// The controller's namespaces, by nsid: nvmeXnY entries, and the heads of
+// native multipath's hidden paths (nvmeScCnN is a path of nvmeSnN).
+absl::Status ReadNamespaces(const SysRoot& root, const std::string& dir, Controller& c) {
+  CMB_ASSIGN_OR_RETURN(std::vector<std::string> entries, root.List(dir));
+  DeviceUse use = ReadDeviceUse(root);
+  static const std::regex kNs(R"(nvme(\d+)n(\d+))");
+  static const std::regex kPathNs(R"(nvme(\d+)c(\d+)n(\d+))");
+  std::set<std::string> names;
+  std::smatch m;
+  for (const std::string& e : entries) {
+    if (std::regex_match(e, m, kNs)) names.insert(e);
+    else if (std::regex_match(e, m, kPathNs)) names.insert(absl::StrCat("nvme", m[1].str(), "n", m[3].str()));
+  }
+  for (const std::string& n : names) {
+    if (!root.Exists("/sys/block/" + n)) continue;
+    CMB_ASSIGN_OR_RETURN(Namespace ns, ReadNamespace(root, n, use));
+    c.namespaces.push_back(std::move(ns));
+  }
+  std::sort(c.namespaces.begin(), c.namespaces.end(),
+            [](const Namespace& a, const Namespace& b) { return a.nsid < b.nsid; });
+  return absl::OkStatus();
+}
+
+// The running kernel's configuration and where it came from: /proc/config.gz
+// (CONFIG_IKCONFIG_PROC), else /boot/config-<release>; empty when neither.
+std::pair<std::string, std::string> ReadKernelConfig(const SysRoot& root, const std::string& release) {
+  if (absl::StatusOr<std::string> gz = root.Read("/proc/config.gz"); gz.ok()) {
+    std::string config;
+    z_stream zs{};
+    if (inflateInit2(&zs, 16 + MAX_WBITS) == Z_OK) {
+      zs.next_in = reinterpret_cast<Bytef*>(gz->data());
+      zs.avail_in = static_cast<uInt>(gz->size());
+      char buf[65536];
+      int rc;
+      do {
+        zs.next_out = reinterpret_cast<Bytef*>(buf);
+        zs.avail_out = sizeof buf;
+        rc = inflate(&zs, Z_NO_FLUSH);
+        config.append(buf, sizeof buf - zs.avail_out);
+      } while (rc == Z_OK);
+      inflateEnd(&zs);
+      if (rc == Z_STREAM_END) return {config, "/proc/config.gz"};
+    }
+  }
+  if (release.empty()) return {};
+  std::string path = "/boot/config-" + release;
+  if (absl::StatusOr<std::string> s = root.Read(path); s.ok()) return {*s, path};
+  return {};
+}
+
+}  // namespace
+
 absl::StatusOr<Controller> DiscoverController(const SysRoot& root, const std::string& name) {
   Controller c;
   c.name = name;
@@ -301,52 +385,9 @@ absl::StatusOr<Controller> DiscoverController(const SysRoot& root, const std::st
     }
     if (a.ok()) c.address = *a;
   }
-  if (c.address) {
-    std::string pci = "/sys/bus/pci/devices/" + c.address->ToString();
-    int node = -1;
-    if (absl::SimpleAtoi(AttrOr(root, pci + "/numa_node", "-1"), &node)) c.numa_node = node;
-    uint32_t id = 0;  // sysfs prints "0x1b36"
-    if (absl::SimpleHexAtoi(AttrOr(root, pci + "/vendor"), &id) && id <= 0xffff) c.pci_vendor = static_cast<uint16_t>(id);
-    if (absl::SimpleHexAtoi(AttrOr(root, pci + "/device"), &id) && id <= 0xffff) c.pci_device = static_cast<uint16_t>(id);
-    c.link_speed = AttrOr(root, pci + "/current_link_speed");
-    if (c.link_speed == "Unknown") c.link_speed.clear();
-    int width = 0;
-    if (absl::SimpleAtoi(AttrOr(root, pci + "/current_link_width"), &width)) c.link_width = width;
-    if (absl::StatusOr<P2pMem> m = ReadP2pMem(root, *c.address); m.ok()) c.p2pmem = *m;
-    c.iommu_domain = AttrOr(root, pci + "/iommu_group/type");
-  }
-  absl::StatusOr<uint64_t> loc = root.ReadUint(dir + "/cmbloc");
-  absl::StatusOr<uint64_t> sz = root.ReadUint(dir + "/cmbsz");
-  if (loc.ok() && sz.ok()) {
-    absl::StatusOr<CmbRegisters> r = DecodeCmb(static_cast<uint32_t>(*loc), static_cast<uint32_t>(*sz));
-    if (r.ok()) c.cmb = *r;
-    else c.cmb_note = std::string(r.status().message());
-  } else if (c.p2pmem) {
-    // Some kernels lost these attributes (visibility bug); p2pmem says a CMB exists.
-    c.cmb_note = "cmbloc/cmbsz not shown by this kernel, but a p2pmem pool exists: CMB registers unknown";
-  }
-
-  CMB_ASSIGN_OR_RETURN(std::vector<std::string> entries, root.List(dir));
-  DeviceUse use = ReadDeviceUse(root);
-  static const std::regex kNs(R"(nvme(\d+)n(\d+))");
-  static const std::regex kPathNs(R"(nvme(\d+)c(\d+)n(\d+))");
-  std::set<std::string> names;
-  std::smatch m;
-  for (const std::string& e : entries) {
-    if (std::regex_match(e, m, kNs)) {
-      names.insert(e);
-    } else if (std::regex_match(e, m, kPathNs)) {
-      // Native multipath: nvmeScCnN is a hidden path of the head nvmeSnN.
-      names.insert(absl::StrCat("nvme", m[1].str(), "n", m[3].str()));
-    }
-  }
-  for (const std::string& n : names) {
-    if (!root.Exists("/sys/block/" + n)) continue;
-    CMB_ASSIGN_OR_RETURN(Namespace ns, ReadNamespace(root, n, use));
-    c.namespaces.push_back(std::move(ns));
-  }
-  std::sort(c.namespaces.begin(), c.namespaces.end(),
-            [](const Namespace& a, const Namespace& b) { return a.nsid < b.nsid; });
+  if (c.address) ReadPciFunction(root, c);
+  ReadCmbRegisters(root, dir, c);
+  CMB_RETURN_IF_ERROR(ReadNamespaces(root, dir, c));
   return c;
 }
 
@@ -360,34 +401,7 @@ KernelSupport DetectKernelSupport(const SysRoot& root, const std::vector<Control
       return k;
     }
   }
-  // Config: /proc/config.gz (CONFIG_IKCONFIG_PROC), else /boot/config-<release>.
-  std::string config;
-  std::string source;
-  if (absl::StatusOr<std::string> gz = root.Read("/proc/config.gz"); gz.ok()) {
-    z_stream zs{};
-    if (inflateInit2(&zs, 16 + MAX_WBITS) == Z_OK) {
-      zs.next_in = reinterpret_cast<Bytef*>(gz->data());
-      zs.avail_in = static_cast<uInt>(gz->size());
-      char buf[65536];
-      int rc;
-      do {
-        zs.next_out = reinterpret_cast<Bytef*>(buf);
-        zs.avail_out = sizeof buf;
-        rc = inflate(&zs, Z_NO_FLUSH);
-        config.append(buf, sizeof buf - zs.avail_out);
-      } while (rc == Z_OK);
-      inflateEnd(&zs);
-      if (rc == Z_STREAM_END) source = "/proc/config.gz";
-      else config.clear();
-    }
-  }
-  if (source.empty() && !k.release.empty()) {
-    std::string path = "/boot/config-" + k.release;
-    if (absl::StatusOr<std::string> s = root.Read(path); s.ok()) {
-      config = *s;
-      source = path;
-    }
-  }
+  auto [config, source] = ReadKernelConfig(root, k.release);
   if (source.empty()) {
     k.evidence = "no p2pmem/allocate seen and no kernel config readable (/proc/config.gz, /boot/config-" +
                  k.release + ")";
@@ -411,12 +425,8 @@ KernelSupport DetectKernelSupport(const SysRoot& root, const std::vector<Control
                               "(linux-image-amd64 from trixie-backports); see cmb(7), KERNEL REQUIREMENTS");
     return k;
   }
-  k.p2pdma = Support::kYes;
-  k.evidence = absl::StrCat(source, ": CONFIG_PCI_P2PDMA=y");
-  if (!too_old.empty()) {
-    k.p2pdma = Support::kNo;
-    absl::StrAppend(&k.evidence, ", but ", too_old);
-  }
+  k.p2pdma = too_old.empty() ? Support::kYes : Support::kNo;
+  k.evidence = absl::StrCat(source, ": CONFIG_PCI_P2PDMA=y", too_old.empty() ? "" : absl::StrCat(", but ", too_old));
   return k;
 }
 

@@ -15,7 +15,9 @@
 #include <chrono>
 #include <cstdint>
 
-namespace cmb {
+// Private to libcmb: not exported from libcmb.so (tests link libcmb.a).
+#pragma GCC visibility push(hidden)
+namespace cmb::internal {
 
 struct EventFd {
   int ev = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);  // what queues signal
@@ -59,4 +61,5 @@ struct EventFd {
   }
 };
 
-}  // namespace cmb
+}  // namespace cmb::internal
+#pragma GCC visibility pop

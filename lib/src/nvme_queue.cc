@@ -25,6 +25,10 @@ extern "C" {  // libnvme 1.3 headers lack C++ guards
 #include "cmb/status_macros.h"
 
 namespace cmb {
+
+using internal::DecodeNvmeStatus;
+using internal::NvmeStatusError;
+using internal::ReapCompletions;
 namespace {
 
 constexpr uint8_t kOpFlush = 0x00;

@@ -10,7 +10,7 @@ extern "C" {  // libnvme 1.3 headers lack C++ guards
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
-namespace cmb {
+namespace cmb::internal {
 namespace {
 
 using Code = absl::StatusCode;
@@ -159,4 +159,4 @@ absl::Status NvmeStatusError(int32_t res, std::string_view device) {
                                             s->dnr ? ", do not retry" : "", advice));
 }
 
-}  // namespace cmb
+}  // namespace cmb::internal

@@ -66,7 +66,9 @@
 #include "absl/status/status.h"
 #include "cmb/nvme_queue.h"
 
-namespace cmb {
+// Private to libcmb: not exported from libcmb.so (tests link libcmb.a).
+#pragma GCC visibility push(hidden)
+namespace cmb::internal {
 
 using NvmeStatus = Completion::NvmeStatus;
 
@@ -78,4 +80,5 @@ std::optional<NvmeStatus> DecodeNvmeStatus(int32_t res);
 // "do not retry" when DNR is set, and what it means for the user.
 absl::Status NvmeStatusError(int32_t res, std::string_view device);
 
-}  // namespace cmb
+}  // namespace cmb::internal
+#pragma GCC visibility pop

@@ -30,74 +30,165 @@ struct HostBridgeCheck {
   std::string why;
 };
 
+// The whitelist entry that decides for a host bridge of vendor:device (the
+// first that matches, as in __host_bridge_whitelist()), and the first entry
+// this kernel lacks that a newer one has.
+struct WhitelistHit {
+  const WhitelistRule* hit = nullptr;
+  const WhitelistRule* later = nullptr;
+};
+
+WhitelistHit FindWhitelistEntry(const KernelRules& rules, uint16_t vendor, uint16_t device) {
+  WhitelistHit w;
+  for (const WhitelistRule& e : KernelRules::AllWhitelist()) {
+    if (!e.Matches(vendor, device)) continue;
+    if (rules.Has(e) == RulePresence::kNo) {
+      if (!w.later) w.later = &e;
+      continue;
+    }
+    w.hit = &e;
+    break;
+  }
+  return w;
+}
+
+// Without a 00.0 device only a Root Port first on the root bus counts
+// (pci_host_bridge_dev()): why `first` does not count, or nullopt when it does.
+std::optional<HostBridgeCheck> NotARootPort(const SysRoot& root, const std::string& host, const PciAddress& first,
+                                            const std::string& id, bool whitelisted) {
+  if (first.device == 0 && first.function == 0) return std::nullopt;
+  absl::StatusOr<ConfigSpace> cfg = ReadConfigSpace(root, first);
+  std::optional<uint8_t> type = cfg.ok() ? PcieType(cfg->bytes) : std::nullopt;
+  if (!type && whitelisted)
+    return HostBridgeCheck{Tri::kUnknown, absl::StrCat("cannot tell whether ", first.ToString(), " (", id,
+                                                       ", whitelisted) is a Root Port without reading its config "
+                                                       "space (needs root)")};
+  if (type != kPcieTypeRootPort)
+    return HostBridgeCheck{Tri::kNo,
+                           absl::StrCat("host bridge ", host, " has no 00.0 device or Root Port first on its root bus")};
+  return std::nullopt;
+}
+
 // __host_bridge_whitelist(): the first device on the host bridge's root bus,
 // if it is devfn 00.0 or a Root Port, must be on the whitelist.
 HostBridgeCheck HostBridgeWhitelisted(const SysRoot& root, const KernelRules& rules, const std::string& host,
                                       bool same_host_bridge) {
-  HostBridgeCheck c;
   absl::StatusOr<std::vector<PciAddress>> devs = RootBusDevices(root, host);
-  if (!devs.ok() || devs->empty()) {
-    c.why = absl::StrCat("host bridge ", host, " has no device on its root bus");
-    return c;
-  }
+  if (!devs.ok() || devs->empty())
+    return {Tri::kNo, absl::StrCat("host bridge ", host, " has no device on its root bus")};
   const PciAddress& first = devs->front();
   absl::StatusOr<PciNode> node = LookupPciNode(root, first);
-  if (!node.ok()) {
-    c.ok = Tri::kUnknown;
-    c.why = std::string(node.status().message());
-    return c;
-  }
+  if (!node.ok()) return {Tri::kUnknown, std::string(node.status().message())};
   std::string id = absl::StrFormat("%04x:%04x", node->vendor, node->device);
-  // The first entry that matches decides, as in __host_bridge_whitelist().
-  const WhitelistRule* hit = nullptr;
-  const WhitelistRule* later = nullptr;  // an entry this kernel lacks, which a newer one has
-  for (const WhitelistRule& e : KernelRules::AllWhitelist()) {
-    if (!e.Matches(node->vendor, node->device)) continue;
-    if (rules.Has(e) == RulePresence::kNo) {
-      if (!later) later = &e;
-      continue;
+  WhitelistHit w = FindWhitelistEntry(rules, node->vendor, node->device);
+  if (std::optional<HostBridgeCheck> no = NotARootPort(root, host, first, id, w.hit != nullptr)) return *no;
+  std::string bridge = absl::StrCat("host bridge ", first.ToString(), " (", id);
+  if (!w.hit)
+    return {Tri::kNo, absl::StrCat(bridge, ") is not in the P2PDMA whitelist of Linux ", rules.rules_version,
+                                   w.later ? absl::StrCat(" (", w.later->what, ": whitelisted ",
+                                                          KernelRules::Arrival(*w.later),
+                                                          ", so a newer kernel allows it)")
+                                           : "")};
+  if (rules.Has(*w.hit) == RulePresence::kMaybe)
+    return {Tri::kUnknown, absl::StrCat(bridge, ", ", w.hit->what, ") is whitelisted ", KernelRules::Arrival(*w.hit),
+                                        " from a point release cmb does not know: whether ", rules.release,
+                                        " has it cannot be told from its version")};
+  if (w.hit->same_host_bridge && !same_host_bridge)
+    return {Tri::kNo, absl::StrCat(bridge, ") is whitelisted only for devices under the same host bridge")};
+  return {Tri::kYes, absl::StrCat(bridge, ") is in the kernel's P2PDMA whitelist")};
+}
+
+// The walk of pci_upstream_bridge() from both ends, the devices themselves
+// first: where the chains meet (under one host bridge), and the ACS state of
+// every port the kernel checks on the way.
+struct ChainWalk {
+  std::vector<PciAddress> a, b;  // provider's and client's chains
+  std::optional<size_t> common_a, common_b;
+};
+
+ChainWalk WalkChains(const SysRoot& root, const PciNode& pn, const PciNode& cn, P2pPath& p) {
+  ChainWalk w{{p.provider}, {p.client}, std::nullopt, std::nullopt};
+  w.a.insert(w.a.end(), pn.upstream.begin(), pn.upstream.end());
+  w.b.insert(w.b.end(), cn.upstream.begin(), cn.upstream.end());
+  auto note_acs = [&](const PciAddress& a) {
+    AcsRead acs = ReadAcs(root, a);
+    if (acs.state == AcsState::kRedirect) p.acs_redirect.push_back(a);
+    if (acs.state == AcsState::kUnknown) p.acs_unknown.push_back(a);
+  };
+  // Outer loop over a (provider side); ACS counted on every a visited,
+  // including the common bridge itself.
+  for (size_t i = 0; i < w.a.size() && !w.common_a; ++i) {
+    note_acs(w.a[i]);
+    auto it = std::find(w.b.begin(), w.b.end(), w.a[i]);
+    if (it != w.b.end() && pn.host_bridge == cn.host_bridge) {
+      w.common_a = i;
+      w.common_b = static_cast<size_t>(it - w.b.begin());
     }
-    hit = &e;
-    break;
   }
-  if (first.device != 0 || first.function != 0) {
-    // Only a Root Port counts when there is no 00.0 device (pci_host_bridge_dev()).
-    absl::StatusOr<ConfigSpace> cfg = ReadConfigSpace(root, first);
-    std::optional<uint8_t> type = cfg.ok() ? PcieType(cfg->bytes) : std::nullopt;
-    if (!type && hit) {
-      c.ok = Tri::kUnknown;
-      c.why = absl::StrCat("cannot tell whether ", first.ToString(), " (", id,
-                           ", whitelisted) is a Root Port without reading its config space (needs root)");
-      return c;
-    }
-    if (type != kPcieTypeRootPort) {
-      c.why = absl::StrCat("host bridge ", host, " has no 00.0 device or Root Port first on its root bus");
-      return c;
-    }
+  // check_b_path_acs: b side below the common bridge.
+  if (w.common_a)
+    for (size_t j = 0; j < *w.common_b; ++j) note_acs(w.b[j]);
+  return w;
+}
+
+// A shared upstream bridge: the verdict when ACS lets the pair through (or
+// cannot be read); otherwise the reason so far, and false, for the host
+// bridge to decide.
+bool JudgeSharedBridge(const ChainWalk& w, P2pPath& p) {
+  p.distance = static_cast<int>(*w.common_a + *w.common_b);
+  p.common_bridge = w.a[*w.common_a];
+  std::string where = *w.common_a == 0 && *w.common_b == 0
+                          ? std::string("they are the same PCI function")
+                          : absl::StrCat("they share the upstream bridge ", p.common_bridge->ToString());
+  if (p.acs_redirect.empty() && p.acs_unknown.empty()) {
+    p.verdict = PathVerdict::kSwitch;
+    p.reason = absl::StrCat(where, " and no port in the path redirects P2P (ACS RR/CR/EC clear): "
+                            "DMA goes straight to the provider's BAR, distance ", p.distance);
+    return true;
   }
-  if (!hit) {
-    c.why = absl::StrCat("host bridge ", first.ToString(), " (", id, ") is not in the P2PDMA whitelist of Linux ",
-                         rules.rules_version,
-                         later ? absl::StrCat(" (", later->what, ": whitelisted ", KernelRules::Arrival(*later),
-                                              ", so a newer kernel allows it)")
-                               : "");
-    return c;
+  if (p.acs_redirect.empty()) {
+    p.verdict = PathVerdict::kUnknown;
+    p.reason = absl::StrCat(where, ", but the ACS redirect bits of ", Join(p.acs_unknown, ", "),
+                            " cannot be read without root");
+    p.fix = "run as root (reading extended PCI config space needs CAP_SYS_ADMIN)";
+    return true;
   }
-  if (rules.Has(*hit) == RulePresence::kMaybe) {
-    c.ok = Tri::kUnknown;
-    c.why = absl::StrCat("host bridge ", first.ToString(), " (", id, ", ", hit->what, ") is whitelisted ",
-                         KernelRules::Arrival(*hit), " from a point release cmb does not know: whether ",
-                         rules.release, " has it cannot be told from its version");
-    return c;
+  p.reason = absl::StrCat(where, ", but ACS redirect is set on ", Join(p.acs_redirect, ", "),
+                          ", which sends P2P traffic up to the host bridge; ");
+  p.fix = absl::StrCat("add the kernel parameter pci=disable_acs_redir=", Join(p.acs_redirect, ";"),
+                       " (the IOMMU sets ACS redirect when enabled; iommu=off or disabling it also clears it)");
+  return false;
+}
+
+// map_through_host_bridge: the verdict for a path that crosses the root complex.
+void JudgeHostBridge(const SysRoot& root, const PlatformFacts& platform, const PciNode& pn, const PciNode& cn,
+                     bool acs_redirects, P2pPath& p) {
+  if (platform.amd_zen_or_newer) {
+    p.verdict = PathVerdict::kHostBridge;
+    absl::StrAppend(&p.reason, "the CPU (", platform.cpu,
+                    ") is AMD Zen or newer, which the kernel trusts for P2P through the root complex");
+    p.fix.clear();
+    return;
   }
-  if (hit->same_host_bridge && !same_host_bridge) {
-    c.why = absl::StrCat("host bridge ", first.ToString(), " (", id,
-                         ") is whitelisted only for devices under the same host bridge");
-    return c;
+  const bool same_host = pn.host_bridge == cn.host_bridge;
+  HostBridgeCheck a = HostBridgeWhitelisted(root, platform.kernel, pn.host_bridge, same_host);
+  HostBridgeCheck b = same_host ? a : HostBridgeWhitelisted(root, platform.kernel, cn.host_bridge, false);
+  if (a.ok == Tri::kYes && b.ok == Tri::kYes) {
+    p.verdict = PathVerdict::kHostBridge;
+    absl::StrAppend(&p.reason, a.why);
+    if (!acs_redirects) p.fix.clear();
+    return;
   }
-  c.ok = Tri::kYes;
-  c.why = absl::StrCat("host bridge ", first.ToString(), " (", id, ") is in the kernel's P2PDMA whitelist");
-  return c;
+  if (a.ok == Tri::kUnknown || b.ok == Tri::kUnknown) {
+    p.verdict = PathVerdict::kUnknown;
+    absl::StrAppend(&p.reason, a.ok == Tri::kUnknown ? a.why : b.why);
+    p.fix = "run as root";
+    return;
+  }
+  p.verdict = PathVerdict::kUnsupported;
+  absl::StrAppend(&p.reason, a.ok == Tri::kYes ? b.why : a.why, ", and the CPU (", platform.cpu,
+                  ") is not AMD Zen: the kernel refuses this pair (-", platform.kernel.unreachable_errno_name(), ", ",
+                  platform.kernel.Describe(), ")");
 }
 
 }  // namespace
@@ -144,97 +235,22 @@ absl::StatusOr<P2pPath> PredictP2pPath(const SysRoot& root, const PlatformFacts&
   P2pPath p;
   p.provider = provider;
   p.client = client;
-
-  // The two chains pci_upstream_bridge() walks, the device itself first.
-  std::vector<PciAddress> a_chain{provider}, b_chain{client};
-  a_chain.insert(a_chain.end(), pn.upstream.begin(), pn.upstream.end());
-  b_chain.insert(b_chain.end(), cn.upstream.begin(), cn.upstream.end());
-  const bool same_host = pn.host_bridge == cn.host_bridge;
-
-  auto note_acs = [&](const PciAddress& a) {
-    AcsRead acs = ReadAcs(root, a);
-    if (acs.state == AcsState::kRedirect) p.acs_redirect.push_back(a);
-    if (acs.state == AcsState::kUnknown) p.acs_unknown.push_back(a);
-  };
-
-  // Outer loop over a (provider side); ACS counted on every a visited,
-  // including the common bridge itself.
-  std::optional<size_t> common_a, common_b;
-  for (size_t i = 0; i < a_chain.size() && !common_a; ++i) {
-    note_acs(a_chain[i]);
-    auto it = std::find(b_chain.begin(), b_chain.end(), a_chain[i]);
-    if (it != b_chain.end() && same_host) {
-      common_a = i;
-      common_b = static_cast<size_t>(it - b_chain.begin());
-    }
-  }
-
-  bool acs_redirects = false;
-  if (common_a) {
-    // check_b_path_acs: b side below the common bridge.
-    for (size_t j = 0; j < *common_b; ++j) note_acs(b_chain[j]);
-    p.distance = static_cast<int>(*common_a + *common_b);
-    p.common_bridge = a_chain[*common_a];
-    std::string where = *common_a == 0 && *common_b == 0
-                            ? std::string("they are the same PCI function")
-                            : absl::StrCat("they share the upstream bridge ", p.common_bridge->ToString());
-    if (p.acs_redirect.empty() && p.acs_unknown.empty()) {
-      p.verdict = PathVerdict::kSwitch;
-      p.reason = absl::StrCat(where, " and no port in the path redirects P2P (ACS RR/CR/EC clear): "
-                              "DMA goes straight to the provider's BAR, distance ", p.distance);
-      return p;
-    }
-    if (p.acs_redirect.empty()) {
-      p.verdict = PathVerdict::kUnknown;
-      p.reason = absl::StrCat(where, ", but the ACS redirect bits of ", Join(p.acs_unknown, ", "),
-                              " cannot be read without root");
-      p.fix = "run as root (reading extended PCI config space needs CAP_SYS_ADMIN)";
-      return p;
-    }
-    acs_redirects = true;
-    p.reason = absl::StrCat(where, ", but ACS redirect is set on ", Join(p.acs_redirect, ", "),
-                            ", which sends P2P traffic up to the host bridge; ");
-    p.fix = absl::StrCat("add the kernel parameter pci=disable_acs_redir=", Join(p.acs_redirect, ";"),
-                         " (the IOMMU sets ACS redirect when enabled; iommu=off or disabling it also clears it)");
-  } else {
-    // No common upstream bridge: dist_a + dist_b are the full chain lengths.
-    p.distance = static_cast<int>(a_chain.size() + b_chain.size());
-    p.acs_redirect.clear();
-    p.acs_unknown.clear();
-    p.reason = absl::StrCat("they share no upstream bridge (provider under ",
-                            pn.upstream.empty() ? pn.host_bridge : pn.upstream.back().ToString(),
-                            ", client under ",
-                            cn.upstream.empty() ? cn.host_bridge : cn.upstream.back().ToString(),
-                            "), so P2P must cross the host bridge; ");
-    p.fix = "put the provider and the client behind one PCIe switch";
-  }
-
-  // map_through_host_bridge
-  if (platform.amd_zen_or_newer) {
-    p.verdict = PathVerdict::kHostBridge;
-    absl::StrAppend(&p.reason, "the CPU (", platform.cpu,
-                    ") is AMD Zen or newer, which the kernel trusts for P2P through the root complex");
-    p.fix.clear();
+  ChainWalk w = WalkChains(root, pn, cn, p);
+  if (w.common_a) {
+    if (JudgeSharedBridge(w, p)) return p;
+    JudgeHostBridge(root, platform, pn, cn, /*acs_redirects=*/true, p);
     return p;
   }
-  HostBridgeCheck a = HostBridgeWhitelisted(root, platform.kernel, pn.host_bridge, same_host);
-  HostBridgeCheck b = same_host ? a : HostBridgeWhitelisted(root, platform.kernel, cn.host_bridge, false);
-  if (a.ok == Tri::kYes && b.ok == Tri::kYes) {
-    p.verdict = PathVerdict::kHostBridge;
-    absl::StrAppend(&p.reason, a.why);
-    if (!acs_redirects) p.fix.clear();
-    return p;
-  }
-  if (a.ok == Tri::kUnknown || b.ok == Tri::kUnknown) {
-    p.verdict = PathVerdict::kUnknown;
-    absl::StrAppend(&p.reason, a.ok == Tri::kUnknown ? a.why : b.why);
-    p.fix = "run as root";
-    return p;
-  }
-  p.verdict = PathVerdict::kUnsupported;
-  absl::StrAppend(&p.reason, a.ok == Tri::kYes ? b.why : a.why, ", and the CPU (", platform.cpu,
-                  ") is not AMD Zen: the kernel refuses this pair (-", platform.kernel.unreachable_errno_name(), ", ",
-                  platform.kernel.Describe(), ")");
+  // No common upstream bridge: dist_a + dist_b are the full chain lengths.
+  p.distance = static_cast<int>(w.a.size() + w.b.size());
+  p.acs_redirect.clear();
+  p.acs_unknown.clear();
+  p.reason = absl::StrCat("they share no upstream bridge (provider under ",
+                          pn.upstream.empty() ? pn.host_bridge : pn.upstream.back().ToString(), ", client under ",
+                          cn.upstream.empty() ? cn.host_bridge : cn.upstream.back().ToString(),
+                          "), so P2P must cross the host bridge; ");
+  p.fix = "put the provider and the client behind one PCIe switch";
+  JudgeHostBridge(root, platform, pn, cn, /*acs_redirects=*/false, p);
   return p;
 }
 

@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace cmb {
+namespace cmb::internal {
 
 PageCache OpenPageCache(const Namespace& ns, const UniqueFd& hold) {
   PageCache pc;
@@ -55,4 +55,4 @@ absl::Status DropPageCache(const PageCache& pc) {
                                                        : " (posix_fadvise)"));
 }
 
-}  // namespace cmb
+}  // namespace cmb::internal

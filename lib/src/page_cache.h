@@ -23,7 +23,9 @@
 #include "cmb/discovery.h"
 #include "cmb/unique_fd.h"
 
-namespace cmb {
+// Private to libcmb: not exported from libcmb.so (tests link libcmb.a).
+#pragma GCC visibility push(hidden)
+namespace cmb::internal {
 
 struct PageCache {
   std::string device;   // "/dev/nvme2n1"
@@ -36,4 +38,5 @@ PageCache OpenPageCache(const Namespace& ns, const UniqueFd& hold);
 absl::Status SyncPageCache(const PageCache& pc);
 absl::Status DropPageCache(const PageCache& pc);
 
-}  // namespace cmb
+}  // namespace cmb::internal
+#pragma GCC visibility pop

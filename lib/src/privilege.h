@@ -6,8 +6,11 @@
 //   if (req.force && !cmb::internal::HasCapSysAdmin()) return PermissionDenied(...);
 #pragma once
 
+// Private to libcmb: not exported from libcmb.so (tests link libcmb.a).
+#pragma GCC visibility push(hidden)
 namespace cmb::internal {
 
 bool HasCapSysAdmin();
 
 }  // namespace cmb::internal
+#pragma GCC visibility pop

@@ -2,7 +2,7 @@
 
 #include <cerrno>
 
-namespace cmb {
+namespace cmb::internal {
 namespace {
 int RealWait(io_uring* ring, io_uring_cqe** cqe) { return io_uring_wait_cqe(ring, cqe); }
 }  // namespace
@@ -22,4 +22,4 @@ int ReapCompletions(io_uring* ring, unsigned n, WaitCqeFn wait) {
   return 0;
 }
 
-}  // namespace cmb
+}  // namespace cmb::internal

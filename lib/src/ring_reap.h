@@ -8,11 +8,14 @@
 
 #include <liburing.h>
 
-namespace cmb {
+// Private to libcmb: not exported from libcmb.so (tests link libcmb.a).
+#pragma GCC visibility push(hidden)
+namespace cmb::internal {
 
 using WaitCqeFn = int (*)(io_uring*, io_uring_cqe**);
 
 // Tests inject `wait` to simulate EINTR; production uses io_uring_wait_cqe.
 int ReapCompletions(io_uring* ring, unsigned n, WaitCqeFn wait = nullptr);
 
-}  // namespace cmb
+}  // namespace cmb::internal
+#pragma GCC visibility pop

@@ -12,6 +12,8 @@
 
 #include "cmb/copy_plan.h"
 
+// Private to libcmb: not exported from libcmb.so (tests link libcmb.a).
+#pragma GCC visibility push(hidden)
 namespace cmb::internal {
 
 // Sets plan.stripe (the members, in discovery order) and appends each
@@ -20,3 +22,4 @@ namespace cmb::internal {
 void AddStripe(const SysRoot& root, const System& sys, CopyPlan& plan);
 
 }  // namespace cmb::internal
+#pragma GCC visibility pop

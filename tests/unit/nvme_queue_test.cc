@@ -28,7 +28,7 @@ TEST(ReapCompletions, RetriesWaitsThatASignalInterrupted) {
   for (unsigned i = 0; i < kN; ++i) io_uring_prep_nop(io_uring_get_sqe(&ring));
   ASSERT_EQ(io_uring_submit(&ring), static_cast<int>(kN));
   g_waits = 0;
-  EXPECT_EQ(cmb::ReapCompletions(&ring, kN, InterruptedEveryOtherTime), 0);
+  EXPECT_EQ(cmb::internal::ReapCompletions(&ring, kN, InterruptedEveryOtherTime), 0);
   EXPECT_EQ(g_waits, static_cast<int>(2 * kN)) << "each completion took one EINTR and one real wait";
   EXPECT_EQ(io_uring_cq_ready(&ring), 0u) << "every completion was consumed";
   io_uring_queue_exit(&ring);
@@ -44,7 +44,7 @@ TEST(ReapCompletions, StopsOnAWaitThatFailsForGood) {
   io_uring ring;
   ASSERT_EQ(io_uring_queue_init(2, &ring, 0), 0);
   g_calls = 0;
-  EXPECT_EQ(cmb::ReapCompletions(&ring, 3, Broken), -EBADF);
+  EXPECT_EQ(cmb::internal::ReapCompletions(&ring, 3, Broken), -EBADF);
   EXPECT_EQ(g_calls, 1) << "a broken ring is not retried forever";
   io_uring_queue_exit(&ring);
 }

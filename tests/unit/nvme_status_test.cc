@@ -89,7 +89,7 @@ const Row kRows[] = {
 TEST(NvmeStatus, EveryMappedStatusHasItsCode) {
   for (const Row& r : kRows) {
     for (bool dnr : {true, false}) {
-      absl::Status s = cmb::NvmeStatusError(Res(r.sct, r.sc) | (dnr ? kDnr : 0), "/dev/ng1n1");
+      absl::Status s = cmb::internal::NvmeStatusError(Res(r.sct, r.sc) | (dnr ? kDnr : 0), "/dev/ng1n1");
       std::string where = absl::StrFormat("SCT %d SC 0x%02x DNR %d: ", r.sct, r.sc, dnr);
       EXPECT_EQ(s.code(), dnr ? r.code : r.code_no_dnr) << where << s;
       EXPECT_NE(s.message().find(r.words), std::string::npos) << where << s;
@@ -102,37 +102,37 @@ TEST(NvmeStatus, EveryMappedStatusHasItsCode) {
 }
 
 TEST(NvmeStatus, TemporaryConditionIsUnavailableOnlyWhileDnrIsClear) {
-  absl::Status retry = cmb::NvmeStatusError(Res(0, 0x82), "/dev/ng1n1");
+  absl::Status retry = cmb::internal::NvmeStatusError(Res(0, 0x82), "/dev/ng1n1");
   EXPECT_TRUE(absl::IsUnavailable(retry)) << retry;
   EXPECT_NE(retry.message().find("may succeed later"), std::string::npos) << retry;
-  absl::Status stuck = cmb::NvmeStatusError(Res(0, 0x82) | kDnr, "/dev/ng1n1");
+  absl::Status stuck = cmb::internal::NvmeStatusError(Res(0, 0x82) | kDnr, "/dev/ng1n1");
   EXPECT_TRUE(absl::IsFailedPrecondition(stuck)) << stuck;
   EXPECT_EQ(stuck.message().find("may succeed later"), std::string::npos) << stuck;
   // A persistent meaning keeps its code either way: only the message differs.
-  EXPECT_TRUE(absl::IsDataLoss(cmb::NvmeStatusError(Res(2, 0x81), "d")));
-  EXPECT_TRUE(absl::IsDataLoss(cmb::NvmeStatusError(Res(2, 0x81) | kDnr, "d")));
+  EXPECT_TRUE(absl::IsDataLoss(cmb::internal::NvmeStatusError(Res(2, 0x81), "d")));
+  EXPECT_TRUE(absl::IsDataLoss(cmb::internal::NvmeStatusError(Res(2, 0x81) | kDnr, "d")));
 }
 
 TEST(NvmeStatus, UnlistedStatusesAreUnknownAndMediaOnesDataLoss) {
-  EXPECT_EQ(cmb::NvmeStatusError(Res(7, 0x01), "d").code(), Code::kUnknown);    // vendor specific
-  EXPECT_EQ(cmb::NvmeStatusError(Res(1, 0xb9), "d").code(), Code::kUnknown);    // Zone Is Full
-  EXPECT_EQ(cmb::NvmeStatusError(Res(0, 0x7f), "d").code(), Code::kUnknown);    // reserved
-  absl::Status media = cmb::NvmeStatusError(Res(2, 0xc0), "d");  // vendor specific media error
+  EXPECT_EQ(cmb::internal::NvmeStatusError(Res(7, 0x01), "d").code(), Code::kUnknown);    // vendor specific
+  EXPECT_EQ(cmb::internal::NvmeStatusError(Res(1, 0xb9), "d").code(), Code::kUnknown);    // Zone Is Full
+  EXPECT_EQ(cmb::internal::NvmeStatusError(Res(0, 0x7f), "d").code(), Code::kUnknown);    // reserved
+  absl::Status media = cmb::internal::NvmeStatusError(Res(2, 0xc0), "d");  // vendor specific media error
   EXPECT_EQ(media.code(), Code::kDataLoss) << media;
   EXPECT_NE(media.message().find("smart-log"), std::string::npos) << media;
 }
 
 TEST(NvmeStatus, DecodesEveryField) {
-  EXPECT_FALSE(cmb::DecodeNvmeStatus(0).has_value());
-  EXPECT_FALSE(cmb::DecodeNvmeStatus(-5).has_value());
-  std::optional<cmb::NvmeStatus> s = cmb::DecodeNvmeStatus(kDnr | kMore | 2 << 11 | Res(2, 0x81));
+  EXPECT_FALSE(cmb::internal::DecodeNvmeStatus(0).has_value());
+  EXPECT_FALSE(cmb::internal::DecodeNvmeStatus(-5).has_value());
+  std::optional<cmb::internal::NvmeStatus> s = cmb::internal::DecodeNvmeStatus(kDnr | kMore | 2 << 11 | Res(2, 0x81));
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->sct, 2);
   EXPECT_EQ(s->sc, 0x81);
   EXPECT_EQ(s->crd, 2);
   EXPECT_TRUE(s->more);
   EXPECT_TRUE(s->dnr);
-  s = cmb::DecodeNvmeStatus(Res(3, 0x70));
+  s = cmb::internal::DecodeNvmeStatus(Res(3, 0x70));
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->sct, 3);
   EXPECT_EQ(s->sc, 0x70);
@@ -142,10 +142,10 @@ TEST(NvmeStatus, DecodesEveryField) {
 }
 
 TEST(NvmeStatus, MoreBitPointsAtTheErrorLogAndFlagsAloneAreSuccess) {
-  absl::Status s = cmb::NvmeStatusError(Res(0, 0x06) | kMore, "d");
+  absl::Status s = cmb::internal::NvmeStatusError(Res(0, 0x06) | kMore, "d");
   EXPECT_NE(s.message().find("nvme error-log"), std::string::npos) << s;
   // SCT 0 SC 0 is Successful Completion, whatever the flag bits say.
-  EXPECT_TRUE(cmb::NvmeStatusError(kMore, "d").ok());
+  EXPECT_TRUE(cmb::internal::NvmeStatusError(kMore, "d").ok());
 }
 
 TEST(NvmeStatus, ExplainUsesTheMapping) {

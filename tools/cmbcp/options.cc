@@ -17,103 +17,110 @@ int UsageError(const std::string& msg) {
   return kExitUsage;
 }
 
-std::optional<int> Parse(int argc, char** argv, Options& o) {
-  static const option kLong[] = {
-      {"src-lba", required_argument, nullptr, 's'}, {"dst-lba", required_argument, nullptr, 'd'},
-      {"count", required_argument, nullptr, 'n'},   {"bytes", required_argument, nullptr, 'b'},
-      {"via", required_argument, nullptr, kVia},    {"method", required_argument, nullptr, 'm'},
-      {"allow-bounce", no_argument, nullptr, kAllowBounce}, {"chunk", required_argument, nullptr, kChunk},
-      {"qd", required_argument, nullptr, kQd},      {"force", no_argument, nullptr, kForce},
-      {"resume", optional_argument, nullptr, kResume}, {"dry-run", no_argument, nullptr, kDryRun},
-      {"verify", no_argument, nullptr, kVerify},    {"verify-only", no_argument, nullptr, kVerifyOnly},
-      {"output", required_argument, nullptr, 'o'},  {"progress", no_argument, nullptr, kProgress},
-      {"no-progress", no_argument, nullptr, kNoProgress}, {"verbose", no_argument, nullptr, 'v'},
-      {"help", no_argument, nullptr, 'h'},          {"version", no_argument, nullptr, kVersion},
-      {"rate", required_argument, nullptr, kRate},  {"extents", required_argument, nullptr, kExtents},
-      {"stop-on-error", no_argument, nullptr, kStopOnError}, {"stripe", no_argument, nullptr, kStripe},
-      {"sqpoll", no_argument, nullptr, kSqpoll},    {"poll", no_argument, nullptr, kPoll},
-      {nullptr, 0, nullptr, 0}};
-  auto number = [](const char* what, const char* text, uint64_t& out) -> std::optional<int> {
-    absl::StatusOr<uint64_t> v = cmb::ParseCount(text);
-    if (!v.ok()) return UsageError(absl::StrCat(what, ": ", v.status().message()));
-    out = *v;
-    return std::nullopt;
-  };
-  auto size = [](const char* what, const char* text, uint64_t& out) -> std::optional<int> {
-    absl::StatusOr<uint64_t> v = cmb::ParseSize(text);
-    if (!v.ok()) return UsageError(absl::StrCat(what, ": ", v.status().message()));
-    out = *v;
-    return std::nullopt;
-  };
-  int c;
-  opterr = 0;
-  while ((c = getopt_long(argc, argv, ":s:d:n:b:m:c:r:w:o:vh", kLong, nullptr)) != -1) {
-    std::optional<int> stop;
-    uint64_t v = 0;
-    switch (c) {
-      case 's': stop = number("--src-lba", optarg, o.src_lba); o.src_lba_set = true; break;
-      case 'd': stop = number("--dst-lba", optarg, o.dst_lba); o.dst_lba_set = true; break;
-      case 'n': stop = number("--count", optarg, v); o.count = v; break;
-      case 'b': stop = size("--bytes", optarg, v); o.bytes = v; break;
-      case 'c':
-      case kVia: o.via = optarg; break;
-      case 'm': {
-        absl::StatusOr<cmb::CopyMethod> m = cmb::ParseCopyMethod(optarg);
-        if (!m.ok()) return UsageError(std::string(m.status().message()));
-        o.method = *m;
-        break;
-      }
-      case 'r':
-      case 'w': {
-        absl::StatusOr<cmb::SpdkRange> r = cmb::ParseSpdkRange(optarg);
-        if (!r.ok()) return UsageError(absl::StrCat("-", std::string(1, static_cast<char>(c)), ": ", r.status().message()));
-        (c == 'r' ? o.spdk_read : o.spdk_write) = *r;
-        break;
-      }
-      case kAllowBounce: o.allow_bounce = true; break;
-      case kStripe: o.stripe = true; break;
-      case kSqpoll: o.sqpoll = true; break;
-      case kPoll: o.poll = true; break;
-      case kChunk: stop = size("--chunk", optarg, o.chunk); break;
-      case kQd:
-        stop = number("--qd", optarg, v);
-        if (!stop && (v == 0 || v > 1024)) return UsageError("--qd must be 1..1024");
-        o.qd = static_cast<unsigned>(v);
-        break;
-      case kRate:
-        stop = size("--rate", optarg, o.rate);
-        if (!stop && o.rate == 0) return UsageError("--rate must be at least 1 byte per second");
-        break;
-      case kForce: o.force = true; break;
-      case kExtents: o.extents = optarg; break;
-      case kStopOnError: o.stop_on_error = true; break;
-      case kResume:
-        o.resume = true;
-        if (optarg) {
-          stop = size("--resume", optarg, v);
-          o.resume_bytes = v;
-        }
-        break;
-      case kDryRun: o.dry_run = true; break;
-      case kVerify: o.verify = true; break;
-      case kVerifyOnly: o.verify_only = true; break;
-      case 'o':
-        if (std::string(optarg) == "json") o.json = true;
-        else if (std::string(optarg) != "text") return UsageError(absl::StrCat("unknown output format '", optarg, "' (text, json)"));
-        break;
-      case kProgress: o.progress = 1; break;
-      case kNoProgress: o.progress = 0; break;
-      case 'v': o.verbose = true; break;
-      case 'h': Usage(stdout); return kExitOk;
-      case kVersion: std::printf("cmbcp %s\n", CMB_VERSION); return kExitOk;
-      case ':': return UsageError(absl::StrCat("option ", argv[optind - 1], " needs a value"));
-      default:  // optopt names a short option even inside a cluster (-xv); else argv has the long one
-        return UsageError(optopt ? absl::StrCat("unknown option -", std::string(1, static_cast<char>(optopt)))
-                                 : absl::StrCat("unknown option ", argv[optind - 1]));
-    }
-    if (stop) return stop;
+namespace {
+
+const option kLong[] = {
+    {"src-lba", required_argument, nullptr, 's'}, {"dst-lba", required_argument, nullptr, 'd'},
+    {"count", required_argument, nullptr, 'n'},   {"bytes", required_argument, nullptr, 'b'},
+    {"via", required_argument, nullptr, kVia},    {"method", required_argument, nullptr, 'm'},
+    {"allow-bounce", no_argument, nullptr, kAllowBounce}, {"chunk", required_argument, nullptr, kChunk},
+    {"qd", required_argument, nullptr, kQd},      {"force", no_argument, nullptr, kForce},
+    {"resume", optional_argument, nullptr, kResume}, {"dry-run", no_argument, nullptr, kDryRun},
+    {"verify", no_argument, nullptr, kVerify},    {"verify-only", no_argument, nullptr, kVerifyOnly},
+    {"output", required_argument, nullptr, 'o'},  {"progress", no_argument, nullptr, kProgress},
+    {"no-progress", no_argument, nullptr, kNoProgress}, {"verbose", no_argument, nullptr, 'v'},
+    {"help", no_argument, nullptr, 'h'},          {"version", no_argument, nullptr, kVersion},
+    {"rate", required_argument, nullptr, kRate},  {"extents", required_argument, nullptr, kExtents},
+    {"stop-on-error", no_argument, nullptr, kStopOnError}, {"stripe", no_argument, nullptr, kStripe},
+    {"sqpoll", no_argument, nullptr, kSqpoll},    {"poll", no_argument, nullptr, kPoll},
+    {nullptr, 0, nullptr, 0}};
+
+std::optional<int> Number(const char* what, const char* text, uint64_t& out) {
+  absl::StatusOr<uint64_t> v = cmb::ParseCount(text);
+  if (!v.ok()) return UsageError(absl::StrCat(what, ": ", v.status().message()));
+  out = *v;
+  return std::nullopt;
+}
+
+std::optional<int> Size(const char* what, const char* text, uint64_t& out) {
+  absl::StatusOr<uint64_t> v = cmb::ParseSize(text);
+  if (!v.ok()) return UsageError(absl::StrCat(what, ": ", v.status().message()));
+  out = *v;
+  return std::nullopt;
+}
+
+// The options without a value; false for any other.
+bool SetFlag(int c, Options& o) {
+  switch (c) {
+    case kAllowBounce: o.allow_bounce = true; return true;
+    case kStripe: o.stripe = true; return true;
+    case kSqpoll: o.sqpoll = true; return true;
+    case kPoll: o.poll = true; return true;
+    case kForce: o.force = true; return true;
+    case kStopOnError: o.stop_on_error = true; return true;
+    case kDryRun: o.dry_run = true; return true;
+    case kVerify: o.verify = true; return true;
+    case kVerifyOnly: o.verify_only = true; return true;
+    case kProgress: o.progress = 1; return true;
+    case kNoProgress: o.progress = 0; return true;
+    case 'v': o.verbose = true; return true;
+    default: return false;
   }
-  for (int i = optind; i < argc; ++i) o.positional.emplace_back(argv[i]);
+}
+
+// The method, its CMB and the SPDK ranges.
+std::optional<int> SetMethodOption(int c, Options& o) {
+  if (c == 'c' || c == kVia) {
+    o.via = optarg;
+  } else if (c == 'm') {
+    absl::StatusOr<cmb::CopyMethod> m = cmb::ParseCopyMethod(optarg);
+    if (!m.ok()) return UsageError(std::string(m.status().message()));
+    o.method = *m;
+  } else {  // -r, -w
+    absl::StatusOr<cmb::SpdkRange> r = cmb::ParseSpdkRange(optarg);
+    if (!r.ok()) return UsageError(absl::StrCat("-", std::string(1, static_cast<char>(c)), ": ", r.status().message()));
+    (c == 'r' ? o.spdk_read : o.spdk_write) = *r;
+  }
+  return std::nullopt;
+}
+
+// The options with a value: the exit status when the value is bad.
+std::optional<int> SetValue(int c, Options& o) {
+  uint64_t v = 0;
+  std::optional<int> stop;
+  switch (c) {
+    case 's': stop = Number("--src-lba", optarg, o.src_lba); o.src_lba_set = true; return stop;
+    case 'd': stop = Number("--dst-lba", optarg, o.dst_lba); o.dst_lba_set = true; return stop;
+    case 'n': stop = Number("--count", optarg, v); o.count = v; return stop;
+    case 'b': stop = Size("--bytes", optarg, v); o.bytes = v; return stop;
+    case 'c': case kVia: case 'm': case 'r': case 'w': return SetMethodOption(c, o);
+    case kChunk: return Size("--chunk", optarg, o.chunk);
+    case kQd:
+      if ((stop = Number("--qd", optarg, v))) return stop;
+      if (v == 0 || v > 1024) return UsageError("--qd must be 1..1024");
+      o.qd = static_cast<unsigned>(v);
+      return std::nullopt;
+    case kRate:
+      if ((stop = Size("--rate", optarg, o.rate))) return stop;
+      if (o.rate == 0) return UsageError("--rate must be at least 1 byte per second");
+      return std::nullopt;
+    case kExtents: o.extents = optarg; return std::nullopt;
+    case kResume:
+      o.resume = true;
+      if (!optarg) return std::nullopt;
+      stop = Size("--resume", optarg, v);
+      o.resume_bytes = v;
+      return stop;
+    case 'o':
+      if (std::string(optarg) == "json") o.json = true;
+      else if (std::string(optarg) != "text") return UsageError(absl::StrCat("unknown output format '", optarg, "' (text, json)"));
+      return std::nullopt;
+  }
+  return UsageError("internal: unhandled option");
+}
+
+// Options that exclude or need each other.
+std::optional<int> CheckCombinations(const Options& o) {
   bool spdk = o.spdk_read || o.spdk_write;
   if (spdk) {
     if (!o.spdk_read || !o.spdk_write) return UsageError("SPDK form needs both -r and -w");
@@ -133,9 +140,7 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
   return std::nullopt;
 }
 
-
-void Usage(FILE* out) {
-  std::fprintf(out, R"(Usage: cmbcp [OPTIONS] SRC DST [DST...]
+constexpr const char* kUsageHead = R"(Usage: cmbcp [OPTIONS] SRC DST [DST...]
        cmbcp -r BDF-NSID-SLBA-NLBAS -w BDF-NSID-SLBA-NLBAS [-c BDF] [OPTIONS]
 Copy LBAs from namespace SRC to namespace DST peer-to-peer through an NVMe
 Controller Memory Buffer (CMB), with the kernel's nvme driver (no unbinding).
@@ -175,9 +180,12 @@ Method:
                         as fio's sqthread_poll): fewer system calls, more CPU
       --poll            poll for completions on the devices' poll queues
                         (IORING_SETUP_IOPOLL, as fio's hipri); needs nvme poll_queues
-Safety:
+)";
+
+constexpr const char* kUsageTail = R"(Safety:
       --force           write to a destination that is in use (mounted, swap,
-                        md/dm) or whose use cannot be read, without holding it
+                        md/dm) or whose use cannot be read, without holding it;
+                        needs CAP_SYS_ADMIN (root): it is not a permission
       --resume[=BYTES]  continue an interrupted copy (BYTES: from this offset;
                         without: from the journal the interrupted run saved);
                         one DST only: a fan-out's DSTs resume one by one
@@ -198,8 +206,34 @@ Exit status: 0 copied (and verified), 1 I/O error after the copy started
 4 refused before writing (in use, overlap, beyond the end, no P2P path,
 CMB full, permission denied), 5 verify mismatch, 130 interrupted (resume
 with --resume).
-)");
+)";
+
+}  // namespace
+
+std::optional<int> Parse(int argc, char** argv, Options& o) {
+  int c;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":s:d:n:b:m:c:r:w:o:vh", kLong, nullptr)) != -1) {
+    if (SetFlag(c, o)) continue;
+    switch (c) {
+      case 'h': Usage(stdout); return kExitOk;
+      case kVersion: std::printf("cmbcp %s\n", CMB_VERSION); return kExitOk;
+      case ':': return UsageError(absl::StrCat("option ", argv[optind - 1], " needs a value"));
+      case '?':  // optopt names a short option even inside a cluster (-xv); else argv has the long one
+        return UsageError(optopt ? absl::StrCat("unknown option -", std::string(1, static_cast<char>(optopt)))
+                                 : absl::StrCat("unknown option ", argv[optind - 1]));
+    }
+    if (std::optional<int> stop = SetValue(c, o)) return stop;
+  }
+  for (int i = optind; i < argc; ++i) o.positional.emplace_back(argv[i]);
+  return CheckCombinations(o);
 }
+
+void Usage(FILE* out) {
+  std::fputs(kUsageHead, out);
+  std::fputs(kUsageTail, out);
+}
+
 int ExitFor(const absl::Status& s) {
   switch (s.code()) {
     case absl::StatusCode::kInvalidArgument: return kExitUsage;
