@@ -64,13 +64,13 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "cmb/nvme_queue.h"
+#include "cmb/nvme_status.h"
 
 // Private to libcmb: not exported from libcmb.so (tests link libcmb.a).
 #pragma GCC visibility push(hidden)
 namespace cmb::internal {
 
-using NvmeStatus = Completion::NvmeStatus;
+using ::cmb::NvmeStatus;
 
 // The fields of `res`; nullopt when res <= 0 (success, or a negated errno).
 std::optional<NvmeStatus> DecodeNvmeStatus(int32_t res);

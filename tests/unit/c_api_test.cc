@@ -32,7 +32,9 @@ struct CApi : ::testing::Test {
 };
 
 TEST_F(CApi, DiscoveryReadsControllersAndNamespaces) {
-  EXPECT_EQ(cmb_version(), CMB_VERSION_MAJOR * 10000 + CMB_VERSION_MINOR * 100 + CMB_VERSION_PATCH);
+  // The library, the header and the project (CMakeLists.txt) agree on the version.
+  EXPECT_EQ(cmb_version(), CMB_PROJECT_VERSION_NUMBER);
+  EXPECT_EQ(CMB_VERSION_MAJOR * 10000 + CMB_VERSION_MINOR * 100 + CMB_VERSION_PATCH, CMB_PROJECT_VERSION_NUMBER);
   EXPECT_TRUE(CMB_VERSION_AT_LEAST(0, 1));
   ASSERT_EQ(cmb_controller_count(sys), 3);
   cmb_controller_info c{};

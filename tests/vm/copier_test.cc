@@ -336,8 +336,7 @@ TEST_F(CopierTest, CmbcpFansOutAndVerifiesEveryDestination) {
   const nlohmann::json& cpu = j["copy"]["cpu"];
   ASSERT_TRUE(cpu["per_gib_s"].is_number()) << cpu;
   const double user = cpu["user_s"], sys = cpu["sys_s"];
-  EXPECT_GE(user, 0);
-  EXPECT_GE(sys, 0);
+  EXPECT_GT(user + sys, 0) << "a 16 MiB fan-out to three destinations takes some CPU time";
   EXPECT_NEAR(cpu["per_gib_s"].get<double>(), (user + sys) * 64, 1e-9) << "16 MiB is 1/64 GiB";
   for (size_t i = 0; i < 3; ++i) {
     EXPECT_EQ(j["copy"]["destinations"][i]["complete"], true) << j["copy"]["destinations"][i];

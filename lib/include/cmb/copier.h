@@ -100,6 +100,8 @@ class Copier {
   // "0000:04:00.0:1"). `tuning` gives the planner's choices (via,
   // allow_bounce, force, chunk_bytes, qd, method) and the range the plan is
   // sized for (count or bytes; neither: the most every end holds from LBA 0).
+  // It writes nothing but the requests' extents: an own-CMB proof only reads
+  // (prove_with_writes is ignored).
   static absl::StatusOr<Copier> Open(const SysRoot& root, const System& sys, absl::string_view src,
                                      const std::vector<std::string>& dsts, CopyRequest tuning = {},
                                      const CopierOptions& options = {});

@@ -29,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "cmb/discovery.h"
 #include "cmb/dma_buffer.h"
+#include "cmb/nvme_status.h"
 #include "cmb/pci_address.h"
 
 namespace cmb {
@@ -67,14 +68,7 @@ struct Completion {
   // and compare failure. kInternal: controller internal error. kUnknown:
   // anything else (vendor specific, zoned, ...).
   absl::Status status;
-  // The NVMe status field as the kernel returns it (the CQE's status >> 1).
-  struct NvmeStatus {
-    uint8_t sct = 0;    // Status Code Type: 0 generic, 1 command specific, 2 media, 3 path, 7 vendor
-    uint8_t sc = 0;     // Status Code, meaning per SCT (NVMe base spec, "Status Field")
-    uint8_t crd = 0;    // Command Retry Delay: 0 none, else CRDT1..3 of Identify Controller
-    bool more = false;  // the Error Information log page has more (nvme error-log)
-    bool dnr = false;   // Do Not Retry: the same command would fail again
-  };
+  using NvmeStatus = ::cmb::NvmeStatus;  // nvme_status.h
   std::optional<NvmeStatus> nvme;  // set when res > 0
 };
 
