@@ -1,4 +1,5 @@
 #include "cmb/chunk_pool.h"
+#include "cmb/page.h"
 
 #include <unistd.h>
 
@@ -13,7 +14,7 @@ absl::StatusOr<ChunkPool> ChunkPool::Create(DmaBuffer buffer, size_t chunk_bytes
 }
 
 absl::StatusOr<ChunkPool> ChunkPool::Create(std::vector<DmaBuffer> buffers, size_t chunk_bytes) {
-  size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  size_t page = static_cast<size_t>(PageBytes());
   if (chunk_bytes == 0 || chunk_bytes % page != 0)
     return absl::InvalidArgumentError(
         absl::StrFormat("chunk size %u is not a non-zero multiple of the page size (%u)", chunk_bytes, page));

@@ -156,8 +156,7 @@ absl::Status Copier::Impl::OpenDst(const CopyEnd& end) {
 
 absl::Status Copier::Impl::Setup() {
   nvme_copy = plan.method == CopyMethod::kNvmeCopy;
-  unit = plan.src.ns.lba_size;
-  for (const CopyEnd* e : plan.destinations()) unit = std::lcm<uint64_t>(unit, e->ns.lba_size);
+  unit = plan.lba_unit();
   if (plan.chunk_bytes == 0 || plan.qd == 0 || unit == 0 || plan.chunk_bytes % unit != 0)
     return absl::InvalidArgumentError("the plan has no valid chunk size or queue depth");
   if (nvme_copy && !plan.fanout.empty())

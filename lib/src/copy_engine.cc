@@ -38,8 +38,7 @@ CopyResult RunCopy(const SysRoot& root, const CopyPlan& plan, const CopyControl&
     if (control.progress) control.progress(CopyProgress{r.bytes_done, plan.bytes, r.seconds});
     return r;
   };
-  uint64_t unit = plan.src.ns.lba_size;
-  for (const CopyEnd* e : plan.destinations()) unit = std::lcm<uint64_t>(unit, e->ns.lba_size);
+  uint64_t unit = plan.lba_unit();
   if (unit == 0 || control.resume_bytes % unit != 0 || control.resume_bytes > plan.bytes) {
     r.status = absl::InvalidArgumentError(absl::StrFormat(
         "cannot resume at byte %u: not a multiple of %u bytes within the %u-byte range", control.resume_bytes, unit,

@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cmb/identify.h"
+#include "cmb/page.h"
 #include "cmb/status_macros.h"
 #include "privilege.h"
 #include "stripe_plan.h"
@@ -14,19 +15,12 @@
 namespace cmb {
 namespace {
 
-constexpr uint64_t kPage = 4096;
 constexpr uint64_t kDefaultMaxChunk = 1 << 20;
 constexpr unsigned kDefaultQd = 16;
 constexpr unsigned kMaxQd = 1024;
 
 CopyEnd End(const NamespaceRef& r, uint64_t lba) {
   return CopyEnd{*r.ns, r.controller->name, r.controller->serial, r.controller->address, lba};
-}
-
-// The unit every chunk is a multiple of: page aligned in the CMB, and whole
-// LBAs on both sides.
-uint64_t ChunkUnit(const CopyPlan& plan) {
-  return std::lcm<uint64_t>(std::lcm<uint64_t>(plan.src.ns.lba_size, plan.dst.ns.lba_size), kPage);
 }
 
 std::string Range(const CopyEnd& e, uint64_t lbas) {
@@ -82,7 +76,7 @@ absl::Status CheckRanges(const CopyRequest& req, CopyPlan& plan) {
     if (*req.bytes == 0) return absl::InvalidArgumentError("`bytes` is 0: nothing to copy");
     plan.bytes = *req.bytes;
   }
-  uint64_t unit = std::lcm<uint64_t>(s.lba_size, d.lba_size);
+  uint64_t unit = plan.lba_unit();
   if (plan.bytes % unit != 0)
     return absl::InvalidArgumentError(absl::StrFormat(
         "%u bytes is not a whole number of LBAs on both sides (%s has %u-byte LBAs, %s has %u-byte LBAs): "
@@ -114,7 +108,7 @@ absl::Status CheckRanges(const CopyRequest& req, CopyPlan& plan) {
 // commands would be split or bounced by the kernel) and fits in `budget`.
 absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan) {
   const Namespace &s = plan.src.ns, &d = plan.dst.ns;
-  const uint64_t unit = ChunkUnit(plan);
+  const uint64_t unit = plan.chunk_unit();
   uint64_t limit = std::min(s.max_transfer_bytes, d.max_transfer_bytes);
   limit = std::min<uint64_t>(limit, 65536ull * std::min(s.lba_size, d.lba_size)) / unit * unit;
   uint64_t own = plan.own_cmb ? plan.own_cmb->command_bytes_limit : 0;
@@ -240,7 +234,7 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const SysRoot& root, const CopyRequest& r
     if (ok) return o;
   }
   // One-page commands must still be whole LBAs of both ends.
-  const uint64_t unit = ChunkUnit(plan);
+  const uint64_t unit = plan.chunk_unit();
   if (unit > page)
     return absl::FailedPreconditionError(absl::StrCat("its own CMB takes only one-page commands (", o.predicted.reason,
                                                       "), which cannot carry whole ", unit,
@@ -363,6 +357,14 @@ absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequ
 }
 
 }  // namespace
+
+uint64_t CopyPlan::lba_unit() const {
+  uint64_t unit = src.ns.lba_size;
+  for (const CopyEnd* e : destinations()) unit = std::lcm<uint64_t>(unit, e->ns.lba_size);
+  return unit;
+}
+
+uint64_t CopyPlan::chunk_unit() const { return std::lcm<uint64_t>(lba_unit(), PageBytes()); }
 
 const char* CopyMethodName(CopyMethod m) {
   switch (m) {

@@ -1,6 +1,7 @@
 #include "cmb/discovery.h"
 
 #include "cmb/kernel_rules.h"
+#include "cmb/page.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -182,10 +183,9 @@ absl::StatusOr<Namespace> ReadNamespace(const SysRoot& root, const std::string& 
   CMB_ASSIGN_OR_RETURN(uint64_t segments, root.ReadUint(block + "/queue/max_segments"));
   if (segments == 0 || segments > UINT32_MAX)
     return absl::FailedPreconditionError(absl::StrCat(block, ": odd queue/max_segments ", segments));
-  static const uint64_t kPage = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   ns.max_hw_transfer_bytes = max_kb * 1024;
   ns.max_segments = static_cast<uint32_t>(segments);
-  ns.max_transfer_bytes = std::min(ns.max_hw_transfer_bytes, segments * kPage);
+  ns.max_transfer_bytes = std::min(ns.max_hw_transfer_bytes, segments * PageBytes());
   if (absl::StatusOr<uint64_t> poll = root.ReadUint(block + "/queue/io_poll"); poll.ok()) ns.io_poll = *poll != 0;
   ns.block_device = "/dev/" + name;
   // nvme0n1 -> ng0n1; the kernel names the generic device after the block device.

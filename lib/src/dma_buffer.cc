@@ -1,4 +1,5 @@
 #include "cmb/dma_buffer.h"
+#include "cmb/page.h"
 
 #include "cmb/access_list.h"
 
@@ -21,7 +22,7 @@ namespace cmb {
 const char* AccessGroup() { return CMB_ACCESS_GROUP; }
 namespace {
 size_t PageRound(size_t n) {
-  size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  size_t page = static_cast<size_t>(PageBytes());
   return (n + page - 1) / page * page;
 }
 }  // namespace

@@ -32,9 +32,7 @@ absl::StatusOr<std::vector<CopyPlan>> PlanEach(const SysRoot& root, const System
 
 CopyPlan Merge(std::vector<CopyPlan> plans) {
   CopyPlan out = std::move(plans[0]);
-  uint64_t unit = std::lcm<uint64_t>(out.src.ns.lba_size, static_cast<uint64_t>(::sysconf(_SC_PAGESIZE)));
   std::vector<std::string> names{out.dst.ns.name};
-  for (CopyPlan& p : plans) unit = std::lcm<uint64_t>(unit, p.dst.ns.lba_size);
   for (size_t i = 1; i < plans.size(); ++i) {
     CopyPlan& p = plans[i];
     out.chunk_bytes = std::min(out.chunk_bytes, p.chunk_bytes);
@@ -48,7 +46,7 @@ CopyPlan Merge(std::vector<CopyPlan> plans) {
   }
   // A no-op by construction (one LBA size on every destination, so every
   // pair's chunk is a multiple of the same unit), kept as the invariant.
-  out.chunk_bytes = out.chunk_bytes / unit * unit;
+  out.chunk_bytes = out.chunk_bytes / out.chunk_unit() * out.chunk_unit();
   out.reasons.push_back(absl::StrFormat(
       "fan-out to %u destinations (%s): each chunk is read once and written to every one; chunk %u bytes and "
       "depth %u, the smallest any pair needs", names.size(), absl::StrJoin(names, ", "), out.chunk_bytes, out.qd));

@@ -1,6 +1,7 @@
 #include "cmb/nvme_queue.h"
 
 #include "cmb/access_list.h"
+#include "cmb/page.h"
 
 #include <fcntl.h>
 #include <liburing.h>
@@ -152,7 +153,7 @@ absl::Status NvmeQueue::CheckRange(uint64_t slba, uint32_t nlb) const {
 }
 
 absl::Status NvmeQueue::CheckBuffer(const void* buf, uint64_t bytes) const {
-  static const uintptr_t kPage = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t kPage = static_cast<uintptr_t>(PageBytes());
   if (buf == nullptr) return absl::InvalidArgumentError("null data buffer");
   if (reinterpret_cast<uintptr_t>(buf) % kPage != 0)
     return absl::InvalidArgumentError(absl::StrFormat(

@@ -1,4 +1,5 @@
 #include "cmb/verify.h"
+#include "cmb/page.h"
 
 #include <algorithm>
 #include <chrono>
@@ -30,7 +31,7 @@ absl::Status WaitAll(NvmeQueue& q, unsigned n) {
 absl::StatusOr<VerifyResult> VerifyCopy(const CopyPlan& plan, const std::function<bool()>& stop) {
   auto t0 = std::chrono::steady_clock::now();
   const Namespace &s = plan.src.ns, &d = plan.dst.ns;
-  uint64_t unit = std::lcm<uint64_t>(std::lcm<uint64_t>(s.lba_size, d.lba_size), 4096);
+  uint64_t unit = std::lcm<uint64_t>(std::lcm<uint64_t>(s.lba_size, d.lba_size), PageBytes());
   uint64_t chunk = std::min<uint64_t>({s.max_transfer_bytes, d.max_transfer_bytes, 1 << 20}) / unit * unit;
   if (chunk == 0) chunk = unit;
   // Buffers before queues: destroyed after them, so an early return cannot

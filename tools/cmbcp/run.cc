@@ -21,7 +21,7 @@ namespace {
 // against the plan before any device is opened, so a bad offset is a usage
 // error rather than a failed copy.
 absl::StatusOr<uint64_t> ResumeFrom(const Options& o, const cmb::CopyPlan& plan, const cmbcp::Journal& journal) {
-  const uint64_t unit = std::lcm<uint64_t>(plan.src.ns.lba_size, plan.dst.ns.lba_size);
+  const uint64_t unit = plan.lba_unit();
   if (o.resume_bytes) {
     uint64_t b = *o.resume_bytes;
     if (b > plan.bytes)

@@ -104,6 +104,12 @@ struct CopyPlan {
   // Further destinations of a fan-out (PlanFanOut): each gets the same bytes
   // at dst.lba, from the same chunk read once. Empty for a pair.
   std::vector<CopyEnd> fanout;
+  // Whole LBAs of the source and of every destination: the unit of every
+  // offset a plan counts in (resume offsets, prefixes, chunk sizes).
+  uint64_t lba_unit() const;
+  // lba_unit() and whole host pages (PageBytes()): the unit of every chunk
+  // in P2P or host memory.
+  uint64_t chunk_unit() const;
   std::vector<const CopyEnd*> destinations() const {
     std::vector<const CopyEnd*> v{&dst};
     for (const CopyEnd& e : fanout) v.push_back(&e);
