@@ -202,9 +202,9 @@ Candidate Judge(const SysRoot& root, const Controller& c, const CopyPlan& plan) 
 // the commands (own_cmb.h) and, where the prediction is not certain, prove it
 // with a read into the CMB, so the copy never fails half-way for it. Returns
 // the plan for that CMB, or why it cannot be used.
-absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const SysRoot& root, const CopyRequest& req, const CopyPlan& plan,
-                                       const Controller& owner) {
-  const OwnCmbVerdict v = PredictOwnCmb(KernelRules::ForRunning(root), owner);
+absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const KernelRules& rules, const CopyRequest& req,
+                                       const CopyPlan& plan, const Controller& owner) {
+  const OwnCmbVerdict v = PredictOwnCmb(rules, owner);
   OwnCmbPlan o{owner.name, v, {}, v.command_bytes_limit, false};
   if (o.predicted.outcome == OwnCmbOutcome::kFull) return o;
   // The end whose commands use the CMB in the copy's direction: the source
@@ -295,13 +295,13 @@ absl::StatusOr<std::vector<const Controller*>> CandidateProviders(const System& 
 
 // The first candidate the kernel allows (then the first undecidable one); a
 // CMB of one end must also take its owner's commands (plan.own_cmb).
-Candidate* ChooseCandidate(const SysRoot& root, const CopyRequest& req, CopyPlan& plan,
+Candidate* ChooseCandidate(const System& sys, const CopyRequest& req, CopyPlan& plan,
                            std::vector<Candidate>& judged) {
   for (bool want_ok : {true, false})
     for (Candidate& k : judged) {
       if (!(want_ok ? k.ok : k.maybe)) continue;
       if (k.c->address == plan.src.address || k.c->address == plan.dst.address) {
-        absl::StatusOr<OwnCmbPlan> o = CheckOwnCmb(root, req, plan, *k.c);
+        absl::StatusOr<OwnCmbPlan> o = CheckOwnCmb(sys.rules, req, plan, *k.c);
         if (!o.ok()) {
           k.why = k.why.empty() ? std::string(o.status().message()) : absl::StrCat(k.why, "; ", o.status().message());
           k.ok = k.maybe = false;
@@ -342,7 +342,7 @@ absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequ
   CMB_ASSIGN_OR_RETURN(std::vector<const Controller*> order, CandidateProviders(sys, req, plan));
   std::vector<Candidate> judged;
   for (const Controller* c : order) judged.push_back(Judge(root, *c, plan));
-  const Candidate* pick = ChooseCandidate(root, req, plan, judged);
+  const Candidate* pick = ChooseCandidate(sys, req, plan, judged);
   if (!pick) {
     std::vector<std::string> whys;
     for (const Candidate& k : judged) whys.push_back(absl::StrCat(k.c->name, " (", k.c->address->ToString(), "): ", k.why));

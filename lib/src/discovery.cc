@@ -455,6 +455,7 @@ absl::StatusOr<System> Discover(const SysRoot& root) {
     }
   }
   sys.kernel = DetectKernelSupport(root, sys.controllers);
+  sys.rules = KernelRules::For(sys.kernel.release);
   if (root.Exists("/sys/class/iommu"))
     if (absl::StatusOr<std::vector<std::string>> l = root.List("/sys/class/iommu"); l.ok()) sys.kernel.iommus = *l;
   if (sys.kernel.p2pdma == Support::kUnknown && !unregistered.empty()) {

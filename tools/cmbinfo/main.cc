@@ -134,7 +134,7 @@ void PrintPaths(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths, 
                            p.verdict == cmb::PathVerdict::kUnknown))
       std::cout << absl::StrFormat("%31s fix: %s\n", "", p.fix);
     if (prov && p.provider == p.client) {
-      cmb::OwnCmbVerdict v = cmb::PredictOwnCmb(cmb::KernelRules::For(sys.kernel.release), *prov);
+      cmb::OwnCmbVerdict v = cmb::PredictOwnCmb(sys.rules, *prov);
       std::cout << absl::StrFormat("%31s own CMB: %s: %s\n", "",
                                    v.outcome == cmb::OwnCmbOutcome::kFull   ? "commands of any size"
                                    : v.outcome == cmb::OwnCmbOutcome::kPage ? "one-page commands only"
@@ -249,7 +249,7 @@ int PrintText(const Options& o, const cmb::System& sys, const std::vector<cmb::P
   std::cout << absl::StrFormat("Kernel %s: userspace P2PDMA %s (%s); %s\n",
                                sys.kernel.release.empty() ? "?" : sys.kernel.release,
                                cmb::SupportName(sys.kernel.p2pdma), sys.kernel.evidence,
-                               cmb::KernelRules::For(sys.kernel.release).Describe());
+                               sys.rules.Describe());
   if (!sys.kernel.iommus.empty())
     std::cout << "IOMMU " << absl::StrJoin(sys.kernel.iommus, ", ")
               << ": on. The kernel sets ACS redirect on every port that has ACS, which sends P2P through the "

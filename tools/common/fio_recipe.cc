@@ -35,7 +35,7 @@ std::vector<std::string> FioRecipes(const cmb::System& sys, const std::vector<cm
     // 128 KiB, or what the client's max transfer allows; a CMB's own
     // controller gets one page unless its kernel describes data in the command.
     uint64_t bs = std::min<uint64_t>(128 << 10, ns.max_transfer_bytes) / 4096 * 4096;
-    if (c == &prov && cmb::PredictOwnCmb(cmb::KernelRules::For(sys.kernel.release), prov).outcome !=
+    if (c == &prov && cmb::PredictOwnCmb(sys.rules, prov).outcome !=
                           cmb::OwnCmbOutcome::kFull)
       bs = 4096;
     if (bs == 0 || bs % ns.lba_size != 0) continue;

@@ -100,7 +100,7 @@ nlohmann::json ToJson(const cmb::P2pPath& p, const cmb::System& sys) {
   nlohmann::json own = nullptr;
   if (p.provider == p.client)
     if (const cmb::Controller* c = sys.FindByAddress(p.provider)) {
-      cmb::OwnCmbVerdict v = cmb::PredictOwnCmb(cmb::KernelRules::For(sys.kernel.release), *c);
+      cmb::OwnCmbVerdict v = cmb::PredictOwnCmb(sys.rules, *c);
       own = {{"outcome", cmb::OwnCmbOutcomeName(v.outcome)},
              {"command_bytes_limit", v.command_bytes_limit},
              {"reason", v.reason}};
@@ -123,7 +123,7 @@ nlohmann::json ToJson(const cmb::P2pPath& p, const cmb::System& sys) {
 
 nlohmann::json ToJson(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths) {
   nlohmann::json j;
-  cmb::KernelRules rules = cmb::KernelRules::For(sys.kernel.release);
+  const cmb::KernelRules& rules = sys.rules;
   j["kernel"] = {{"release", sys.kernel.release},
                  {"p2pdma", cmb::SupportName(sys.kernel.p2pdma)},
                  {"evidence", sys.kernel.evidence},

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "cmb/cmb_registers.h"
+#include "cmb/kernel_rules.h"
 #include "cmb/pci_address.h"
 #include "cmb/sysroot.h"
 
@@ -115,6 +116,9 @@ struct KernelSupport {
 struct System {
   std::vector<Controller> controllers;
   KernelSupport kernel;
+  // What the running kernel (kernel.release) does, by version: the one copy
+  // every verdict and prediction made from this System reads.
+  KernelRules rules = KernelRules::For("");
   // Controllers with a published p2pmem pool, by index into `controllers`.
   std::vector<size_t> Providers() const;
   const Controller* FindController(absl::string_view name) const;
