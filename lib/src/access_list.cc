@@ -1,5 +1,8 @@
 #include "cmb/access_list.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -115,6 +118,24 @@ std::optional<std::variant<AccessEntry, std::string>> ParseLine(absl::string_vie
   return R(std::in_place_index<1>, UnknownLine(line));
 }
 
+// Why a list that someone other than its reader (root, under udev) could
+// have written must not be trusted; empty when it is safe: the file and its
+// directory owned by root or the reader, writable by no one else (a sticky
+// directory, as /tmp, keeps others from replacing the file).
+std::string UnsafeOwner(const std::string& path) {
+  size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  struct stat f {}, d {};
+  if (::stat(path.c_str(), &f) != 0 || ::stat(dir.c_str(), &d) != 0)
+    return absl::StrCat("cannot stat it or ", dir, " (", std::strerror(errno), ")");
+  const uid_t me = ::geteuid();
+  if ((f.st_uid != 0 && f.st_uid != me) || (f.st_mode & 022) != 0)
+    return "it is writable by a user other than root (own it by root, mode 0644)";
+  if ((d.st_uid != 0 && d.st_uid != me) || ((d.st_mode & 022) != 0 && (d.st_mode & S_ISVTX) == 0))
+    return absl::StrCat("its directory ", dir, " is writable by a user other than root");
+  return "";
+}
+
 bool SameHex(const std::string& entry, const std::string& sysfs) {
   std::optional<std::string> hex = HexDigits(sysfs);
   return hex && !hex->empty() && *hex == entry;
@@ -182,13 +203,17 @@ AccessList ParseAccessList(absl::string_view text, absl::string_view source) {
 }
 
 AccessList LoadAccessList(const std::string& path) {
+  AccessList refused;
+  refused.source = path;
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    AccessList list;
-    list.source = path;
-    list.warnings.push_back(absl::StrCat(path, ": cannot read it (", std::strerror(errno),
-                                         "): nothing is granted until it lists namespaces"));
-    return list;
+    refused.warnings.push_back(absl::StrCat(path, ": cannot read it (", std::strerror(errno),
+                                            "): nothing is granted until it lists namespaces"));
+    return refused;
+  }
+  if (std::string why = UnsafeOwner(path); !why.empty()) {
+    refused.warnings.push_back(absl::StrCat(path, ": ", why, ": nothing is granted until that is fixed"));
+    return refused;
   }
   std::ostringstream text;
   text << in.rdbuf();

@@ -155,6 +155,8 @@ absl::Status Copier::Impl::OpenDst(const CopyEnd& end) {
 }
 
 absl::Status Copier::Impl::Setup() {
+  if (plan.read_only)
+    return absl::InvalidArgumentError("the plan was made `read_only`: its destinations' use was not checked");
   nvme_copy = plan.method == CopyMethod::kNvmeCopy;
   unit = plan.lba_unit();
   if (plan.chunk_bytes == 0 || plan.qd == 0 || unit == 0 || plan.chunk_bytes % unit != 0)

@@ -36,6 +36,11 @@ std::string Range(const CopyEnd& e, uint64_t lbas) {
 // file system of a namespace it was granted before it was mounted.
 absl::Status CheckInUse(const CopyRequest& req, CopyPlan& plan) {
   const Namespace& d = plan.dst.ns;
+  if (req.read_only) {  // nothing will be written: use does not matter
+    plan.read_only = true;
+    plan.hold_dst = false;
+    return absl::OkStatus();
+  }
   const bool force = req.force && internal::HasCapSysAdmin();
   plan.hold_dst = !force;
   std::vector<std::string> uses;

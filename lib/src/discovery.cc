@@ -34,7 +34,7 @@ std::string AttrOr(const SysRoot& root, const std::string& path, std::string def
 // Who uses block devices, read once per controller: mounts ("maj:min" ->
 // mount point, from mountinfo) and swap areas (device names, /proc/swaps).
 struct DeviceUse {
-  std::multimap<std::string, std::string> mounts;
+  std::multimap<std::string, std::string> mounts;  // block device name ("nvme1n1p2") -> mount point
   std::set<std::string> swaps;  // "nvme2n1", "nvme2n1p3"
   std::string unknown;          // why either could not be read
   // Block device name -> the system mount points ("/", "/boot", "/usr") it
@@ -98,35 +98,54 @@ void DisksUnder(const BlockIndex& ix, const SysRoot& root, const std::string& na
 // Which disks carry /, /boot and /usr: these are never offered for writing,
 // even where nothing on the disk itself shows as mounted (a file system on
 // LVM over a partition, or btrfs, whose mountinfo names no real device).
-void ReadSystemDisks(const SysRoot& root, const std::vector<std::array<std::string, 3>>& sys_mounts,
-                     DeviceUse& u) {
-  if (sys_mounts.empty()) return;
-  BlockIndex ix = IndexBlocks(root);
-  for (const auto& [point, majmin, source] : sys_mounts) {
-    std::string dev = MountDevice(ix, root, majmin, source);
-    if (dev.empty()) continue;
+void ReadSystemDisks(const SysRoot& root, const BlockIndex& ix,
+                     const std::vector<std::array<std::string, 2>>& sys_mounts, DeviceUse& u) {
+  for (const auto& [point, dev] : sys_mounts) {
     std::set<std::string> disks;
     DisksUnder(ix, root, dev, disks);
     for (const std::string& d : disks)
-      u.system[d].push_back(d == ix.disk_of[dev] ? point : absl::StrCat(point, " (through ", dev, ")"));
+      u.system[d].push_back(d == ix.disk_of.at(dev) ? point : absl::StrCat(point, " (through ", dev, ")"));
   }
+}
+
+// The other devices of a multi-device btrfs that `dev` belongs to
+// (/sys/fs/btrfs/<fsid>/devices/): mountinfo names only one of them.
+std::vector<std::string> BtrfsSiblings(const SysRoot& root, const std::string& dev) {
+  absl::StatusOr<std::vector<std::string>> fsids = root.List("/sys/fs/btrfs");
+  if (!fsids.ok()) return {};
+  for (const std::string& fsid : *fsids) {
+    absl::StatusOr<std::vector<std::string>> devs = root.List("/sys/fs/btrfs/" + fsid + "/devices");
+    if (devs.ok() && std::find(devs->begin(), devs->end(), dev) != devs->end()) return *devs;
+  }
+  return {};
+}
+
+// One mountinfo line: the devices it uses (the btrfs siblings too), by name.
+void ReadMount(const SysRoot& root, const BlockIndex& ix, absl::string_view line, DeviceUse& u,
+               std::vector<std::array<std::string, 2>>& sys_mounts) {
+  std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+  if (f.size() <= 4) return;
+  // After the optional fields: "- fstype source options".
+  auto dash = std::find(f.begin() + 5, f.end(), "-");
+  std::string fstype = f.end() - dash > 1 ? std::string(dash[1]) : "";
+  std::string source = f.end() - dash > 2 ? std::string(dash[2]) : "";
+  std::string point(f[4]);
+  std::string dev = MountDevice(ix, root, std::string(f[2]), source);
+  if (dev.empty()) return;
+  u.mounts.emplace(dev, point);
+  if (fstype == "btrfs")
+    for (const std::string& s : BtrfsSiblings(root, dev))
+      if (s != dev && ix.disk_of.count(s)) u.mounts.emplace(s, absl::StrCat(point, " (btrfs with ", dev, ")"));
+  if (point == "/" || point == "/boot" || point == "/usr") sys_mounts.push_back({point, dev});
 }
 
 DeviceUse ReadDeviceUse(const SysRoot& root) {
   DeviceUse u;
-  std::vector<std::array<std::string, 3>> sys_mounts;  // mount point, maj:min, source
   if (absl::StatusOr<std::string> info = root.Read("/proc/self/mountinfo"); info.ok()) {
-    for (absl::string_view line : absl::StrSplit(*info, '\n', absl::SkipEmpty())) {
-      std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
-      if (f.size() <= 4) continue;
-      u.mounts.emplace(std::string(f[2]), std::string(f[4]));
-      // After the optional fields: "- fstype source options".
-      auto dash = std::find(f.begin() + 5, f.end(), "-");
-      std::string source = f.end() - dash > 2 ? std::string(dash[2]) : "";
-      if (f[4] == "/" || f[4] == "/boot" || f[4] == "/usr")
-        sys_mounts.push_back({std::string(f[4]), std::string(f[2]), source});
-    }
-    ReadSystemDisks(root, sys_mounts, u);
+    BlockIndex ix = IndexBlocks(root);
+    std::vector<std::array<std::string, 2>> sys_mounts;  // mount point, device
+    for (absl::string_view line : absl::StrSplit(*info, '\n', absl::SkipEmpty())) ReadMount(root, ix, line, u, sys_mounts);
+    ReadSystemDisks(root, ix, sys_mounts, u);
   } else {
     u.unknown = absl::StrCat("cannot read the mount table: ", info.status().message());
   }
@@ -156,10 +175,9 @@ void ReadUse(const SysRoot& root, const DeviceUse& use, Namespace* ns) {
   for (const std::string& d : devs) {
     if (absl::StatusOr<std::vector<std::string>> h = root.List(d + "/holders"); h.ok())
       ns->holders.insert(ns->holders.end(), h->begin(), h->end());
-    std::string majmin = AttrOr(root, d + "/dev");
-    auto [lo, hi] = use.mounts.equal_range(majmin);
-    for (auto it = lo; it != hi; ++it) ns->mountpoints.push_back(it->second);
     std::string name = d.substr(d.rfind('/') + 1);
+    auto [lo, hi] = use.mounts.equal_range(name);
+    for (auto it = lo; it != hi; ++it) ns->mountpoints.push_back(it->second);
     if (use.swaps.count(name)) ns->swaps.push_back("/dev/" + name);
   }
   if (auto it = use.system.find(ns->name); it != use.system.end()) ns->system_mounts = it->second;

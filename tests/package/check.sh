@@ -30,7 +30,7 @@ for f in usr/bin/cmbinfo usr/bin/cmbcp usr/include/cmb/copy_engine.h usr/include
          usr/share/man/man3/cmb_copier_open.3 usr/lib/python3/dist-packages/cmb/__init__.py $lib/libcmb.a $lib/libcmb.so.0 \
          $lib/pkgconfig/cmb.pc $lib/cmake/cmb/cmbConfig.cmake usr/lib/udev/rules.d/70-cmb.rules \
          usr/share/man/man1/cmbcp.1 usr/share/man/man1/cmbinfo.1 usr/share/man/man7/cmb.7 usr/share/man/man5/cmb-devices.5 \
-         etc/cmb/devices usr/share/doc/cmb/NEWS.md \
+         etc/cmb/devices usr/share/doc/cmb/NEWS.md usr/lib/systemd/system/cmb-regrant.service \
          usr/share/bash-completion/completions/cmbcp usr/share/bash-completion/completions/cmbinfo; do
   grep -qx "./$f" "$work/files" || fail "$f is not in the package"
 done
@@ -38,6 +38,7 @@ dpkg-deb -f "$deb" Depends | grep -q liburing2 || fail "Depends lacks liburing2:
 dpkg-deb -e "$deb" "$work/control"
 grep -q "addgroup --system" "$work/control/postinst" || fail "postinst does not create the group"
 grep -qx "/etc/cmb/devices" "$work/control/conffiles" || fail "/etc/cmb/devices is not listed in conffiles"
+grep -q "chgrp root" "$work/control/postrm" || fail "postrm does not take the grants back"
 
 root=$work/root
 dpkg-deb -x "$deb" "$root"

@@ -80,10 +80,12 @@ in_root dpkg-query -W -f='${Conffiles}\n' cmb | grep -q '^ /etc/cmb/devices ' ||
 grep -q "may use no NVMe device until /etc/cmb/devices lists it" "$work/apt.log" ||
   fail "postinst did not say that nothing is granted yet: $(cat "$work/apt.log")"
 # An upgrade from 0.1.x, which granted every namespace, says what changed and what to edit.
-up=$(in_root /var/lib/dpkg/info/cmb.postinst configure 0.1.0 2>&1)
+up=$(in_root env DPKG_MAINTSCRIPT_PACKAGE=cmb DPKG_MAINTSCRIPT_NAME=postinst /var/lib/dpkg/info/cmb.postinst configure 0.1.0 2>&1)
 [[ $up == *"no longer gets every NVMe namespace"* && $up == *"Edit /etc/cmb/devices"* ]] ||
   fail "postinst configure 0.1.0 does not explain the upgrade: $up"
-echo "install test: /etc/cmb/devices is an empty conffile; postinst explains a fresh install and an upgrade from 0.1.0"
+[[ -L $root/etc/systemd/system/multi-user.target.wants/cmb-regrant.service ]] ||
+  fail "postinst did not enable cmb-regrant.service"
+echo "install test: /etc/cmb/devices is an empty conffile; postinst explains a fresh install and an upgrade from 0.1.0 and enables cmb-regrant.service"
 grep -qx 'prefix=/usr' "$root/usr/lib/$(gcc -print-multiarch)/pkgconfig/cmb.pc" || fail "cmb.pc does not say prefix=/usr"
 
 # A developer on that machine builds the examples against the installed package,

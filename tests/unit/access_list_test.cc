@@ -2,7 +2,11 @@
 // the root-disk rule of discovery over fake mountinfo and sysfs trees, and
 // `force` without CAP_SYS_ADMIN. What udev does with the decisions is checked
 // for real by tests/vm/udev_test.sh.
+#include <sched.h>
 #include <sys/capability.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -11,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "cmb/access_list.h"
+#include "cmb/copier.h"
 #include "cmb/copy_plan.h"
 #include "cmb/namespace_spec.h"
 #include "fake_sysfs.h"
@@ -91,6 +96,27 @@ TEST(AccessList, MissingFileIsEmptyWithAWarning) {
   ASSERT_EQ(l.warnings.size(), 1u);
   EXPECT_TRUE(absl::StrContains(l.warnings[0], "/nonexistent/cmb/devices: cannot read it")) << l.warnings[0];
   EXPECT_TRUE(absl::StrContains(l.warnings[0], "nothing is granted")) << l.warnings[0];
+}
+
+// A list others could have written grants nothing.
+TEST(AccessList, ListWritableByOthersGrantsNothing) {
+  FakeSysfs t;  // a private directory
+  t.Write("/devices", "serial=x\n");
+  const std::string path = t.dir() + "/devices";
+  EXPECT_EQ(cmb::LoadAccessList(path).entries.size(), 1u);
+  ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
+  cmb::AccessList l = cmb::LoadAccessList(path);
+  EXPECT_TRUE(l.entries.empty());
+  ASSERT_EQ(l.warnings.size(), 1u);
+  EXPECT_TRUE(absl::StrContains(l.warnings[0], "writable by a user other than root")) << l.warnings[0];
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  ASSERT_EQ(::chmod(t.dir().c_str(), 0777), 0);  // a directory anyone may write, not sticky
+  l = cmb::LoadAccessList(path);
+  EXPECT_TRUE(l.entries.empty());
+  EXPECT_TRUE(absl::StrContains(l.warnings.at(0), "its directory")) << l.warnings[0];
+  ASSERT_EQ(::chmod(t.dir().c_str(), 01777), 0);  // sticky, as /tmp: others cannot replace the file
+  EXPECT_EQ(cmb::LoadAccessList(path).entries.size(), 1u);
+  ASSERT_EQ(::chmod(t.dir().c_str(), 0700), 0);
 }
 
 // The switch testbed: nvme0 at 03:00.0 with a CMB, nvme1 and nvme2 plain.
@@ -249,6 +275,27 @@ TEST(SystemDisks, AnonymousDeviceNumberFallsBackToTheSource) {
   EXPECT_TRUE(Ctrl(s, "nvme2").namespaces[0].in_use());
 }
 
+// Any mount, not only /, /boot and /usr: a file system with an anonymous
+// device number (btrfs shows 0:NN) is found by its source, and every device
+// of a multi-device btrfs is in use, though mountinfo names one.
+TEST(MountedDevices, AnonymousDeviceNumbersAndBtrfsSiblings) {
+  Tree tr;
+  tr.t.Write("/sys/class/nvme/nvme1/nvme1n1/nvme1n1p1/partition", "1\n");
+  tr.t.Write("/sys/class/nvme/nvme1/nvme1n1/nvme1n1p1/dev", "259:11\n");
+  tr.t.Write("/sys/fs/btrfs/0b2c/devices/nvme1n1p1", "");
+  tr.t.Write("/sys/fs/btrfs/0b2c/devices/nvme2n1", "");
+  tr.t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
+                                     "40 22 0:45 /@data /srv rw,relatime - btrfs /dev/nvme1n1p1 rw\n");
+  cmb::System s = tr.Load();
+  EXPECT_EQ(absl::StrJoin(Ctrl(s, "nvme1").namespaces[0].mountpoints, ","), "/srv");
+  EXPECT_EQ(absl::StrJoin(Ctrl(s, "nvme2").namespaces[0].mountpoints, ","), "/srv (btrfs with nvme1n1p1)");
+  EXPECT_TRUE(Ctrl(s, "nvme0").namespaces[0].mountpoints.empty());
+  cmb::AccessList l = cmb::ParseAccessList("serial=serial-nvme1\nserial=serial-nvme2\n", "devs");
+  EXPECT_FALSE(Ns(s, l, "nvme1").granted) << Ns(s, l, "nvme1").reason;
+  EXPECT_FALSE(Ns(s, l, "nvme2").granted) << Ns(s, l, "nvme2").reason;
+  EXPECT_TRUE(absl::StrContains(Ns(s, l, "nvme2").reason, "mounted on /srv (btrfs with nvme1n1p1)"));
+}
+
 // Drops CAP_SYS_ADMIN from the effective set for the scope, as a member of the
 // access group runs, and raises it again after.
 class WithoutSysAdmin {
@@ -300,6 +347,51 @@ TEST(ForceIsNotAPermission, InUseNeedsCapSysAdmin) {
     ASSERT_TRUE(p.ok()) << p.status();
     EXPECT_FALSE(p->hold_dst);
   }
+}
+
+// `unshare -r` gives any user CAP_SYS_ADMIN in a user namespace of its own:
+// that does not count.
+TEST(ForceIsNotAPermission, CapSysAdminOfAnotherUserNamespaceDoesNotCount) {
+  Tree tr;
+  tr.t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 259:20 / /mnt/x rw - xfs /dev/nvme2n1 rw\n");
+  cmb::System s = tr.Load();
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (unshare(CLONE_NEWUSER) != 0) _exit(10);  // the child holds every capability in its namespace now
+    cap_t c = cap_get_proc();
+    cap_flag_value_t v = CAP_CLEAR;
+    cap_get_flag(c, CAP_SYS_ADMIN, CAP_EFFECTIVE, &v);
+    cap_free(c);
+    if (v != CAP_SET) _exit(11);
+    absl::StatusOr<cmb::CopyPlan> p = cmb::PlanCopy(tr.t.root(), s, Request(tr.t, s, true));
+    _exit(p.status().code() == absl::StatusCode::kPermissionDenied &&
+                  absl::StrContains(p.status().message(), "needs CAP_SYS_ADMIN")
+              ? 0
+              : 12);
+  }
+  int st = 0;
+  ASSERT_EQ(waitpid(child, &st, 0), child);
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0) << "10: unshare failed, 11: no CAP_SYS_ADMIN in the namespace, 12: force overrode";
+}
+
+// Comparing (cmbcp --verify-only) writes nothing: a member may compare an
+// in-use destination, and the Copier refuses such a plan.
+TEST(ForceIsNotAPermission, ReadOnlyPlansNeedNoOverride) {
+  Tree tr;
+  tr.t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 259:20 / /mnt/x rw - xfs /dev/nvme2n1 rw\n");
+  cmb::System s = tr.Load();
+  WithoutSysAdmin drop;
+  cmb::CopyRequest req = Request(tr.t, s, false);
+  req.read_only = true;
+  absl::StatusOr<cmb::CopyPlan> p = cmb::PlanCopy(tr.t.root(), s, req);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_TRUE(p->read_only);
+  EXPECT_FALSE(p->hold_dst);
+  absl::StatusOr<cmb::Copier> c = cmb::Copier::Open(tr.t.root(), *p);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << c.status();
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "read_only")) << c.status();
 }
 
 TEST(ForceIsNotAPermission, UnusedDestinationIsStillHeld) {

@@ -167,19 +167,23 @@ TEST(CmbinfoCli, UdevPropertiesListClientsByVerdict) {
   t.AddNvme(t.AddBridge(t.HostBridge(), "0000:00:1d.0", 4), "0000:05:00.0", "nvme2");
   t.Write("/devices", "");  // an empty list: nothing granted
   const std::string devices = " --devices " + t.dir() + "/devices";
-  CliRun r = Cmbinfo(t.dir(), "--udev 0000:03:00.0" + devices);
+  CliRun r = Cmbinfo(t.dir(), "--root " + t.dir() + " --udev 0000:03:00.0" + devices);
   ASSERT_EQ(r.status, 0) << r.out;
   EXPECT_EQ(r.out,
             "CMB_NVME=nvme0\nCMB_SIZE=67108864\nCMB_P2PMEM=published\nCMB_P2PMEM_SIZE=67108864\n"
             "CMB_P2PMEM_ALLOCATE=1\nCMB_P2P_CLIENTS=0000:04:00.0\nCMB_P2P_REFUSED=0000:05:00.0\nCMB_P2P_UNKNOWN=\n"
             "CMB_GRANT=no\nCMB_GRANT_WHY=neither nvme0 nor a namespace of it is listed in " + t.dir() + "/devices\n");
-  CliRun none = Cmbinfo(t.dir(), "--udev 0000:04:00.0" + devices);
+  CliRun none = Cmbinfo(t.dir(), "--root " + t.dir() + " --udev 0000:04:00.0" + devices);
   ASSERT_EQ(none.status, 0) << none.out;
   EXPECT_EQ(none.out, "CMB_NVME=nvme1\nCMB_P2PMEM=none\nCMB_GRANT=no\nCMB_GRANT_WHY=nvme1 has no p2pmem pool\n");
-  CliRun missing = Cmbinfo(t.dir(), "--udev 0000:09:00.0" + devices);
+  // Under udev the environment is the device's properties: CMB_SYSFS_ROOT
+  // does not move the tree, only --root does (this machine has no NVMe).
+  CliRun env = Cmbinfo(t.dir(), "--udev 0000:03:00.0" + devices);
+  EXPECT_EQ(env.status, 3) << env.out;
+  CliRun missing = Cmbinfo(t.dir(), "--root " + t.dir() + " --udev 0000:09:00.0" + devices);
   EXPECT_EQ(missing.status, 3);
   EXPECT_NE(missing.out.find("no NVMe controller there"), std::string::npos) << missing.out;
-  CliRun bad = Cmbinfo(t.dir(), "--udev nosuch" + devices);
+  CliRun bad = Cmbinfo(t.dir(), "--root " + t.dir() + " --udev nosuch" + devices);
   EXPECT_EQ(bad.status, 3);
   EXPECT_NE(bad.out.find("no NVMe controller, namespace generic device or PCI address"), std::string::npos)
       << bad.out;
@@ -192,18 +196,18 @@ TEST(CmbinfoCli, UdevGrantsOnlyListedNamespacesNotInUse) {
   t.Write("/devices", "# test\nserial=serial-nvme1\npci=0000:05:00.0\nnvme0n1\n");
   t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 259:20 / /srv rw - ext4 /dev/nvme2n1 rw\n");
   const std::string devices = " --devices " + t.dir() + "/devices";
-  CliRun ng1 = Cmbinfo(t.dir(), "--udev ng1n1" + devices);
+  CliRun ng1 = Cmbinfo(t.dir(), "--root " + t.dir() + " --udev ng1n1" + devices);
   ASSERT_EQ(ng1.status, 0) << ng1.out;
   EXPECT_EQ(ng1.out, "CMB_NVME=nvme1\nCMB_NAMESPACE=nvme1n1\nCMB_GRANT=yes\nCMB_GRANT_WHY=listed as "
                      "serial=serial-nvme1 (" + t.dir() + "/devices line 2)\n");
-  CliRun ng2 = Cmbinfo(t.dir(), "--udev ng2n1" + devices);
+  CliRun ng2 = Cmbinfo(t.dir(), "--root " + t.dir() + " --udev ng2n1" + devices);
   EXPECT_NE(ng2.out.find("CMB_GRANT=no\nCMB_GRANT_WHY=in use (mounted on /srv), though listed as pci=0000:05:00.0"),
             std::string::npos) << ng2.out;
   // The CMB's controller is not listed (the kernel name on line 4 is refused).
-  CliRun ng0 = Cmbinfo(t.dir(), "--udev ng0n1" + devices);
+  CliRun ng0 = Cmbinfo(t.dir(), "--root " + t.dir() + " --udev ng0n1" + devices);
   EXPECT_NE(ng0.out.find("CMB_GRANT=no\nCMB_GRANT_WHY=not listed in"), std::string::npos) << ng0.out;
   EXPECT_NE(ng0.out.find("CMB_PCI=0000:03:00.0\nCMB_P2PMEM_GRANT=no\n"), std::string::npos) << ng0.out;
-  CliRun c0 = Cmbinfo(t.dir(), "--udev nvme0" + devices);
+  CliRun c0 = Cmbinfo(t.dir(), "--root " + t.dir() + " --udev nvme0" + devices);
   EXPECT_EQ(c0.out.substr(0, c0.out.find("_WHY")), "CMB_NVME=nvme0\nCMB_PCI=0000:03:00.0\nCMB_P2PMEM_GRANT=no\nCMB_P2PMEM_GRANT");
   // Text and JSON say the same, and carry the list's warning.
   CliRun text = Cmbinfo(t.dir(), devices.substr(1));

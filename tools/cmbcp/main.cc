@@ -60,7 +60,8 @@ absl::Status BuildRequest(const cmb::SysRoot& root, const cmb::System& sys, cons
   req.stripe = o.stripe && !o.verify_only;  // verify-only reads through host memory
   req.chunk_bytes = o.verify_only ? 0 : o.chunk;
   req.qd = o.qd;
-  req.force = o.force || o.verify_only;  // verify-only writes nothing
+  req.force = o.force;
+  req.read_only = o.verify_only;  // verify-only writes nothing
   req.prove_with_writes = !o.dry_run;     // a dry run writes nothing either
   return bad;
 }

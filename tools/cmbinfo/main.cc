@@ -199,7 +199,7 @@ struct Options {
   std::string output = "text";
   std::string udev;  // --udev NAME
   std::string devices = cmb::DefaultAccessListPath();
-  bool verbose = false, topology = false;
+  bool verbose = false, topology = false, root_given = false;
   cmb::SysRoot root = cmb::SysRoot::FromEnvironment();
 };
 
@@ -217,7 +217,7 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
       case 'o': o.output = optarg; break;
       case 'v': o.verbose = true; break;
       case 't': o.topology = true; break;
-      case 'r': o.root = cmb::SysRoot(optarg); break;
+      case 'r': o.root = cmb::SysRoot(optarg), o.root_given = true; break;
       case 'h': Usage(stdout); return kExitOk;
       case 'V': std::printf("cmbinfo %s\n", CMB_VERSION); return kExitOk;
       case 'U': o.udev = optarg; break;
@@ -230,6 +230,9 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
     Usage(stderr);
     return kExitUsage;
   }
+  // udev passes device properties as the environment: under it only an
+  // explicit --root moves the tree.
+  if (!o.udev.empty() && !o.root_given) o.root = cmb::SysRoot("/");
   if (o.output != "text" && o.output != "json") {
     std::fprintf(stderr, "cmbinfo: unknown output format '%s' (use text or json)\n", o.output.c_str());
     return kExitUsage;

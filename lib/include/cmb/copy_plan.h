@@ -52,6 +52,11 @@ struct CopyRequest {
   uint64_t chunk_bytes = 0;       // 0: the largest both devices accept, at most 1 MiB
   unsigned qd = 0;                // chunks in flight; 0: 16
   bool force = false;             // allow a destination in use, or whose use is unknown; no exclusive hold
+                                  // (needs CAP_SYS_ADMIN: without it, an in-use destination is PermissionDenied)
+  // A plan for reading both ends only (comparing them, as cmbcp --verify-only
+  // does): the destination's use is neither checked nor held, and the
+  // Copier refuses the plan, so nothing is written with it.
+  bool read_only = false;
   // P2P only: spread the chunks round-robin over every CMB that the source
   // and all destinations reach, `via` (or the picked one) first, since one
   // CMB's BAR bandwidth is often the bottleneck. Only third-party CMBs join
@@ -127,6 +132,7 @@ struct CopyPlan {
   // does, so no file system, swap, md or dm can claim it meanwhile. False
   // only when the request forced the copy.
   bool hold_dst = true;
+  bool read_only = false;  // CopyRequest::read_only: not for writing
   // Safety checks req.force overrode ("destination /dev/nvme2n1 is in use
   // (mounted on /mnt)"): a caller should show every one.
   std::vector<std::string> overridden;
