@@ -1,5 +1,6 @@
 // Copier: a long-lived asynchronous copy engine for one plan (copy_plan.h):
-// one source, one or more destinations (fan-out), one CMB or host buffer. It
+// one source, one or more destinations (fan-out), a buffer in each CMB it
+// stripes over (one without striping) or in host memory. It
 // keeps its rings, its buffer and the destinations' exclusive holds across
 // requests, so an application submits extent lists as compaction, migration
 // or snapshot shipping produce them, and gets one completion per request.

@@ -128,9 +128,10 @@ struct CopyPlan {
     return v;
   }
   std::vector<std::string> reasons;  // why this method, provider, chunk and depth
-  // RunCopy opens dst's block device with O_EXCL for the whole copy, as mkfs
-  // does, so no file system, swap, md or dm can claim it meanwhile. False
-  // only when the request forced the copy.
+  // The Copier (and so RunCopy) opens every destination's block device with
+  // O_EXCL while it lives, as mkfs does, so no file system, swap, md or dm
+  // can claim it meanwhile. False only when root forced the copy, or the plan
+  // is read_only.
   bool hold_dst = true;
   bool read_only = false;  // CopyRequest::read_only: not for writing
   // Safety checks req.force overrode ("destination /dev/nvme2n1 is in use
