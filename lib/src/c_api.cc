@@ -55,8 +55,6 @@ const cmb::Controller* FindController(const cmb::System& sys, const char* name) 
   return a.ok() ? sys.FindByAddress(*a) : nullptr;
 }
 
-}  // namespace
-
 // Every live handle is in a registry with its type, so NULL, freed,
 // foreign or wrongly typed pointers get -EINVAL before anything reads
 // through them, and a second free is ignored.
@@ -83,6 +81,8 @@ struct Tagged {
   Tagged(const Tagged&) = delete;
   Tagged& operator=(const Tagged&) = delete;
 };
+
+}  // namespace
 
 struct cmb_system : Tagged<kSystemTag> {
   cmb::SysRoot root;
