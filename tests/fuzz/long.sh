@@ -6,13 +6,16 @@
 #
 #   CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMB_FUZZ=ON -DCMB_VM_TESTS=OFF
 #   cmake --build build-fuzz && tests/fuzz/long.sh build-fuzz 600
+#   tests/fuzz/long.sh build-fuzz 120 access_list     # some targets only
 set -euo pipefail
 build=$(cd "$1" && pwd) seconds=${2:-600}
+targets=("${@:3}")
+((${#targets[@]})) || targets=(pci_config cli_parsers sysfs journal extent_list access_list)
 here=$(cd "$(dirname "$0")" && pwd)
 export TMPDIR=${TMPDIR:-/dev/shm}
 echo "| target | seconds | inputs executed | exec/s | coverage (cov/ft) | corpus before → after | findings |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"
-for target in pci_config cli_parsers sysfs journal; do
+for target in "${targets[@]}"; do
   fuzzer=$build/tests/fuzz/${target}_fuzz corpus=$here/corpus/$target
   work=$(mktemp -d)
   mkdir "$work/new"
