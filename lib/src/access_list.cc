@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -189,10 +190,9 @@ AccessList ParseAccessList(absl::string_view text, absl::string_view source) {
       continue;
     }
     AccessEntry& e = std::get<0>(*r);
-    const AccessEntry* first = nullptr;
-    for (const AccessEntry& x : list.entries)
-      if (x.key == e.key && x.value == e.value) first = first ? first : &x;
-    if (first) {
+    auto first = std::find_if(list.entries.begin(), list.entries.end(),
+                              [&](const AccessEntry& x) { return x.key == e.key && x.value == e.value; });
+    if (first != list.entries.end()) {
       list.warnings.push_back(absl::StrCat(source, ":", number, ": ", e.ToString(), " repeats line ", first->line,
                                            "; the line was skipped"));
       continue;
@@ -225,12 +225,7 @@ AccessDecision DecideNamespaceAccess(const AccessList& list, const Controller& c
   for (const AccessEntry& e : list.entries)
     if (!hit && (NamesNamespace(e, ns) || NamesController(e, c))) hit = &e;
   if (!hit) return {false, absl::StrCat("not listed in ", list.source)};
-  std::vector<std::string> uses;
-  for (const std::string& m : ns.system_mounts) uses.push_back("holds " + m);
-  for (const std::string& m : ns.mountpoints) uses.push_back("mounted on " + m);
-  for (const std::string& w : ns.swaps) uses.push_back("swap on " + w);
-  for (const std::string& h : ns.holders) uses.push_back("held by " + h);
-  if (!uses.empty())
+  if (std::vector<std::string> uses = ns.uses(); !uses.empty())
     return {false, absl::StrCat("in use (", absl::StrJoin(uses, ", "), "), though ", Listed(list, *hit))};
   if (!ns.use_unknown.empty())
     return {false, absl::StrCat("cannot tell whether it is in use (", ns.use_unknown, "), though ", Listed(list, *hit))};

@@ -43,11 +43,7 @@ absl::Status CheckInUse(const CopyRequest& req, CopyPlan& plan) {
   }
   const bool force = req.force && internal::HasCapSysAdmin();
   plan.hold_dst = !force;
-  std::vector<std::string> uses;
-  for (const std::string& m : d.system_mounts) uses.push_back("holds " + m);
-  for (const std::string& m : d.mountpoints) uses.push_back("mounted on " + m);
-  for (const std::string& w : d.swaps) uses.push_back("swap on " + w);
-  for (const std::string& h : d.holders) uses.push_back("held by " + h);
+  const std::vector<std::string> uses = d.uses();
   std::vector<std::string> what;
   if (!uses.empty())
     what.push_back(absl::StrCat("destination ", d.block_device, " is in use (", absl::StrJoin(uses, ", "), ")"));

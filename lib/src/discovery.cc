@@ -243,6 +243,15 @@ std::vector<std::string> KernelLog(const SysRoot& root) {
 
 }  // namespace
 
+std::vector<std::string> Namespace::uses() const {
+  std::vector<std::string> u;
+  for (const std::string& m : system_mounts) u.push_back("holds " + m);
+  for (const std::string& m : mountpoints) u.push_back("mounted on " + m);
+  for (const std::string& w : swaps) u.push_back("swap on " + w);
+  for (const std::string& h : holders) u.push_back("held by " + h);
+  return u;
+}
+
 bool SameNamespace(const Namespace& a, const Namespace& b, std::string* why) {
   if (a.block_device == b.block_device) {
     if (why) *why = a.block_device;

@@ -46,7 +46,8 @@ CopyPlan Merge(std::vector<CopyPlan> plans) {
   }
   // A no-op by construction (one LBA size on every destination, so every
   // pair's chunk is a multiple of the same unit), kept as the invariant.
-  out.chunk_bytes = out.chunk_bytes / out.chunk_unit() * out.chunk_unit();
+  const uint64_t unit = out.chunk_unit();
+  out.chunk_bytes = out.chunk_bytes / unit * unit;
   out.reasons.push_back(absl::StrFormat(
       "fan-out to %u destinations (%s): each chunk is read once and written to every one; chunk %u bytes and "
       "depth %u, the smallest any pair needs", names.size(), absl::StrJoin(names, ", "), out.chunk_bytes, out.qd));

@@ -123,6 +123,16 @@ TEST(AccessList, ListWritableByOthersGrantsNothing) {
 struct Tree {
   FakeSysfs t;
   Tree() { t.AddSwitchTestbed(2); }
+  // Partition N of nvmeXn1 ("nvme1", 2 -> nvme1n1p2), with its device number.
+  void Partition(const std::string& ctrl, int n, const std::string& majmin) {
+    std::string dir = absl::StrCat("/sys/class/nvme/", ctrl, "/", ctrl, "n1/", ctrl, "n1p", n);
+    t.Write(dir + "/partition", absl::StrCat(n, "\n"));
+    t.Write(dir + "/dev", majmin + "\n");
+  }
+  // nvme2n1 (the requests' destination) holds an xfs mounted on /mnt/x.
+  void MountDestination() {
+    t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 259:20 / /mnt/x rw - xfs /dev/nvme2n1 rw\n");
+  }
   cmb::System Load() {
     absl::StatusOr<cmb::System> s = cmb::Discover(t.root());
     EXPECT_TRUE(s.ok()) << s.status();
@@ -206,8 +216,7 @@ TEST(AccessDecision, ListedButInUseIsNotGranted) {
   EXPECT_TRUE(absl::StartsWith(d2.reason, "in use (swap on /dev/nvme2n1)")) << d2.reason;
   // A holder (md, dm, LVM, bcache) stacked on a partition.
   Tree held;
-  held.t.Write("/sys/class/nvme/nvme1/nvme1n1/nvme1n1p1/partition", "1\n");
-  held.t.Write("/sys/class/nvme/nvme1/nvme1n1/nvme1n1p1/dev", "259:11\n");
+  held.Partition("nvme1", 1, "259:11");
   held.t.Write("/sys/class/nvme/nvme1/nvme1n1/nvme1n1p1/holders/md0/dev", "9:0\n");
   cmb::System hs = held.Load();
   cmb::AccessDecision dh = Ns(hs, l, "nvme1");
@@ -228,8 +237,7 @@ TEST(AccessDecision, UnknownUseIsNotGranted) {
 // nothing on the disk itself shows as mounted.
 TEST(SystemDisks, RootOnAPartitionMarksTheWholeDisk) {
   Tree tr;
-  tr.t.Write("/sys/class/nvme/nvme1/nvme1n1/nvme1n1p2/partition", "2\n");
-  tr.t.Write("/sys/class/nvme/nvme1/nvme1n1/nvme1n1p2/dev", "259:12\n");
+  tr.Partition("nvme1", 2, "259:12");
   tr.t.Write("/proc/self/mountinfo", "22 1 259:12 / / rw,relatime - ext4 /dev/nvme1n1p2 rw\n"
                                      "23 22 0:5 / /proc rw - proc proc rw\n");
   cmb::System s = tr.Load();
@@ -245,8 +253,7 @@ TEST(SystemDisks, RootOnAPartitionMarksTheWholeDisk) {
 TEST(SystemDisks, ThroughDeviceMapperAndByMapperName) {
   Tree tr;
   // / on dm-0 (LVM over nvme2n1p1); /boot on /dev/mapper/boot (dm-1 over nvme1n1).
-  tr.t.Write("/sys/class/nvme/nvme2/nvme2n1/nvme2n1p1/partition", "1\n");
-  tr.t.Write("/sys/class/nvme/nvme2/nvme2n1/nvme2n1p1/dev", "259:21\n");
+  tr.Partition("nvme2", 1, "259:21");
   tr.t.Write("/sys/devices/virtual/block/dm-0/dev", "254:0\n");
   tr.t.Write("/sys/devices/virtual/block/dm-0/dm/name", "vg-root\n");
   tr.t.Write("/sys/devices/virtual/block/dm-0/slaves/nvme2n1p1/dev", "259:21\n");
@@ -280,8 +287,7 @@ TEST(SystemDisks, AnonymousDeviceNumberFallsBackToTheSource) {
 // of a multi-device btrfs is in use, though mountinfo names one.
 TEST(MountedDevices, AnonymousDeviceNumbersAndBtrfsSiblings) {
   Tree tr;
-  tr.t.Write("/sys/class/nvme/nvme1/nvme1n1/nvme1n1p1/partition", "1\n");
-  tr.t.Write("/sys/class/nvme/nvme1/nvme1n1/nvme1n1p1/dev", "259:11\n");
+  tr.Partition("nvme1", 1, "259:11");
   tr.t.Write("/sys/fs/btrfs/0b2c/devices/nvme1n1p1", "");
   tr.t.Write("/sys/fs/btrfs/0b2c/devices/nvme2n1", "");
   tr.t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n"
@@ -329,7 +335,7 @@ cmb::CopyRequest Request(const FakeSysfs& t, const cmb::System& s, bool force) {
 
 TEST(ForceIsNotAPermission, InUseNeedsCapSysAdmin) {
   Tree tr;
-  tr.t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 259:20 / /mnt/x rw - xfs /dev/nvme2n1 rw\n");
+  tr.MountDestination();
   cmb::System s = tr.Load();
   {
     WithoutSysAdmin drop;
@@ -353,7 +359,7 @@ TEST(ForceIsNotAPermission, InUseNeedsCapSysAdmin) {
 // that does not count.
 TEST(ForceIsNotAPermission, CapSysAdminOfAnotherUserNamespaceDoesNotCount) {
   Tree tr;
-  tr.t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 259:20 / /mnt/x rw - xfs /dev/nvme2n1 rw\n");
+  tr.MountDestination();
   cmb::System s = tr.Load();
   pid_t child = fork();
   ASSERT_GE(child, 0);
@@ -380,7 +386,7 @@ TEST(ForceIsNotAPermission, CapSysAdminOfAnotherUserNamespaceDoesNotCount) {
 // in-use destination, and the Copier refuses such a plan.
 TEST(ForceIsNotAPermission, ReadOnlyPlansNeedNoOverride) {
   Tree tr;
-  tr.t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 259:20 / /mnt/x rw - xfs /dev/nvme2n1 rw\n");
+  tr.MountDestination();
   cmb::System s = tr.Load();
   WithoutSysAdmin drop;
   cmb::CopyRequest req = Request(tr.t, s, false);

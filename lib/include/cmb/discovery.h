@@ -73,6 +73,9 @@ struct Namespace {
   // Why its use could not be read (mountinfo or /proc/swaps unreadable):
   // non-empty means in_use() is not known, and a writer must not assume false.
   std::string use_unknown;
+  // What uses it, one phrase each: "holds /", "mounted on /srv", "swap on
+  // /dev/nvme2n1", "held by md0" (use_unknown aside).
+  std::vector<std::string> uses() const;
   bool in_use() const {
     return !holders.empty() || !mountpoints.empty() || !swaps.empty() || !system_mounts.empty();
   }
