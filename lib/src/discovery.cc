@@ -31,7 +31,7 @@ std::string AttrOr(const SysRoot& root, const std::string& path, std::string def
   return s.ok() ? *s : def;
 }
 
-// Who uses block devices, read once per controller: mounts ("maj:min" ->
+// Who uses block devices, read once per discovery: mounts (device name ->
 // mount point, from mountinfo) and swap areas (device names, /proc/swaps).
 struct DeviceUse {
   std::multimap<std::string, std::string> mounts;  // block device name ("nvme1n1p2") -> mount point
@@ -345,9 +345,8 @@ void ReadCmbRegisters(const SysRoot& root, const std::string& dir, Controller& c
 
 // The controller's namespaces, by nsid: nvmeXnY entries, and the heads of
 // native multipath's hidden paths (nvmeScCnN is a path of nvmeSnN).
-absl::Status ReadNamespaces(const SysRoot& root, const std::string& dir, Controller& c) {
+absl::Status ReadNamespaces(const SysRoot& root, const std::string& dir, const DeviceUse& use, Controller& c) {
   CMB_ASSIGN_OR_RETURN(std::vector<std::string> entries, root.List(dir));
-  DeviceUse use = ReadDeviceUse(root);
   static const std::regex kNs(R"(nvme(\d+)n(\d+))");
   static const std::regex kPathNs(R"(nvme(\d+)c(\d+)n(\d+))");
   std::set<std::string> names;
@@ -393,9 +392,9 @@ std::pair<std::string, std::string> ReadKernelConfig(const SysRoot& root, const 
   return {};
 }
 
-}  // namespace
-
-absl::StatusOr<Controller> DiscoverController(const SysRoot& root, const std::string& name) {
+// A controller, with its namespaces' use judged from `use` (the mount and
+// swap tables and the block devices, read once for all controllers).
+absl::StatusOr<Controller> ReadController(const SysRoot& root, const std::string& name, const DeviceUse& use) {
   Controller c;
   c.name = name;
   std::string dir = "/sys/class/nvme/" + name;
@@ -414,8 +413,14 @@ absl::StatusOr<Controller> DiscoverController(const SysRoot& root, const std::st
   }
   if (c.address) ReadPciFunction(root, c);
   ReadCmbRegisters(root, dir, c);
-  CMB_RETURN_IF_ERROR(ReadNamespaces(root, dir, c));
+  CMB_RETURN_IF_ERROR(ReadNamespaces(root, dir, use, c));
   return c;
+}
+
+}  // namespace
+
+absl::StatusOr<Controller> DiscoverController(const SysRoot& root, const std::string& name) {
+  return ReadController(root, name, ReadDeviceUse(root));
 }
 
 KernelSupport DetectKernelSupport(const SysRoot& root, const std::vector<Controller>& controllers) {
@@ -473,8 +478,9 @@ absl::StatusOr<System> Discover(const SysRoot& root) {
     std::sort(names.begin(), names.end(), [](const std::string& a, const std::string& b) {
       return a.size() != b.size() ? a.size() < b.size() : a < b;
     });
+    const DeviceUse use = ReadDeviceUse(root);
     for (const std::string& n : names) {
-      CMB_ASSIGN_OR_RETURN(Controller c, DiscoverController(root, n));
+      CMB_ASSIGN_OR_RETURN(Controller c, ReadController(root, n, use));
       if (!c.cmb && unregistered.count(n))
         c.cmb_note = "present, but the kernel failed to register it for P2PDMA (kernel log: \"failed to "
                      "register the CMB\"; CONFIG_PCI_P2PDMA off, or a misaligned CMB); its registers stay hidden";
