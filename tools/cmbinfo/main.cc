@@ -283,9 +283,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "cmbinfo: discovery failed: %s\n", std::string(sys.status().message()).c_str());
     return kExitError;
   }
-  std::vector<cmb::P2pPath> paths = cmbtools::AllPaths(o.root, *sys);
   cmb::AccessList list = cmb::LoadAccessList(o.devices);
-  if (!o.udev.empty()) return cmbinfo::PrintUdev(*sys, paths, list, o.udev);
+  if (!o.udev.empty()) return cmbinfo::PrintUdev(o.root, *sys, list, o.udev);
+  std::vector<cmb::P2pPath> paths = cmbtools::AllPaths(o.root, *sys);
   if (o.output == "json") {
     nlohmann::json j = cmbtools::ToJson(*sys, paths);
     cmbtools::AddGroupAccess(j, *sys, list, CMB_GROUP);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
+#include "report.h"
 
 namespace cmbinfo {
 namespace {
@@ -51,15 +52,14 @@ void PrintP2pMemGrant(const cmb::Controller& c, const cmb::AccessList& list) {
 
 }  // namespace
 
-int PrintUdev(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths, const cmb::AccessList& list,
-              const std::string& name) {
+int PrintUdev(const cmb::SysRoot& root, const cmb::System& sys, const cmb::AccessList& list, const std::string& name) {
   if (absl::StatusOr<cmb::PciAddress> bdf = cmb::PciAddress::Parse(name); bdf.ok()) {
     const cmb::Controller* c = sys.FindByAddress(*bdf);
     if (c == nullptr) {
       std::fprintf(stderr, "cmbinfo: --udev %s: no NVMe controller there\n", name.c_str());
       return kExitNoNvme;
     }
-    PrintCmb(*c, paths);
+    PrintCmb(*c, cmbtools::AllPaths(root, sys));
     Grant("CMB_GRANT", c->p2pmem ? cmb::DecideP2pMemAccess(list, *c)
                                  : cmb::AccessDecision{false, c->name + " has no p2pmem pool"});
     return kExitOk;

@@ -25,7 +25,8 @@ namespace cmbinfo {
 
 // Prints the lines for `name`; returns cmbinfo's exit status (3 when no
 // NVMe controller or namespace has that name).
-int PrintUdev(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths, const cmb::AccessList& list,
-              const std::string& name);
+// The P2P verdicts (CMB_P2P_*) are predicted only for a PCI address: udev
+// runs this for every generic device and controller too, which need none.
+int PrintUdev(const cmb::SysRoot& root, const cmb::System& sys, const cmb::AccessList& list, const std::string& name);
 
 }  // namespace cmbinfo
