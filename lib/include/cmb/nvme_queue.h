@@ -34,6 +34,18 @@
 
 namespace cmb {
 
+// What is known about the buffer's provider, for explaining -EREMOTEIO.
+struct IoContext {
+  std::optional<PciAddress> client;    // the controller doing the DMA
+  std::optional<PciAddress> provider;  // the CMB holding the buffer, if P2P
+};
+
+// Turns a failed command's raw result (Completion::res) into its status.
+using ExplainFn = absl::Status (*)(int32_t res, const Namespace& ns, const IoContext& ctx);
+// The library's (io_failure.h): by the running kernel's rules and the P2P
+// path's prediction. Declared here only to be the default below.
+absl::Status ExplainIoFailure(int32_t res, const Namespace& ns, const IoContext& ctx);
+
 struct QueueOptions {
   unsigned depth = 32;     // in-flight commands at most
   bool writable = false;   // open the device for writing (needed for Write, Flush, ...)
@@ -48,6 +60,9 @@ struct QueueOptions {
   // caller waiting on it alone may wait for ever (Copier spins instead). Needs poll
   // queues (Namespace::io_poll): Open refuses without them and says how.
   bool iopoll = false;
+  // How failures are explained; nullptr: the errno or NVMe status alone.
+  // The queue itself reads nothing to explain them.
+  ExplainFn explain = &ExplainIoFailure;
 };
 
 struct Completion {
@@ -70,12 +85,6 @@ struct Completion {
   absl::Status status;
   using NvmeStatus = ::cmb::NvmeStatus;  // nvme_status.h
   std::optional<NvmeStatus> nvme;  // set when res > 0
-};
-
-// What is known about the buffer's provider, for explaining -EREMOTEIO.
-struct IoContext {
-  std::optional<PciAddress> client;    // the controller doing the DMA
-  std::optional<PciAddress> provider;  // the CMB holding the buffer, if P2P
 };
 
 class NvmeQueue {
@@ -114,8 +123,10 @@ class NvmeQueue {
   unsigned depth() const { return depth_; }
   const Namespace& ns() const { return ns_; }
 
-  // Explains a raw completion result.
-  static absl::Status Explain(int32_t res, const Namespace& ns, const IoContext& ctx);
+  // Explains a raw completion result (ExplainIoFailure, io_failure.h).
+  static absl::Status Explain(int32_t res, const Namespace& ns, const IoContext& ctx) {
+    return ExplainIoFailure(res, ns, ctx);
+  }
 
  private:
   struct Ring;
@@ -137,6 +148,7 @@ class NvmeQueue {
   unsigned queued_ = 0;     // prepared, not submitted
   bool sqpoll_ = false;
   std::optional<PciAddress> client_;
+  ExplainFn explain_ = nullptr;
   // Per slot: tag and the provider for error explanations.
   struct Slot {
     uint64_t tag = 0;
