@@ -70,13 +70,13 @@ CopyMachine::Turn CopyMachine::Step(Clock::time_point now) {
   Turn t;
   Reap();
   t.wake = Issue(now);
-  FinishDone();
+  RetireDone();
   SubmitAll();
   t.finished = std::exchange(finished_, {});
   return t;
 }
 
-void CopyMachine::Drop(uint64_t tag) {
+void CopyMachine::ReleaseFlight(uint64_t tag) {
   auto it = flights_.find(tag);
   if (it == flights_.end()) return;
   Request& r = requests_.at(it->second.req);
@@ -160,12 +160,12 @@ void CopyMachine::OnRead(const Completion& c) {
   if (!c.status.ok()) {
     if (r.status.ok())
       r.status = Annotate(c.status, "reading", src_.name, f.piece.src_slba, f.piece.bytes / src_.lba_size);
-    return Drop(c.tag);
+    return ReleaseFlight(c.tag);
   }
   ++r.commands;
-  if (r.cancelled || !r.status.ok()) return Drop(c.tag);
+  if (r.cancelled || !r.status.ok()) return ReleaseFlight(c.tag);
   WriteChunk(f, r, c.tag);
-  if (f.writes_left == 0) Drop(c.tag);
+  if (f.writes_left == 0) ReleaseFlight(c.tag);
 }
 
 // The chunk just read, to every live destination.
@@ -199,7 +199,7 @@ void CopyMachine::OnWrite(size_t d, const Completion& c) {
     DstFail(d, r, Annotate(c.status, cfg_.nvme_copy ? "copying to" : "writing", dsts_[d].end.name, f.piece.dst_slba,
                            f.piece.bytes / dsts_[d].end.lba_size));
   }
-  if (--f.writes_left == 0) Drop(c.tag);
+  if (--f.writes_left == 0) ReleaseFlight(c.tag);
 }
 
 void CopyMachine::OnFlush(size_t d, const Completion& c) {
@@ -249,7 +249,7 @@ void CopyMachine::BreakAll() {
         p.flushed = false;
         if (p.flush_status.ok()) p.flush_status = broken_;
       }
-    finished_.push_back(Complete(r));
+    finished_.push_back(CompletionOf(r));
   }
   requests_.clear();
 }
@@ -280,7 +280,7 @@ bool CopyMachine::StartFlushes(Request& r) {
   return !pending;
 }
 
-CopyCompletion CopyMachine::Complete(Request& r) {
+CopyCompletion CopyMachine::CompletionOf(Request& r) {
   CopyCompletion out;
   out.id = r.id;
   out.bytes_total = r.total;
@@ -306,14 +306,14 @@ CopyCompletion CopyMachine::Complete(Request& r) {
   return out;
 }
 
-void CopyMachine::FinishDone() {
+void CopyMachine::RetireDone() {
   for (auto it = requests_.begin(); it != requests_.end();) {
     Request& r = it->second;
     if (!r.issuing_done() || r.in_flight > 0 || !StartFlushes(r)) {
       ++it;
       continue;
     }
-    finished_.push_back(Complete(r));
+    finished_.push_back(CompletionOf(r));
     it = requests_.erase(it);
   }
 }

@@ -112,15 +112,15 @@ class CopyMachine {
   void OnWrite(size_t d, const Completion& c);
   void OnFlush(size_t d, const Completion& c);
   void DstFail(size_t d, Request& r, absl::Status s);
-  void Drop(uint64_t tag);
+  void ReleaseFlight(uint64_t tag);  // a chunk's last command is done: the chunk goes back to the pool
   std::optional<Clock::time_point> Issue(Clock::time_point now);
   bool CheckLive(Request& r) const;
   bool IssueOne(Request& r);
   void SubmitAll();
   void BreakAll();
-  void FinishDone();
+  void RetireDone();  // requests with nothing left to issue, reap or flush become completions
   bool StartFlushes(Request& r);
-  CopyCompletion Complete(Request& r);
+  CopyCompletion CompletionOf(Request& r);  // what a finished request reports
 
   MachineConfig cfg_;
   MachineEnd src_;
