@@ -15,21 +15,11 @@ namespace {
 
 using Code = absl::StatusCode;
 
-// One status: its code, whether it is a temporary condition (Unavailable
-// while DNR is clear; `code` once DNR is set), and what to do.
-struct Meaning {
-  uint8_t sct;
-  uint8_t sc;
-  Code code;
-  bool temporary;
-  const char* advice;
-};
-
 constexpr char kSgl[] =
     "the controller rejected the scatter-gather list the kernel built for the data buffer; smaller chunks may "
     "avoid it";
 
-constexpr Meaning kMeanings[] = {
+constexpr NvmeStatusRow kMeanings[] = {
     {0, 0x01, Code::kUnimplemented, false,
      "the controller does not implement this command; use a method that does not need it"},
     {0, 0x02, Code::kInvalidArgument, false,
@@ -118,8 +108,8 @@ constexpr Meaning kMeanings[] = {
      "the kernel cancelled the command: the controller was reset or removed; see dmesg"},
 };
 
-const Meaning* Find(const NvmeStatus& s) {
-  for (const Meaning& m : kMeanings)
+const NvmeStatusRow* Find(const NvmeStatus& s) {
+  for (const NvmeStatusRow& m : kMeanings)
     if (m.sct == s.sct && m.sc == s.sc) return &m;
   return nullptr;
 }
@@ -132,6 +122,12 @@ std::pair<Code, std::string> Unlisted(const NvmeStatus& s) {
 }
 
 }  // namespace
+
+std::span<const NvmeStatusRow> NvmeStatusTable() { return kMeanings; }
+
+std::string NvmeStatusName(uint8_t sct, uint8_t sc) {
+  return nvme_status_to_string(static_cast<int>(sct) << 8 | sc, false);
+}
 
 std::optional<NvmeStatus> DecodeNvmeStatus(int32_t res) {
   if (res <= 0) return std::nullopt;
@@ -147,8 +143,8 @@ std::optional<NvmeStatus> DecodeNvmeStatus(int32_t res) {
 absl::Status NvmeStatusError(int32_t res, std::string_view device) {
   std::optional<NvmeStatus> s = DecodeNvmeStatus(res);
   if (!s || (s->sct == 0 && s->sc == 0)) return absl::OkStatus();  // only CRD/More/DNR bits: still success
-  const Meaning* m = Find(*s);
-  auto [code, advice] = m ? std::pair<Code, std::string>{m->code, m->advice} : Unlisted(*s);
+  const NvmeStatusRow* m = Find(*s);
+  auto [code, advice] = m ? std::pair<Code, std::string>{m->code, std::string(m->advice)} : Unlisted(*s);
   if (m && m->temporary && !s->dnr) {
     code = Code::kUnavailable;
     advice += " (temporary: the same command may succeed later)";

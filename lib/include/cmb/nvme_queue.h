@@ -70,18 +70,10 @@ struct Completion {
   int32_t res = 0;     // raw: <0 errno, >0 NVMe status (SCT<<8 | SC, DNR 0x4000), 0 ok
   uint64_t result = 0; // NVMe completion dword 0/1
   // res explained. For an NVMe status (res > 0) the code says what it means,
-  // so callers can branch without decoding (docs/troubleshooting.md has the
-  // table): kUnavailable: a temporary condition with DNR clear (namespace not
-  // ready, format or sanitize in progress, interrupted, ANA transition, host
-  // path error, data transfer error): retry later. kOutOfRange: LBA out of
-  // range. kResourceExhausted: capacity exceeded. kInvalidArgument: invalid
-  // field, namespace, SGL/PRP or protection information. kUnimplemented:
-  // invalid opcode. kFailedPrecondition: CMB misuse, or a not-ready state with
-  // DNR set. kPermissionDenied: write protected, access denied, reservation
-  // conflict. kDataLoss: write fault, unrecovered read, end-to-end check
-  // errors. kNotFound: deallocated or unwritten LBA. kAborted: aborted commands
-  // and compare failure. kInternal: controller internal error. kUnknown:
-  // anything else (vendor specific, zoned, ...).
+  // so callers can branch without decoding: kUnavailable for a temporary
+  // condition with DNR clear (retry later), and one code per status
+  // otherwise; docs/troubleshooting.md has the table, generated from the
+  // library's own.
   absl::Status status;
   using NvmeStatus = ::cmb::NvmeStatus;  // nvme_status.h
   std::optional<NvmeStatus> nvme;  // set when res > 0
