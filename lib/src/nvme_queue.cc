@@ -140,6 +140,7 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
   }
   NvmeQueue q(std::move(ring), fd->release(), ns, options.depth, client);
   q.sqpoll_ = options.sqpoll;
+  q.explain_ = options.explain;
   return q;
 }
 
