@@ -1,16 +1,19 @@
 // The C API (cmb/cmb.h) over the C++ one: each handle owns its C++ object,
-// each call maps absl::Status to 0 or -errno and keeps the message.
+// each call maps absl::Status to 0 or -errno (c_errno.h) and keeps the
+// message; a pointer that is not a live handle gets EBADF, never data.
 #include "cmb/cmb.h"
 
 #include <cerrno>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "c_errno.h"
 #include "cmb/copier.h"
 #include "cmb/copy_plan.h"
 #include "cmb/discovery.h"
@@ -22,23 +25,7 @@ namespace {
 
 thread_local std::string t_error;
 
-int ErrnoOf(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kOk: return 0;
-    case absl::StatusCode::kInvalidArgument: return -EINVAL;
-    case absl::StatusCode::kNotFound: return -ENOENT;
-    case absl::StatusCode::kOutOfRange: return -ERANGE;
-    case absl::StatusCode::kFailedPrecondition: return -EPERM;
-    case absl::StatusCode::kPermissionDenied: return -EACCES;
-    case absl::StatusCode::kResourceExhausted: return -ENOSPC;
-    case absl::StatusCode::kCancelled: return -ECANCELED;
-    case absl::StatusCode::kDeadlineExceeded: return -ETIMEDOUT;
-    case absl::StatusCode::kUnimplemented: return -EOPNOTSUPP;
-    case absl::StatusCode::kAlreadyExists: return -EEXIST;
-    case absl::StatusCode::kUnavailable: return -EAGAIN;
-    default: return -EIO;
-  }
-}
+int ErrnoOf(const absl::Status& s) { return cmb::internal::NegErrnoOf(s.code()); }
 
 int Fail(const absl::Status& s, std::string* handle_error = nullptr) {
   t_error = std::string(s.message());
@@ -48,6 +35,19 @@ int Fail(const absl::Status& s, std::string* handle_error = nullptr) {
 
 int Invalid(const char* what) { return Fail(absl::InvalidArgumentError(what)); }
 
+// Keeps the caller's errno across a teardown whose system calls may set it,
+// so that after a free/close errno is EBADF only for a bad handle.
+class KeepErrno {
+ public:
+  KeepErrno() : saved_(errno) {}
+  ~KeepErrno() { errno = saved_; }
+  KeepErrno(const KeepErrno&) = delete;
+  KeepErrno& operator=(const KeepErrno&) = delete;
+
+ private:
+  int saved_;
+};
+
 const cmb::Controller* FindController(const cmb::System& sys, const char* name) {
   for (const cmb::Controller& c : sys.controllers)
     if (c.name == name || (c.address && c.address->ToString() == name)) return &c;
@@ -56,8 +56,8 @@ const cmb::Controller* FindController(const cmb::System& sys, const char* name) 
 }
 
 // Every live handle is in a registry with its type, so NULL, freed,
-// foreign or wrongly typed pointers get -EINVAL before anything reads
-// through them, and a second free is ignored.
+// foreign or wrongly typed pointers get EBADF before anything reads
+// through them, and a second free reads nothing.
 enum : uint32_t { kSystemTag = 1, kBufferTag, kQueueTag, kCopierTag };
 std::mutex& RegistryMutex() {
   static std::mutex* mu = new std::mutex;  // never destroyed: handles may outlive static destruction
@@ -85,20 +85,24 @@ struct Tagged {
 }  // namespace
 
 struct cmb_system : Tagged<kSystemTag> {
+  static constexpr char kName[] = "cmb_system";
   cmb::SysRoot root;
   cmb::System sys;
   std::vector<std::string> addresses;  // per controller, for cmb_controller_info
 };
 struct cmb_buffer : Tagged<kBufferTag> {
+  static constexpr char kName[] = "cmb_buffer";
   explicit cmb_buffer(cmb::DmaBuffer b) : buf(std::move(b)) {}
   cmb::DmaBuffer buf;
 };
 struct cmb_queue : Tagged<kQueueTag> {
+  static constexpr char kName[] = "cmb_queue";
   explicit cmb_queue(cmb::NvmeQueue nq) : q(std::move(nq)) {}
   cmb::NvmeQueue q;
   std::string error;
 };
 struct cmb_copier : Tagged<kCopierTag> {
+  static constexpr char kName[] = "cmb_copier";
   explicit cmb_copier(cmb::Copier cp) : c(std::move(cp)) {}
   cmb::Copier c;
   std::string plan, error;
@@ -123,6 +127,33 @@ static bool Live(const T* h) {
   return it != Registry().end() && it->second == T::kType;
 }
 
+// 0 for a live handle; else -EBADF, with the message for cmb_last_error().
+template <typename T>
+static int CheckHandle(const T* h, const char* fn, const char* arg) {
+  if (Live(h)) return 0;
+  t_error = absl::StrCat(fn, ": ", arg, " is not a live ", T::kName,
+                         h == nullptr ? " (it is NULL)" : " (freed or closed already, or another kind of pointer)");
+  return -cmb::internal::kBadHandleErrno;
+}
+
+// What a call that returns a value, not a status, gives for a bad handle:
+// `none` (NULL or 0, which no live handle gives) with errno EBADF.
+template <typename R>
+static R NoValue(R none) {
+  errno = cmb::internal::kBadHandleErrno;
+  return none;
+}
+
+// Whether a free/close call should go on: NULL is ignored (as by free(3));
+// another pointer that is not a live handle sets errno to EBADF.
+template <typename T>
+static bool Freeable(const T* h, const char* fn, const char* arg) {
+  if (h == nullptr) return false;
+  if (CheckHandle(h, fn, arg) == 0) return true;
+  errno = cmb::internal::kBadHandleErrno;
+  return false;
+}
+
 extern "C" {
 
 int cmb_version(void) { return CMB_VERSION_MAJOR * 10000 + CMB_VERSION_MINOR * 100 + CMB_VERSION_PATCH; }
@@ -141,16 +172,19 @@ int cmb_discover(struct cmb_system** out) {
 }
 
 void cmb_system_free(struct cmb_system* sys) {
-  if (Live(sys)) delete sys;
+  if (!Freeable(sys, __func__, "sys")) return;
+  KeepErrno keep;
+  delete sys;
 }
 
 int cmb_controller_count(const struct cmb_system* sys) {
-  if (!Live(sys)) return Invalid("cmb_controller_count: sys is NULL or not a cmb_system");
+  if (int rc = CheckHandle(sys, __func__, "sys")) return rc;
   return static_cast<int>(sys->sys.controllers.size());
 }
 
 int cmb_controller_get(const struct cmb_system* sys, unsigned index, struct cmb_controller_info* info) {
-  if (!Live(sys) || info == nullptr) return Invalid("cmb_controller_get: sys or info is NULL");
+  if (int rc = CheckHandle(sys, __func__, "sys")) return rc;
+  if (info == nullptr) return Invalid("cmb_controller_get: info is NULL");
   if (index >= sys->sys.controllers.size())
     return Fail(absl::OutOfRangeError(absl::StrCat("no controller ", index, " (", sys->sys.controllers.size(), ")")));
   const cmb::Controller& c = sys->sys.controllers[index];
@@ -168,7 +202,8 @@ int cmb_controller_get(const struct cmb_system* sys, unsigned index, struct cmb_
 
 int cmb_namespace_get(const struct cmb_system* sys, unsigned controller, unsigned index,
                       struct cmb_namespace_info* info) {
-  if (!Live(sys) || info == nullptr) return Invalid("cmb_namespace_get: sys or info is NULL");
+  if (int rc = CheckHandle(sys, __func__, "sys")) return rc;
+  if (info == nullptr) return Invalid("cmb_namespace_get: info is NULL");
   if (controller >= sys->sys.controllers.size() || index >= sys->sys.controllers[controller].namespaces.size())
     return Fail(absl::OutOfRangeError(absl::StrCat("no namespace ", index, " on controller ", controller)));
   const cmb::Namespace& n = sys->sys.controllers[controller].namespaces[index];
@@ -184,7 +219,8 @@ int cmb_namespace_get(const struct cmb_system* sys, unsigned controller, unsigne
 }
 
 int cmb_namespace_find(const struct cmb_system* sys, const char* spec, struct cmb_namespace_info* info) {
-  if (!Live(sys) || spec == nullptr || info == nullptr) return Invalid("cmb_namespace_find: NULL argument or not a live handle");
+  if (int rc = CheckHandle(sys, __func__, "sys")) return rc;
+  if (spec == nullptr || info == nullptr) return Invalid("cmb_namespace_find: spec or info is NULL");
   absl::StatusOr<cmb::NamespaceRef> r = cmb::ResolveNamespace(sys->root, sys->sys, spec);
   if (!r.ok()) return Fail(r.status());
   const auto& cs = sys->sys.controllers;
@@ -193,7 +229,8 @@ int cmb_namespace_find(const struct cmb_system* sys, const char* spec, struct cm
 }
 
 int cmb_p2p_alloc(struct cmb_system* sys, const char* provider, size_t bytes, struct cmb_buffer** buf) {
-  if (!Live(sys) || provider == nullptr || buf == nullptr) return Invalid("cmb_p2p_alloc: NULL argument or not a live handle");
+  if (int rc = CheckHandle(sys, __func__, "sys")) return rc;
+  if (provider == nullptr || buf == nullptr) return Invalid("cmb_p2p_alloc: provider or buf is NULL");
   const cmb::Controller* c = FindController(sys->sys, provider);
   if (c == nullptr || !c->address)
     return Fail(absl::NotFoundError(absl::StrCat("no PCIe NVMe controller '", provider, "'")));
@@ -211,14 +248,21 @@ int cmb_host_alloc(size_t bytes, struct cmb_buffer** buf) {
   return 0;
 }
 
-void* cmb_buffer_data(const struct cmb_buffer* buf) { return Live(buf) ? buf->buf.data() : nullptr; }
-size_t cmb_buffer_size(const struct cmb_buffer* buf) { return Live(buf) ? buf->buf.size() : 0; }
+void* cmb_buffer_data(const struct cmb_buffer* buf) {
+  return CheckHandle(buf, __func__, "buf") ? NoValue<void*>(nullptr) : buf->buf.data();
+}
+size_t cmb_buffer_size(const struct cmb_buffer* buf) {
+  return CheckHandle(buf, __func__, "buf") ? NoValue<size_t>(0) : buf->buf.size();
+}
 void cmb_buffer_free(struct cmb_buffer* buf) {
-  if (Live(buf)) delete buf;
+  if (!Freeable(buf, __func__, "buf")) return;
+  KeepErrno keep;
+  delete buf;
 }
 
 int cmb_queue_open(struct cmb_system* sys, const char* ns, int writable, struct cmb_queue** q) {
-  if (!Live(sys) || ns == nullptr || q == nullptr) return Invalid("cmb_queue_open: NULL argument or not a live handle");
+  if (int rc = CheckHandle(sys, __func__, "sys")) return rc;
+  if (ns == nullptr || q == nullptr) return Invalid("cmb_queue_open: ns or q is NULL");
   absl::StatusOr<cmb::NamespaceRef> ref = cmb::ResolveNamespace(sys->root, sys->sys, ns);
   if (!ref.ok()) return Fail(ref.status());
   absl::StatusOr<cmb::NvmeQueue> nq =
@@ -230,7 +274,12 @@ int cmb_queue_open(struct cmb_system* sys, const char* ns, int writable, struct 
 
 static int QueueIo(struct cmb_queue* q, bool write, uint64_t slba, struct cmb_buffer* buf, size_t offset,
                    size_t bytes) {
-  if (!Live(q) || !Live(buf)) return Invalid(write ? "cmb_queue_write: NULL argument" : "cmb_queue_read: NULL argument or not a live handle");
+  const char* fn = write ? "cmb_queue_write" : "cmb_queue_read";
+  if (int rc = CheckHandle(q, fn, "q")) return rc;
+  if (int rc = CheckHandle(buf, fn, "buf")) {
+    q->error = t_error;
+    return rc;
+  }
   absl::StatusOr<cmb::DmaSpan> span = buf->buf.Slice(offset, bytes);
   if (!span.ok()) return Fail(span.status(), &q->error);
   absl::Status s = write ? q->q.Write(slba, *span, 0) : q->q.Read(slba, *span, 0);
@@ -247,9 +296,13 @@ int cmb_queue_read(struct cmb_queue* q, uint64_t slba, struct cmb_buffer* buf, s
 int cmb_queue_write(struct cmb_queue* q, uint64_t slba, struct cmb_buffer* buf, size_t offset, size_t bytes) {
   return QueueIo(q, true, slba, buf, offset, bytes);
 }
-const char* cmb_queue_error(const struct cmb_queue* q) { return Live(q) ? q->error.c_str() : ""; }
+const char* cmb_queue_error(const struct cmb_queue* q) {
+  return CheckHandle(q, __func__, "q") ? NoValue<const char*>(nullptr) : q->error.c_str();
+}
 void cmb_queue_close(struct cmb_queue* q) {
-  if (Live(q)) delete q;
+  if (!Freeable(q, __func__, "q")) return;
+  KeepErrno keep;
+  delete q;
 }
 
 }  // extern "C"
@@ -258,8 +311,9 @@ extern "C" {
 
 int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* dsts, unsigned ndst,
                     const struct cmb_copier_opts* opts, struct cmb_copier** c) {
-  if (!Live(sys) || src == nullptr || c == nullptr || (ndst > 0 && dsts == nullptr))
-    return Invalid("cmb_copier_open: NULL argument or not a live handle");
+  if (int rc = CheckHandle(sys, __func__, "sys")) return rc;
+  if (src == nullptr || c == nullptr || (ndst > 0 && dsts == nullptr))
+    return Invalid("cmb_copier_open: src, dsts or c is NULL");
   if (ndst == 0) return Invalid("cmb_copier_open: no destination (ndst is 0)");
   const cmb_copier_opts o = opts ? *opts : cmb_copier_opts{};
   for (uint64_t r : o.reserved)
@@ -298,13 +352,50 @@ int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* 
   return 0;
 }
 
-const char* cmb_copier_plan(const struct cmb_copier* c) { return Live(c) ? c->plan.c_str() : ""; }
-const char* cmb_copier_error(const struct cmb_copier* c) { return Live(c) ? c->error.c_str() : ""; }
-int cmb_copier_event_fd(const struct cmb_copier* c) { return Live(c) ? c->c.event_fd() : Invalid("cmb_copier_event_fd: NULL"); }
-uint64_t cmb_copier_progress(const struct cmb_copier* c, uint64_t id) { return Live(c) ? c->c.Progress(id) : 0; }
+const char* cmb_copier_plan(const struct cmb_copier* c) {
+  return CheckHandle(c, __func__, "c") ? NoValue<const char*>(nullptr) : c->plan.c_str();
+}
+const char* cmb_copier_error(const struct cmb_copier* c) {
+  return CheckHandle(c, __func__, "c") ? NoValue<const char*>(nullptr) : c->error.c_str();
+}
+int cmb_copier_event_fd(const struct cmb_copier* c) {
+  if (int rc = CheckHandle(c, __func__, "c")) return rc;
+  return c->c.event_fd();
+}
+
+}  // extern "C"
+
+// Request id's prefix: from the completions process/wait took from the
+// Copier and have not handed out yet (the Copier no longer knows them), or
+// from the Copier. Empty for an id that is neither.
+static std::optional<uint64_t> ProgressOf(const struct cmb_copier* c, uint64_t id) {
+  for (const cmb::CopyCompletion& x : c->backlog)
+    if (x.id == id) return x.prefix_bytes();
+  if (!c->c.Pending(id)) return std::nullopt;
+  return c->c.Progress(id);
+}
+
+extern "C" {
+
+uint64_t cmb_copier_progress(const struct cmb_copier* c, uint64_t id) {
+  if (CheckHandle(c, __func__, "c")) return NoValue<uint64_t>(0);
+  return ProgressOf(c, id).value_or(0);
+}
+
+int cmb_copier_progress_get(const struct cmb_copier* c, uint64_t id, uint64_t* bytes) {
+  if (int rc = CheckHandle(c, __func__, "c")) return rc;
+  if (bytes == nullptr) return Invalid("cmb_copier_progress_get: bytes is NULL");
+  std::optional<uint64_t> p = ProgressOf(c, id);
+  if (!p)
+    return Fail(absl::NotFoundError(
+        absl::StrCat("request ", id, " is not pending (never submitted, or its completion was returned already)")));
+  *bytes = *p;
+  return 0;
+}
 
 int cmb_copier_submit(struct cmb_copier* c, const struct cmb_extent* extents, size_t n, uint64_t* id) {
-  if (!Live(c) || id == nullptr || (n > 0 && extents == nullptr)) return Invalid("cmb_copier_submit: NULL argument or not a live handle");
+  if (int rc = CheckHandle(c, __func__, "c")) return rc;
+  if (id == nullptr || (n > 0 && extents == nullptr)) return Invalid("cmb_copier_submit: extents or id is NULL");
   std::vector<cmb::Extent> ext;
   for (size_t i = 0; i < n; ++i) ext.push_back({extents[i].src_lba, extents[i].dst_lba, extents[i].count});
   absl::StatusOr<uint64_t> r = c->c.Submit(std::move(ext));
@@ -314,7 +405,7 @@ int cmb_copier_submit(struct cmb_copier* c, const struct cmb_extent* extents, si
 }
 
 int cmb_copier_cancel(struct cmb_copier* c, uint64_t id) {
-  if (!Live(c)) return Invalid("cmb_copier_cancel: NULL");
+  if (int rc = CheckHandle(c, __func__, "c")) return rc;
   absl::Status s = c->c.Cancel(id);
   return s.ok() ? 0 : Fail(s, &c->error);
 }
@@ -340,7 +431,8 @@ static void HandOut(struct cmb_copier* c, cmb::CopyCompletion done, struct cmb_c
 extern "C" {
 
 int cmb_copier_process(struct cmb_copier* c, struct cmb_completion* done, unsigned max) {
-  if (!Live(c) || (max > 0 && done == nullptr)) return Invalid("cmb_copier_process: NULL argument or not a live handle");
+  if (int rc = CheckHandle(c, __func__, "c")) return rc;
+  if (max > 0 && done == nullptr) return Invalid("cmb_copier_process: done is NULL");
   c->out.clear();
   for (cmb::CopyCompletion& x : c->c.Process()) c->backlog.push_back(std::move(x));
   unsigned n = 0;
@@ -353,7 +445,8 @@ int cmb_copier_process(struct cmb_copier* c, struct cmb_completion* done, unsign
 }
 
 int cmb_copier_wait(struct cmb_copier* c, uint64_t id, int timeout_ms, struct cmb_completion* done) {
-  if (!Live(c) || done == nullptr) return Invalid("cmb_copier_wait: NULL argument or not a live handle");
+  if (int rc = CheckHandle(c, __func__, "c")) return rc;
+  if (done == nullptr) return Invalid("cmb_copier_wait: done is NULL");
   c->out.clear();
   for (auto it = c->backlog.begin(); it != c->backlog.end(); ++it)
     if (it->id == id) {
@@ -370,7 +463,8 @@ int cmb_copier_wait(struct cmb_copier* c, uint64_t id, int timeout_ms, struct cm
 }
 
 void cmb_copier_close(struct cmb_copier* c) {
-  if (!Live(c)) return;
+  if (!Freeable(c, __func__, "c")) return;
+  KeepErrno keep;
   c->c.Close();
   delete c;
 }

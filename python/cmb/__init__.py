@@ -13,8 +13,8 @@ A thin ctypes layer over libcmb's C API (cmb/cmb.h); nothing to compile.
     data = bytes(buf.view()[:512])                # the CPU reads it back (slowly: MMIO)
 
 Failures raise cmb.Error, an OSError with the errno and libcmb's message
-(which names the cause and the fix). The library is libcmb.so.0, or the file
-named by $CMB_LIBRARY.
+(which names the cause and the fix); using a closed object raises it with
+EBADF. The library is libcmb.so.0, or the file named by $CMB_LIBRARY.
 """
 import ctypes
 import dataclasses
@@ -87,17 +87,29 @@ for name, res, args in [
         ("cmb_copier_cancel", _int, [_P, _u64]), ("cmb_copier_event_fd", _int, [_P]),
         ("cmb_copier_process", _int, [_P, ctypes.POINTER(_Completion), _uint]),
         ("cmb_copier_wait", _int, [_P, _u64, _int, ctypes.POINTER(_Completion)]),
-        ("cmb_copier_progress", _u64, [_P, _u64]), ("cmb_copier_error", _str, [_P]),
+        ("cmb_copier_progress", _u64, [_P, _u64]),
+        ("cmb_copier_progress_get", _int, [_P, _u64, ctypes.POINTER(_u64)]), ("cmb_copier_error", _str, [_P]),
         ("cmb_copier_close", None, [_P])]:
     f = getattr(_lib, name)
     f.restype, f.argtypes = res, args
 
 
-def _check(rc: int, message: Optional[bytes] = None) -> int:
+def _check(rc: int, error_of: Optional[Callable] = None, handle=None) -> int:
+    """rc, or raises Error with the handle's message (error_of(handle)), or this
+    thread's when there is none: for EBADF the handle is not live, so it is not asked."""
     if rc < 0:
-        text = (message if message is not None else _lib.cmb_last_error()) or b""
-        raise Error(-rc, text.decode() or os.strerror(-rc))
+        text = error_of(handle) if error_of is not None and rc != -_errno.EBADF else None
+        if text is None:
+            text = _lib.cmb_last_error()
+        raise Error(-rc, (text or b"").decode() or os.strerror(-rc))
     return rc
+
+
+def _string(b: Optional[bytes]) -> str:
+    """A string accessor's answer: NULL (None) means a handle that is not live."""
+    if b is None:
+        raise Error(_errno.EBADF, (_lib.cmb_last_error() or b"").decode() or os.strerror(_errno.EBADF))
+    return b.decode()
 
 
 def version() -> str:
@@ -194,7 +206,10 @@ class _Buffer(_Handle):
         self.p = p
 
     def __len__(self) -> int:
-        return _lib.cmb_buffer_size(self.p)
+        n = _lib.cmb_buffer_size(self.p)
+        if n == 0:  # no live buffer is empty: a closed one
+            _string(None)
+        return n
 
     def view(self) -> memoryview:
         """The buffer's bytes (for P2P memory every access is an MMIO read or write of the CMB)."""
@@ -233,7 +248,7 @@ class Queue(_Handle):
 
     def _io(self, fn, lba: int, buf: _Buffer, offset: int, nbytes: Optional[int]):
         n = len(buf) - offset if nbytes is None else nbytes
-        _check(fn(self.p, lba, buf.p, offset, n), _lib.cmb_queue_error(self.p))
+        _check(fn(self.p, lba, buf.p, offset, n), _lib.cmb_queue_error, self.p)
 
     def read(self, lba: int, buf: _Buffer, offset: int = 0, nbytes: Optional[int] = None):
         self._io(_lib.cmb_queue_read, lba, buf, offset, nbytes)
@@ -291,34 +306,37 @@ class Copier(_Handle):
 
     @property
     def plan(self) -> str:
-        return _lib.cmb_copier_plan(self.p).decode()
+        return _string(_lib.cmb_copier_plan(self.p))
 
     def submit(self, extents: Sequence[tuple]) -> int:
         """extents: (src_lba, dst_lba, count) each; returns the request id."""
         arr = (_Extent * len(extents))(*[_Extent(*e) for e in extents])
         rid = _u64()
-        _check(_lib.cmb_copier_submit(self.p, arr, len(extents), ctypes.byref(rid)), _lib.cmb_copier_error(self.p))
+        _check(_lib.cmb_copier_submit(self.p, arr, len(extents), ctypes.byref(rid)), _lib.cmb_copier_error, self.p)
         return rid.value
 
     def cancel(self, rid: int):
-        _check(_lib.cmb_copier_cancel(self.p, rid), _lib.cmb_copier_error(self.p))
+        _check(_lib.cmb_copier_cancel(self.p, rid), _lib.cmb_copier_error, self.p)
 
     def fileno(self) -> int:
         """The event fd: readable when process() has work (select/poll/asyncio add_reader)."""
-        return _lib.cmb_copier_event_fd(self.p)
+        return _check(_lib.cmb_copier_event_fd(self.p))
 
     def process(self) -> List[Completion]:
         out = (_Completion * 16)()
-        n = _check(_lib.cmb_copier_process(self.p, out, 16), _lib.cmb_copier_error(self.p))
+        n = _check(_lib.cmb_copier_process(self.p, out, 16), _lib.cmb_copier_error, self.p)
         return [_completion(out[i]) for i in range(n)]
 
     def wait(self, rid: int, timeout_ms: int = -1) -> Completion:
         c = _Completion()
-        _check(_lib.cmb_copier_wait(self.p, rid, timeout_ms, ctypes.byref(c)), _lib.cmb_copier_error(self.p))
+        _check(_lib.cmb_copier_wait(self.p, rid, timeout_ms, ctypes.byref(c)), _lib.cmb_copier_error, self.p)
         return _completion(c)
 
     def progress(self, rid: int) -> int:
-        return _lib.cmb_copier_progress(self.p, rid)
+        """Bytes of request rid's prefix so far; Error ENOENT once its completion was returned."""
+        n = _u64()
+        _check(_lib.cmb_copier_progress_get(self.p, rid, ctypes.byref(n)))
+        return n.value
 
 
 def copy(src: str, dsts: Union[str, Sequence[str]], *, count: Optional[int] = None, bytes: Optional[int] = None,

@@ -19,13 +19,39 @@
  *   cmb_copier_close(c);
  *   cmb_system_free(sys);
  *
- * Errors: -EINVAL bad argument or malformed request, -ENOENT no such device,
- * -ERANGE beyond a namespace's end, -EPERM refused for safety or because the
- * kernel would refuse (the message says which and the fix), -EACCES no
- * permission, -ENOSPC the CMB is too full, -ECANCELED cancelled, -ETIMEDOUT a
- * wait timed out, -EAGAIN a temporary device condition (retry later),
- * -EOPNOTSUPP not supported (a kernel feature or NVMe command), -EEXIST
- * already exists, -EIO an I/O error (an NVMe status is in the message).
+ * Errors (0 or -errno, as liburing and libnvme). The C++ library's status
+ * codes map to errnos by one table; the message says the cause and the fix:
+ *   InvalidArgument     -EINVAL     bad argument or malformed request
+ *   NotFound            -ENOENT     no such device, namespace or request
+ *   OutOfRange          -ERANGE     beyond a namespace's or a buffer's end
+ *   PermissionDenied    -EACCES     no permission (the kernel's EPERM too)
+ *   FailedPrecondition  -EOPNOTSUPP this system cannot do it as it is: no P2P
+ *                                   path the kernel allows, a kernel, device or
+ *                                   driver feature missing, a destination in use
+ *                                   (refused for safety; `force`), overlapping
+ *                                   extents
+ *   Unimplemented       -EOPNOTSUPP not supported (a kernel feature, NVMe command)
+ *   ResourceExhausted   -ENOSPC     the CMB (or memory) is too full
+ *   Cancelled           -ECANCELED  cancelled
+ *   DeadlineExceeded    -ETIMEDOUT  a wait timed out
+ *   Unavailable         -EAGAIN     a temporary device condition (retry later)
+ *   AlreadyExists       -EEXIST     already exists
+ *   Aborted, DataLoss, Internal, Unknown
+ *                       -EIO        an I/O error (an NVMe status is in the message)
+ * EPERM is never returned (until 0.3 FailedPrecondition was -EPERM).
+ *
+ * Invalid handles: a handle argument that is NULL, freed or closed already,
+ * or not a handle of its type is never read and never answered with data.
+ * Calls returning int return -EBADF for it (no other failure is -EBADF; a
+ * bad handle is checked before the other arguments, and a NULL out-pointer is
+ * -EINVAL). Calls returning a value return NULL (pointers, strings) or 0
+ * (a size, a progress) and set errno to EBADF; a live handle never gives NULL
+ * or a 0 size, and cmb_copier_progress_get() tells a bad handle from 0 bytes.
+ * The free/close calls ignore NULL (as free(3)) and set errno to EBADF for
+ * another pointer that is no handle; after freeing a live one, errno is as it
+ * was. cmb_last_error() names the call and argument in every case. A freed
+ * handle is recognised as long as no new handle of its type reuses its
+ * memory, so this is a diagnostic, not a licence to use freed handles.
  *
  * Threads: a handle is used by one thread at a time; different handles may be
  * used from different threads at once. Lifetimes: a handle made from a
@@ -80,7 +106,7 @@ struct cmb_namespace_info {
 
 int cmb_discover(struct cmb_system **sys);
 void cmb_system_free(struct cmb_system *sys);
-/* The number of controllers. */
+/* The number of controllers, or -EBADF. */
 int cmb_controller_count(const struct cmb_system *sys);
 /* Strings stay valid while sys lives. */
 int cmb_controller_get(const struct cmb_system *sys, unsigned index, struct cmb_controller_info *info);
@@ -95,7 +121,9 @@ struct cmb_buffer;
 /* `provider`: the CMB's controller, as "nvme0" or its PCI address. */
 int cmb_p2p_alloc(struct cmb_system *sys, const char *provider, size_t bytes, struct cmb_buffer **buf);
 int cmb_host_alloc(size_t bytes, struct cmb_buffer **buf);
+/* The first byte; NULL with errno EBADF for a bad handle. */
 void *cmb_buffer_data(const struct cmb_buffer *buf);
+/* The size in bytes (never 0); 0 with errno EBADF for a bad handle. */
 size_t cmb_buffer_size(const struct cmb_buffer *buf);
 void cmb_buffer_free(struct cmb_buffer *buf);
 
@@ -107,6 +135,7 @@ int cmb_queue_open(struct cmb_system *sys, const char *ns, int writable, struct 
 /* Moves `bytes` (whole LBAs) between LBA `slba` and buf at `offset` (page aligned); waits for it. */
 int cmb_queue_read(struct cmb_queue *q, uint64_t slba, struct cmb_buffer *buf, size_t offset, size_t bytes);
 int cmb_queue_write(struct cmb_queue *q, uint64_t slba, struct cmb_buffer *buf, size_t offset, size_t bytes);
+/* The last failed call's message ("" when none); NULL with errno EBADF for a bad handle. */
 const char *cmb_queue_error(const struct cmb_queue *q);
 void cmb_queue_close(struct cmb_queue *q);
 
@@ -156,7 +185,8 @@ struct cmb_completion {
 /* Plans src -> dsts (ndst >= 1) and opens the copier; opts may be NULL. */
 int cmb_copier_open(struct cmb_system *sys, const char *src, const char *const *dsts, unsigned ndst,
                     const struct cmb_copier_opts *opts, struct cmb_copier **c);
-/* A one-line description of the plan: method, CMB, chunk, depth. Valid while c lives. */
+/* A one-line description of the plan: method, CMB, chunk, depth. Valid while c lives;
+ * NULL with errno EBADF for a bad handle. */
 const char *cmb_copier_plan(const struct cmb_copier *c);
 int cmb_copier_submit(struct cmb_copier *c, const struct cmb_extent *extents, size_t n, uint64_t *id);
 int cmb_copier_cancel(struct cmb_copier *c, uint64_t id);
@@ -167,8 +197,13 @@ int cmb_copier_event_fd(const struct cmb_copier *c);
 int cmb_copier_process(struct cmb_copier *c, struct cmb_completion *done, unsigned max);
 /* Blocks until request `id` finishes or timeout_ms pass (-1: no limit). */
 int cmb_copier_wait(struct cmb_copier *c, uint64_t id, int timeout_ms, struct cmb_completion *done);
-/* Bytes of request id's contiguous prefix so far. */
+/* Bytes of request id's contiguous prefix so far; 0 for an id not pending, and 0 with
+ * errno EBADF for a bad handle (cmb_copier_progress_get tells these apart). */
 uint64_t cmb_copier_progress(const struct cmb_copier *c, uint64_t id);
+/* The same into *bytes: 0, -EBADF, -EINVAL (bytes NULL) or -ENOENT (id not pending:
+ * unknown, or its completion already returned). Since 0.3 (symbol version CMB_0.3). */
+int cmb_copier_progress_get(const struct cmb_copier *c, uint64_t id, uint64_t *bytes);
+/* The last failure's message ("" when none); NULL with errno EBADF for a bad handle. */
 const char *cmb_copier_error(const struct cmb_copier *c);
 /* Finishes pending requests, then frees the copier. */
 void cmb_copier_close(struct cmb_copier *c);
