@@ -360,7 +360,7 @@ const char* cmb_copier_error(const struct cmb_copier* c) {
 }
 int cmb_copier_event_fd(const struct cmb_copier* c) {
   if (int rc = CheckHandle(c, __func__, "c")) return rc;
-  return c->c.event_fd();
+  return c->c.poll_fd();
 }
 
 }  // extern "C"

@@ -199,7 +199,7 @@ void Copier::Close() {
   impl_->res.reset();  // the queues (nothing in flight now), the holds, the buffers
 }
 
-int Copier::event_fd() const { return impl_ ? impl_->ev.ep : -1; }
+int Copier::poll_fd() const { return impl_ ? impl_->ev.ep : -1; }
 void Copier::Notify() const {
   if (impl_) impl_->ev.Notify();
 }

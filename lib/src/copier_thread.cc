@@ -14,7 +14,7 @@ CopierThread::CopierThread(Copier copier, std::function<void(const CopyCompletio
 
 absl::StatusOr<std::unique_ptr<CopierThread>> CopierThread::Start(Copier copier,
                                                                    std::function<void(const CopyCompletion&)> on_done) {
-  if (copier.event_fd() < 0) return absl::FailedPreconditionError("the copier is closed (moved from)");
+  if (copier.poll_fd() < 0) return absl::FailedPreconditionError("the copier is closed (moved from)");
   return std::unique_ptr<CopierThread>(new CopierThread(std::move(copier), std::move(on_done)));
 }
 
@@ -47,7 +47,7 @@ void CopierThread::Loop() {
     for (const CopyCompletion& c : finished)
       if (on_done_) on_done_(c);
     // Polls the fd only (no copier state), so callers are not locked out.
-    pollfd p{copier_.event_fd(), POLLIN, 0};
+    pollfd p{copier_.poll_fd(), POLLIN, 0};
     // Polled completions keep the fd readable: yield, so callers waiting for
     // mu_ get it (std::mutex is not fair).
     if (::poll(&p, 1, 1000) > 0 && copier_.options().poll_completions) std::this_thread::yield();
@@ -68,7 +68,7 @@ void CopierThread::Loop() {
     for (const CopyCompletion& c : finished)
       if (on_done_) on_done_(c);
     if (!more) break;
-    pollfd p{copier_.event_fd(), POLLIN, 0};
+    pollfd p{copier_.poll_fd(), POLLIN, 0};
     ::poll(&p, 1, 1000);
   }
 }

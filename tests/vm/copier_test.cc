@@ -207,7 +207,7 @@ TEST_F(CopierTest, FanOutToThreeDestinationsIsExactWithNeighboursUnchanged) {
   }
 }
 
-// An application's own loop: it polls event_fd() and calls Process() only
+// An application's own loop: it polls poll_fd() and calls Process() only
 // when the fd is readable. Submit, the rate limit's timer and completions
 // must each make it readable, or the loop would wait forever (10 s is a
 // failure here). At 4 MiB/s a 512 KiB chunk starts every 125 ms and takes a
@@ -230,7 +230,7 @@ TEST_F(CopierTest, AnAppLoopOnTheEventFdAloneFinishesEveryRequest) {
   ids.push_back(*empty);
   std::vector<cmb::CopyCompletion> done;
   while (done.size() < ids.size()) {
-    pollfd p{c->event_fd(), POLLIN, 0};
+    pollfd p{c->poll_fd(), POLLIN, 0};
     ASSERT_EQ(::poll(&p, 1, 10000), 1) << "no wakeup in 10 s with " << done.size() << " of 4 requests done";
     for (cmb::CopyCompletion& x : c->Process()) done.push_back(std::move(x));
   }

@@ -8,7 +8,7 @@
 //   absl::StatusOr<cmb::Copier> c = cmb::Copier::Open(root, sys, "nvme1:1", {"nvme2:1"});  // or (root, *plan)
 //   absl::StatusOr<uint64_t> id = c->Submit({{.src_lba = 0, .dst_lba = 4096, .count = 2048},
 //                                            {.src_lba = 9000, .dst_lba = 100, .count = 8}});
-//   absl::StatusOr<cmb::CopyCompletion> done = c->Wait(*id);   // or: poll c->event_fd(), c->Process()
+//   absl::StatusOr<cmb::CopyCompletion> done = c->Wait(*id);   // or: poll c->poll_fd(), c->Process()
 //   // done->status; done->dsts[i].prefix_bytes: the exact prefix on destination i
 //
 // A request's bytes are its extents' source bytes in the order given; a
@@ -25,7 +25,7 @@
 //
 // Driving it: Submit() and Cancel() only queue; Process() starts commands,
 // reaps completions and returns the requests that finished. Call it whenever
-// event_fd() is readable (Submit and Cancel make it so), or use Wait, which
+// poll_fd() is readable (Submit and Cancel make it so), or use Wait, which
 // does both. Thread safety: none; one thread drives a copier (other threads
 // may only poll event_fd and call Notify), or use CopierThread
 // (copier_thread.h). A fan-out's destinations share one LBA size. Lifetime: destroying a copier cancels what is left and
@@ -61,7 +61,7 @@ struct CopierOptions {
   bool sqpoll = false;
   // Polled completions (IORING_SETUP_IOPOLL, fio's --hipri) on the
   // namespaces' poll queues; Open fails, saying how to add them, when a
-  // namespace has none. The copier then spins: event_fd() stays readable
+  // namespace has none. The copier then spins: poll_fd() stays readable
   // while commands are in flight, so a poll(2) loop busy-polls with it.
   bool poll_completions = false;
 };
@@ -132,13 +132,17 @@ class Copier {
   // not yet taken stay for Process().
   void Close();
 
-  // Readable when Process() has something to do: a completion, a request
-  // submitted or cancelled, or the rate limit's next start. Owned by the copier.
-  int event_fd() const;
-  // Makes event_fd() readable; the one call that is safe from any thread.
+  // An epoll fd, readable when Process() has something to do: a completion,
+  // a request submitted or cancelled, or the rate limit's next start. Poll
+  // it for POLLIN; never read it. Owned by the copier.
+  int poll_fd() const;
+  [[deprecated("use poll_fd(): it is an epoll fd, not an eventfd")]] int event_fd() const { return poll_fd(); }
+  // Makes poll_fd() readable; the one call that is safe from any thread.
   void Notify() const;
-  size_t pending() const;  // requests not yet returned by Process
-  bool Pending(uint64_t id) const;  // request id is running, or finished and not yet returned
+  // A request is pending from Submit until Process or Wait returns its
+  // completion: running, or finished and not yet taken.
+  size_t pending() const;  // how many are
+  bool Pending(uint64_t id) const;  // whether request `id` is
   const CopyPlan& plan() const;
   const CopierOptions& options() const;  // as opened; they do not change
   const CopierStats& stats() const;
