@@ -103,9 +103,9 @@ KernelRules KernelRules::For(absl::string_view release) {
   r.p2pmem_allocate = k >= KernelSince::kP2pmemAllocate;
   r.passthrough = k >= KernelSince::kPassthrough;
   r.sqe_mixed = k >= KernelSince::kSqeMixed;
-  r.amd_zen_rule = k >= KernelVersion{5, 2, 0};
+  r.amd_zen_rule = k >= KernelSince::kAmdZenP2p;
   r.multi_page_p2p = k >= KernelSince::kHostListP2p ? P2pDataPointer::kHostList
-                     : k < KernelVersion{6, 13, 0}  ? P2pDataPointer::kInCommand
+                     : k < KernelSince::kUnreadSglLayout ? P2pDataPointer::kInCommand
                                                       : P2pDataPointer::kUnknown;
   return r;
 }

@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "cmb/access_list.h"
 #include "cmb/discovery.h"
+#include "cmb/kernel_rules.h"
 #include "cmb/own_cmb.h"
 #include "cmb/p2p_path.h"
 #include "cmb/pci_topology.h"
@@ -91,7 +92,9 @@ void PrintController(const cmb::Controller& c, const cmb::AccessList& list, bool
     std::cout << absl::StrFormat("  p2pmem   %s, %s, %s available, userspace allocation %s\n",
                                  m.published ? "published" : "NOT published", cmbtools::HumanBytes(m.size_bytes),
                                  cmbtools::HumanBytes(m.available_bytes),
-                                 m.allocate ? "yes" : "no (kernel < 6.2 or no CONFIG_PCI_P2PDMA)");
+                                 m.allocate ? "yes"
+                                            : absl::StrCat("no (kernel < ", cmb::KernelSince::kP2pmemAllocate.ToString(),
+                                                           " or no CONFIG_PCI_P2PDMA)"));
     if (m.allocate) {
       cmb::AccessDecision d = cmb::DecideP2pMemAccess(list, c);
       std::cout << absl::StrFormat("           group %s may allocate: %s: %s\n", CMB_GROUP, d.granted ? "yes" : "no",

@@ -37,10 +37,12 @@ std::optional<KernelVersion> ParseKernelRelease(absl::string_view release);
 // Arrival releases of what the library needs, for the rules below and for the
 // messages that name a minimum kernel.
 struct KernelSince {
+  static constexpr KernelVersion kAmdZenP2p{5, 2, 0};       // cpu_supports_p2pdma(): AMD Zen host bridges
   static constexpr KernelVersion kPassthrough{5, 19, 0};     // IORING_OP_URING_CMD on /dev/ngXnY
   static constexpr KernelVersion kP2pmemAllocate{6, 2, 0};   // p2pmem/allocate, P2P pages in passthrough
   static constexpr KernelVersion kDmaIter{6, 17, 0};         // blk_dma_map_iter_*: -EINVAL, no mixing
   static constexpr KernelVersion kSqeMixed{6, 19, 0};        // IORING_SETUP_SQE_MIXED
+  static constexpr KernelVersion kUnreadSglLayout{6, 13, 0}; // from here to kHostListP2p: multi-page P2P layout not read
   static constexpr KernelVersion kHostListP2p{7, 3, 0};      // multi-page P2P: SGL list in host memory
 };
 
