@@ -60,12 +60,7 @@ unprivileged, switch paths show verdict "unknown" instead of a guess.
 
 std::string Flag(bool on, const char* name) { return on ? name : "-"; }
 
-void PrintController(const cmb::Controller& c, const cmb::AccessList& list, bool verbose) {
-  std::string link = c.link_speed.empty() ? "" : absl::StrCat("  link ", c.link_speed, " x", c.link_width);
-  std::string iommu = c.iommu_domain.empty() ? "" : absl::StrCat("  iommu ", c.iommu_domain);
-  std::cout << absl::StrFormat("%s  %s  %s  serial %s  fw %s%s%s\n", c.name,
-                               c.address ? c.address->ToString() : c.transport, c.model, c.serial,
-                               c.firmware, link, iommu);
+void PrintCmb(const cmb::Controller& c, bool verbose) {
   if (c.cmb) {
     const cmb::CmbRegisters& r = *c.cmb;
     std::cout << absl::StrFormat("  CMB      %s at offset %s of BAR%u; %s %s %s %s %s\n",
@@ -87,6 +82,9 @@ void PrintController(const cmb::Controller& c, const cmb::AccessList& list, bool
   } else {
     std::cout << "  CMB      " << (c.cmb_note.empty() ? "none" : c.cmb_note) << "\n";
   }
+}
+
+void PrintP2pMem(const cmb::Controller& c, const cmb::AccessList& list) {
   if (c.p2pmem) {
     const cmb::P2pMem& m = *c.p2pmem;
     std::cout << absl::StrFormat("  p2pmem   %s, %s, %s available, userspace allocation %s\n",
@@ -104,21 +102,33 @@ void PrintController(const cmb::Controller& c, const cmb::AccessList& list, bool
     std::cout << "  p2pmem   none: the kernel did not register this CMB for P2PDMA"
                  " (CONFIG_PCI_P2PDMA off, or the CMB is not 2 MiB aligned)\n";
   }
-  for (const cmb::Namespace& n : c.namespaces) {
-    std::vector<std::string> use;
-    for (const std::string& m : n.system_mounts) use.push_back("holds " + m);
-    use.insert(use.end(), n.mountpoints.begin(), n.mountpoints.end());
-    for (const std::string& w : n.swaps) use.push_back("swap " + w);
-    for (const std::string& h : n.holders) use.push_back("held by " + h);
-    std::cout << absl::StrFormat("  %-8s nsid %u  %s  %u B LBAs x %u (%s)  max transfer %s%s%s\n", n.name, n.nsid,
-                                 n.generic_device.empty() ? "(no generic device)" : n.generic_device, n.lba_size,
-                                 n.capacity_blocks, cmbtools::HumanBytes(n.capacity_blocks * n.lba_size),
-                                 cmbtools::HumanBytes(n.max_transfer_bytes),
-                                 use.empty() ? "" : absl::StrCat("  IN USE: ", absl::StrJoin(use, ", ")),
-                                 n.use_unknown.empty() ? "" : "  USE UNKNOWN: " + n.use_unknown);
-    cmb::AccessDecision d = cmb::DecideNamespaceAccess(list, c, n);
-    std::cout << absl::StrFormat("           group %s: %s: %s\n", CMB_GROUP, d.granted ? "yes" : "no", d.reason);
-  }
+}
+
+void PrintNamespace(const cmb::Controller& c, const cmb::Namespace& n, const cmb::AccessList& list) {
+  std::vector<std::string> use;
+  for (const std::string& m : n.system_mounts) use.push_back("holds " + m);
+  use.insert(use.end(), n.mountpoints.begin(), n.mountpoints.end());
+  for (const std::string& w : n.swaps) use.push_back("swap " + w);
+  for (const std::string& h : n.holders) use.push_back("held by " + h);
+  std::cout << absl::StrFormat("  %-8s nsid %u  %s  %u B LBAs x %u (%s)  max transfer %s%s%s\n", n.name, n.nsid,
+                               n.generic_device.empty() ? "(no generic device)" : n.generic_device, n.lba_size,
+                               n.capacity_blocks, cmbtools::HumanBytes(n.capacity_blocks * n.lba_size),
+                               cmbtools::HumanBytes(n.max_transfer_bytes),
+                               use.empty() ? "" : absl::StrCat("  IN USE: ", absl::StrJoin(use, ", ")),
+                               n.use_unknown.empty() ? "" : "  USE UNKNOWN: " + n.use_unknown);
+  cmb::AccessDecision d = cmb::DecideNamespaceAccess(list, c, n);
+  std::cout << absl::StrFormat("           group %s: %s: %s\n", CMB_GROUP, d.granted ? "yes" : "no", d.reason);
+}
+
+void PrintController(const cmb::Controller& c, const cmb::AccessList& list, bool verbose) {
+  std::string link = c.link_speed.empty() ? "" : absl::StrCat("  link ", c.link_speed, " x", c.link_width);
+  std::string iommu = c.iommu_domain.empty() ? "" : absl::StrCat("  iommu ", c.iommu_domain);
+  std::cout << absl::StrFormat("%s  %s  %s  serial %s  fw %s%s%s\n", c.name,
+                               c.address ? c.address->ToString() : c.transport, c.model, c.serial,
+                               c.firmware, link, iommu);
+  PrintCmb(c, verbose);
+  PrintP2pMem(c, list);
+  for (const cmb::Namespace& n : c.namespaces) PrintNamespace(c, n, list);
   if (c.namespaces.empty()) std::cout << "  (no namespaces)\n";
 }
 
