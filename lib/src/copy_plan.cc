@@ -1,6 +1,7 @@
 #include "cmb/copy_plan.h"
 
 #include <algorithm>
+#include <array>
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
@@ -64,11 +65,11 @@ absl::Status CheckInUse(const CopyRequest& req, CopyPlan& plan) {
   return absl::OkStatus();
 }
 
-// Bytes and range checks that hold for every method.
-absl::Status CheckRanges(const CopyRequest& req, CopyPlan& plan) {
-  const Namespace &s = plan.src.ns, &d = plan.dst.ns;
+// A range's bytes (`count` or `bytes`); the LBAs it spans on each end.
+absl::StatusOr<std::array<uint64_t, 2>> SizeRange(const CopyRequest& req, CopyPlan& plan) {
+  const Namespace& s = plan.src.ns;
   if (req.count.has_value() == req.bytes.has_value())
-    return absl::InvalidArgumentError("give exactly one of `count` (source LBAs) and `bytes`");
+    return absl::InvalidArgumentError("give exactly one of `count` (source LBAs), `bytes` and `extents`");
   if (req.count) {
     if (*req.count == 0) return absl::InvalidArgumentError("`count` is 0: nothing to copy");
     if (*req.count > UINT64_MAX / s.lba_size) return absl::InvalidArgumentError("`count` is too large");
@@ -77,22 +78,60 @@ absl::Status CheckRanges(const CopyRequest& req, CopyPlan& plan) {
     if (*req.bytes == 0) return absl::InvalidArgumentError("`bytes` is 0: nothing to copy");
     plan.bytes = *req.bytes;
   }
+  return std::array<uint64_t, 2>{plan.src_lbas(), plan.dst_lbas()};
+}
+
+// An extent list's bytes (their sum), each extent whole LBAs of both ends;
+// plan.src.lba and dst.lba become the lowest LBAs it touches, and the LBAs
+// from there to the highest it touches are its span on each end.
+absl::StatusOr<std::array<uint64_t, 2>> SizeExtents(const CopyRequest& req, CopyPlan& plan) {
+  if (req.count || req.bytes || req.src_lba || req.dst_lba)
+    return absl::InvalidArgumentError(
+        "`extents` carry their own LBAs and bytes: leave `src_lba`, `dst_lba`, `count` and `bytes` unset");
+  const uint64_t s = plan.src.ns.lba_size, d = plan.dst.ns.lba_size, unit = plan.lba_unit();
+  uint64_t lo[2] = {UINT64_MAX, UINT64_MAX}, hi[2] = {0, 0}, bytes = 0;
+  for (size_t i = 0; i < req.extents.size(); ++i) {
+    const Extent& x = req.extents[i];
+    if (x.count == 0) return absl::InvalidArgumentError(absl::StrFormat("extent %u has no LBAs", i));
+    if (x.count > UINT64_MAX / s || x.src_lba > UINT64_MAX - x.count || x.dst_lba > UINT64_MAX - x.count * s / d)
+      return absl::InvalidArgumentError(absl::StrFormat("extent %u: its LBAs run past 2^64", i));
+    const uint64_t b = x.count * s;
+    if (b % unit != 0)
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "extent %u: %u bytes are not whole LBAs of every end (multiples of %u bytes)", i, b, unit));
+    if (bytes > UINT64_MAX - b) return absl::InvalidArgumentError("`extents` add up to more than 2^64 bytes");
+    bytes += b;
+    lo[0] = std::min(lo[0], x.src_lba), hi[0] = std::max(hi[0], x.src_lba + x.count);
+    lo[1] = std::min(lo[1], x.dst_lba), hi[1] = std::max(hi[1], x.dst_lba + b / d);
+  }
+  plan.bytes = bytes;
+  plan.src.lba = lo[0];
+  plan.dst.lba = lo[1];
+  return std::array<uint64_t, 2>{hi[0] - lo[0], hi[1] - lo[1]};
+}
+
+// Bytes and range checks that hold for every method. An extent list's
+// overlaps are the copier's to check (Copier::Submit), extent by extent.
+absl::Status CheckRanges(const CopyRequest& req, CopyPlan& plan) {
+  const Namespace &s = plan.src.ns, &d = plan.dst.ns;
+  const bool list = !req.extents.empty();
+  CMB_ASSIGN_OR_RETURN(const auto span, list ? SizeExtents(req, plan) : SizeRange(req, plan));
   uint64_t unit = plan.lba_unit();
   if (plan.bytes % unit != 0)
     return absl::InvalidArgumentError(absl::StrFormat(
         "%u bytes is not a whole number of LBAs on both sides (%s has %u-byte LBAs, %s has %u-byte LBAs): "
         "use a multiple of %u bytes",
         plan.bytes, s.name, s.lba_size, d.name, d.lba_size, unit));
-  for (const CopyEnd* e : {&plan.src, &plan.dst}) {
-    uint64_t lbas = plan.bytes / e->ns.lba_size;
-    if (e->lba >= e->ns.capacity_blocks || e->ns.capacity_blocks - e->lba < lbas)
-      return absl::OutOfRangeError(absl::StrFormat("%s is beyond the end of %s (%u LBAs of %u bytes)",
-                                                   Range(*e, lbas), e->ns.name, e->ns.capacity_blocks,
-                                                   e->ns.lba_size));
+  for (int i : {0, 1}) {
+    const CopyEnd* e = i == 0 ? &plan.src : &plan.dst;
+    if (e->lba >= e->ns.capacity_blocks || e->ns.capacity_blocks - e->lba < span[i])
+      return absl::OutOfRangeError(absl::StrFormat("%s%s is beyond the end of %s (%u LBAs of %u bytes)",
+                                                   list ? "the extents' span " : "", Range(*e, span[i]), e->ns.name,
+                                                   e->ns.capacity_blocks, e->ns.lba_size));
   }
   // One namespace seen through two controllers (shared, multipath) is one
   // namespace: overlap is judged by identity, not by name.
-  if (std::string same; SameNamespace(s, d, &same)) {
+  if (std::string same; !list && SameNamespace(s, d, &same)) {
     uint64_t n = plan.src_lbas();
     if (plan.src.lba < plan.dst.lba + n && plan.dst.lba < plan.src.lba + n)
       return absl::FailedPreconditionError(absl::StrFormat(
@@ -102,6 +141,24 @@ absl::Status CheckRanges(const CopyRequest& req, CopyPlan& plan) {
                                                                     s.name, d.name, same)));
   }
   return CheckInUse(req, plan);
+}
+
+// The commands a copy of `plan` makes in `chunk`-byte pieces: an extent
+// list's are cut extent by extent (counted up to kMaxQd, all a depth needs).
+uint64_t Commands(const CopyRequest& req, const CopyPlan& plan, uint64_t chunk) {
+  if (req.extents.empty()) return (plan.bytes + chunk - 1) / chunk;
+  uint64_t n = 0;
+  for (size_t i = 0; i < req.extents.size() && n <= kMaxQd; ++i)
+    n += (req.extents[i].count * plan.src.ns.lba_size + chunk - 1) / chunk;
+  return n;
+}
+
+// The largest command a copy of `plan` can make: its bytes, or an extent
+// list's largest extent (which fits from the list's lowest LBA on each end).
+uint64_t LargestCommand(const CopyRequest& req, const CopyPlan& plan) {
+  uint64_t most = req.extents.empty() ? plan.bytes : 0;
+  for (const Extent& x : req.extents) most = std::max(most, x.count * plan.src.ns.lba_size);
+  return most;
 }
 
 // Chunk and depth for a data-moving method: a chunk is page aligned, a whole
@@ -156,8 +213,7 @@ absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan)
     plan.reasons.push_back(absl::StrFormat("queue depth %u -> %u: %u bytes of the CMB are free", qd, fit, budget));
     qd = static_cast<unsigned>(fit);
   }
-  uint64_t chunks = (plan.bytes + chunk - 1) / chunk;
-  if (chunks < qd) qd = static_cast<unsigned>(chunks);
+  if (uint64_t chunks = Commands(req, plan, chunk); chunks < qd) qd = static_cast<unsigned>(chunks);
   plan.chunk_bytes = chunk;
   plan.qd = qd;
   return absl::OkStatus();
@@ -213,11 +269,13 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const KernelRules& rules, const CopyReque
   const bool is_dst = owner.address == plan.dst.address;
   const CopyEnd& e = is_dst ? plan.dst : plan.src;
   const uint64_t page = KernelRules::kSingleDescriptorBytes, lba_size = e.ns.lba_size;
-  const bool write_back = is_dst && req.prove_with_writes;
+  const uint64_t largest = LargestCommand(req, plan);
+  const bool write_back = is_dst && req.prove_with_writes && req.extents.empty();
   o.is_dst = is_dst;
   auto probe = [&](uint64_t bytes) -> absl::StatusOr<bool> {
-    // Never more than the copy moves, at its first LBA: a write-back stays
-    // inside the range the copy overwrites, a read inside the one it reads.
+    // Never more than one command of the copy moves, at its first LBA: a
+    // write-back stays inside the range the copy overwrites, a read inside
+    // the namespace (an extent list's lowest LBA, its largest extent).
     const uint64_t lba = e.lba;
     absl::StatusOr<OwnCmbProbe> p = req.probe_own_cmb ? req.probe_own_cmb(e.ns, *owner.address, lba, bytes, write_back)
                                                       : ProbeOwnCmb(e.ns, *owner.address, lba, bytes, write_back);
@@ -229,8 +287,8 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const KernelRules& rules, const CopyReque
   };
   // Two pages (or the whole copy when smaller): a command the kernel
   // describes with a list; one page: one it describes inline.
-  uint64_t multi = std::min(std::max(2 * page, lba_size), plan.bytes / lba_size * lba_size);
-  if (o.predicted.outcome == OwnCmbOutcome::kProbe && plan.bytes > page && multi > page) {
+  uint64_t multi = std::min(std::max(2 * page, lba_size), largest / lba_size * lba_size);
+  if (o.predicted.outcome == OwnCmbOutcome::kProbe && largest > page && multi > page) {
     CMB_ASSIGN_OR_RETURN(bool ok, probe(multi));
     if (ok) return o;
   }
@@ -240,8 +298,9 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const KernelRules& rules, const CopyReque
     return absl::FailedPreconditionError(absl::StrCat("its own CMB takes only one-page commands (", o.predicted.reason,
                                                       "), which cannot carry whole ", unit,
                                                       "-byte units of both ends' LBAs"));
-  // A copy smaller than a page is proven at its own size: all its commands are.
-  CMB_ASSIGN_OR_RETURN(bool ok, probe(std::min(page, plan.bytes)));
+  // A copy (or an extent list's largest extent) smaller than a page is
+  // proven at its own size: all its commands are.
+  CMB_ASSIGN_OR_RETURN(bool ok, probe(std::min(page, largest)));
   if (!ok)
     return absl::FailedPreconditionError(absl::StrCat("its own CMB: ", o.predicted.reason, "; a ", page, "-byte ",
                                                       write_back ? "read and write-back" : "read",
@@ -256,7 +315,7 @@ std::string DescribeOwnCmb(const OwnCmbPlan& o) {
     absl::StrAppend(&s, "; proven by a ", p.bytes, "-byte ", p.wrote_back ? "read and write-back of the same bytes" : "read",
                     " through it: ", p.accepted ? "accepted" : absl::StrCat("refused (", p.status, ")"));
   if (!o.probes.empty() && !o.probes.back().wrote_back && o.is_dst)
-    absl::StrAppend(&s, " (a dry run: writes from it not proven)");
+    absl::StrAppend(&s, " (writes from it not proven: a dry run, or a plan of extents, proves by reading)");
   if (o.command_bytes_limit) absl::StrAppend(&s, "; so every command is at most ", o.command_bytes_limit, " bytes");
   return s;
 }
@@ -400,7 +459,7 @@ absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const 
       m = CopyMethod::kNvmeCopy;
       plan.chunk_bytes = uint64_t{max_lbas} * plan.dst.ns.lba_size;
       unsigned qd = req.qd ? req.qd : kDefaultQd;
-      plan.qd = static_cast<unsigned>(std::min<uint64_t>(qd, (plan.bytes + plan.chunk_bytes - 1) / plan.chunk_bytes));
+      plan.qd = static_cast<unsigned>(std::min<uint64_t>(qd, Commands(req, plan, plan.chunk_bytes)));
       plan.reasons.push_back(absl::StrFormat(
           "nvme-copy: source and destination are the same namespace and the controller supports Copy (ONCS bit 8); "
           "%u LBAs per command (min of MSSRL %u, MCL %u)", max_lbas, id->mssrl, id->mcl));

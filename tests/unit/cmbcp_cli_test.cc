@@ -138,6 +138,33 @@ TEST(CmbcpCli, ResumeBeyondTheRangeOrNotWholeLbasExits2) {
   EXPECT_NE(r.out.find("--resume=4608 is not a multiple of 4096 bytes (both LBA sizes)"), std::string::npos) << r.out;
 }
 
+// --extents plans for the list: its bytes and lowest LBAs, not the whole
+// devices; a list past a namespace's end is refused by the planner (exit 4)
+// before any device is opened.
+TEST(CmbcpCli, ExtentsPlanIsSizedForTheList) {
+  Cli c;
+  const std::string file = c.t.dir() + "/list.txt";
+  std::ofstream(file) << "100 5000 8\n20 4000 16  # the lowest\n";
+  cmbtest::CommandResult r = c.Run("--extents " + file + " --dry-run -o json nvme1:1 nvme2:1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
+  EXPECT_EQ(j["extents"], 2);
+  EXPECT_EQ(j["plan"]["bytes"], 24 * 512);
+  EXPECT_EQ(j["plan"]["src"]["first_lba"], 20);
+  EXPECT_EQ(j["plan"]["dst"]["first_lba"], 4000);
+  EXPECT_EQ(j["plan"]["qd"], 2) << "one command per extent";
+  r = c.Run("--extents " + file + " --dry-run nvme1:1 nvme2:1");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("nvme1n1 -> nvme2n1, 2 extents from LBA 20 -> LBA 4000, 12288 bytes"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("(the plan is sized for them)"), std::string::npos) << r.out;
+  std::ofstream(file) << "0 0 8\n0 2097150 8\n";  // 1 GiB = 2097152 LBAs
+  r = c.Run("--extents " + file + " nvme1:1 nvme2:1");
+  EXPECT_EQ(r.status, 4) << r.out;
+  EXPECT_NE(r.out.find("the extents' span nvme2n1 LBAs 0..2097157 is beyond the end of nvme2n1"), std::string::npos)
+      << r.out;
+}
+
 // A journal whose offset does not fit the range is refused, not trusted. Its
 // path comes from cmbcp's own message, as a user would see it.
 TEST(CmbcpCli, JournalOutsideTheRangeIsRefusedWithExit2) {

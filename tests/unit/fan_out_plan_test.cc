@@ -86,6 +86,25 @@ TEST(FanOut, EachDestinationGetsThePairChecks) {
   EXPECT_TRUE(Has(p.status(), "nvme2n1: ")) << p.status();
 }
 
+// A fan-out of extents: every destination planned for the list, each
+// destination's span checked.
+TEST(FanOut, APlanOfExtentsIsSizedForTheListOnEveryDestination) {
+  Tree tr;
+  const std::vector<cmb::Extent> list = {{8, 100, 8}, {0, 50, 8}};
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.extents = list}, {"nvme2:1", "nvme3:1"});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->bytes, 16u * 512);
+  EXPECT_EQ(p->src.lba, 0u);
+  EXPECT_EQ(p->dst.lba, 50u);
+  ASSERT_EQ(p->fanout.size(), 1u);
+  EXPECT_EQ(p->fanout[0].lba, 50u);
+  EXPECT_EQ(p->qd, 2u);
+  const std::vector<cmb::Extent> past = {{0, 2097151, 2}};
+  p = tr.Plan({.extents = past}, {"nvme2:1", "nvme3:1"});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_TRUE(Has(p.status(), "nvme2n1: the extents' span nvme2n1 LBAs 2097151..2097152")) << p.status();
+}
+
 TEST(FanOut, NoCmbForEveryDestinationIsRefusedUnlessBounceIsAllowed) {
   Tree tr;
   absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8}, {"nvme2:1", "nvme4:1"});

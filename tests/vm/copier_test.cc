@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <random>
 #include <thread>
 
@@ -361,11 +362,14 @@ TEST_F(CopierTest, CmbcpCopiesAnExtentFile) {
   std::vector<uint8_t> want[2] = {Fill("dst", span, 31), Fill("dst2", span, 32)};
   std::mt19937_64 rng(33);
   std::string list = "# src dst count\n";
+  uint64_t total = 0, first_dst = UINT64_MAX;
   for (uint64_t lba = 0, i = 0; i < 200; ++i) {
     uint64_t n = 1 + rng() % 128, s = rng() % (span / 512 - n);
     lba += rng() % 32;
     absl::StrAppend(&list, s, " ", lba, " ", n, "\n");
     for (std::vector<uint8_t>& w : want) std::memcpy(w.data() + lba * 512, src.data() + s * 512, n * 512);
+    total += n * 512;
+    first_dst = std::min(first_dst, lba);
     lba += n;
   }
   const std::string file = "/tmp/extents.txt";
@@ -378,8 +382,19 @@ TEST_F(CopierTest, CmbcpCopiesAnExtentFile) {
   nlohmann::json j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
   EXPECT_EQ(j["extents"], 200);
   EXPECT_EQ(j["copy"]["complete"], true) << j["copy"];
+  // The plan is sized for the list (its bytes, its lowest destination LBA), not the whole devices.
+  EXPECT_EQ(j["plan"]["bytes"], total);
+  EXPECT_EQ(j["plan"]["dst"]["first_lba"], first_dst);
+  EXPECT_EQ(j["copy"]["bytes_total"], total);
+  EXPECT_EQ(j["copy"]["bytes_done"], total);
   ASSERT_EQ(j["verify"].size(), 2u);
+  ASSERT_EQ(j["copy"]["destinations"].size(), 2u);
   for (size_t i = 0; i < 2; ++i) {
+    // Each destination is named as the plan names it, in the copy and the verify alike.
+    const nlohmann::json& end = i == 0 ? j["plan"]["dst"] : j["plan"]["fanout"][0];
+    EXPECT_EQ(j["copy"]["destinations"][i]["device"], end["device"]) << j["copy"]["destinations"][i];
+    EXPECT_EQ(j["verify"][i]["device"], end["device"]) << j["verify"][i];
+    EXPECT_EQ(j["copy"]["destinations"][i]["bytes_done"], total);
     EXPECT_EQ(j["verify"][i]["match"], true) << j["verify"][i];
     std::vector<uint8_t> got = Read(i == 0 ? "dst" : "dst2", span);
     EXPECT_TRUE(got == want[i]) << "first difference at " << FirstDiff(got, want[i]);
@@ -389,6 +404,54 @@ TEST_F(CopierTest, CmbcpCopiesAnExtentFile) {
   EXPECT_EQ(bad.status, 2) << bad.out;
   EXPECT_NE(bad.out.find("line 2"), std::string::npos) << bad.out;
   EXPECT_TRUE(Read("dst", span) == want[0]) << "the refused list wrote";
+}
+
+// cmbcp --extents interrupted by SIGINT (the library's drive loop cancels
+// the request): exit 130, each destination's exact prefix of the list in the
+// JSON and in words, and the list's bytes before it on both destinations.
+// 64 extents of 1 MiB in reverse order at 4 MiB/s: 16 s at least, so the
+// signal (once progress shows bytes done) lands mid-list on any machine.
+TEST_F(CopierTest, CmbcpExtentsInterruptedReportEachDestinationsPrefix) {
+  const size_t span = 64 * kMiB, one = kMiB / 512;
+  std::vector<uint8_t> src = Fill("src", span, 40);
+  Fill("dst", span, 41);
+  Fill("dst2", span, 42);
+  std::string list;
+  for (uint64_t k = 0; k < 64; ++k) absl::StrAppend(&list, k * one, " ", (63 - k) * one, " ", one, "\n");
+  std::ofstream("/tmp/int-extents.txt") << list;
+  const std::string ends = absl::StrCat(cmbtest::BySerial(sys_, "src").name, ":1 ", cmbtest::BySerial(sys_, "dst").name,
+                                        ":1 ", cmbtest::BySerial(sys_, "dst2").name, ":1");
+  cmbtest::CommandResult r = cmbtest::RunCommand(absl::StrCat(
+      CMBCP_PATH, " ", ends, " --extents /tmp/int-extents.txt --rate 4M --progress -o json >/tmp/ext.json ",
+      "2>/tmp/ext.err & pid=$!; for i in $(seq 600); do grep -Eq '^[1-9][0-9]* bytes .* copied, ' /tmp/ext.err && break; ",
+      "sleep 0.1; done; ",
+      "kill -INT $pid; wait $pid; echo rc=$?"));
+  EXPECT_NE(r.out.find("rc=130"), std::string::npos) << r.out;
+  std::ifstream jf("/tmp/ext.json"), ef("/tmp/ext.err");
+  nlohmann::json j = nlohmann::json::parse(jf, nullptr, false);
+  std::string err((std::istreambuf_iterator<char>(ef)), {});
+  ASSERT_FALSE(j.is_discarded()) << err;
+  EXPECT_EQ(j["copy"]["interrupted"], true) << j["copy"];
+  EXPECT_EQ(j["copy"]["complete"], false);
+  EXPECT_TRUE(j["copy"]["error"].is_null()) << "a clean stop is no failure: " << j["copy"];
+  EXPECT_NE(err.find(absl::StrCat(" of ", span)), std::string::npos) << "progress counts up to the list's bytes: " << err;
+  ASSERT_EQ(j["copy"]["destinations"].size(), 2u) << j["copy"];
+  for (size_t i = 0; i < 2; ++i) {
+    const uint64_t done = j["copy"]["destinations"][i]["bytes_done"];
+    ASSERT_GT(done, 0u) << err;
+    ASSERT_LT(done, span) << "the list finished before the signal, despite --rate";
+    EXPECT_NE(err.find(absl::StrCat("interrupted: ", Ns(i == 0 ? "dst" : "dst2").name, ": the first ", done, " of ",
+                                    span, " bytes of the list are copied and flushed (extents 0..")),
+              std::string::npos) << err;
+    // Extent k sits at destination MiB 63 - k: the prefix is exact there, extent by extent.
+    std::vector<uint8_t> got = Read(i == 0 ? "dst" : "dst2", span);
+    for (uint64_t k = 0; k * kMiB < done; ++k) {
+      const uint64_t n = std::min<uint64_t>(kMiB, done - k * kMiB);
+      EXPECT_TRUE(std::equal(src.begin() + k * kMiB, src.begin() + k * kMiB + n, got.begin() + (63 - k) * kMiB))
+          << "extent " << k << " on destination " << i;
+    }
+    std::cout << "[cmbcp --extents] interrupted after " << done << " of " << span << " bytes\n";
+  }
 }
 
 // dst2 is removed by QEMU mid-copy: it gets its own failure and prefix; dst

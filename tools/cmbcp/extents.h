@@ -1,8 +1,11 @@
 // cmbcp --extents FILE: the extent list (cmb::ParseExtents) copied as one
-// Copier request, with progress and cancellation on a signal, then verified
-// extent by extent, and reported per destination (text and JSON).
+// request (cmb::RunExtents, the library's drive loop, with progress and
+// cancellation on a signal), then verified extent by extent, and reported
+// per destination (text and JSON) in the words a range's copy uses
+// (output.h). The plan is sized for the list (CopyRequest::extents).
 //
 //   absl::StatusOr<std::vector<cmb::Extent>> ext = cmbcp::LoadExtents(o.extents);
+//   req.extents = *ext;  ...  plan = cmb::PlanFanOut(root, sys, req, dsts);
 //   int rc = cmbcp::CopyExtentsAndReport(root, *plan, *ext, o, stop, out);
 #pragma once
 

@@ -88,9 +88,9 @@ int main(int argc, char** argv) {
     absl::StatusOr<std::vector<cmb::Extent>> e = cmbcp::LoadExtents(o.extents);
     if (!e.ok()) return Fail(e.status(), o.json, cmbcp::kExitUsage);
     extents = std::move(*e);
-    // Sized for the whole devices; the own-CMB proof only reads (LBA 0 need not be in the list).
-    req.bytes = cmb::WholeRangeBytes(req.src, dsts);
-    req.prove_with_writes = false;
+    // The plan is sized for the list and checks its span; the planner's
+    // own-CMB proof of a list only reads.
+    req.extents = extents;
   }
   absl::StatusOr<cmb::CopyPlan> plan = cmb::PlanFanOut(root, *sys, req, dsts);
   // The library names request fields; say them as this tool's flags.
@@ -106,9 +106,9 @@ int main(int argc, char** argv) {
   if (!extents.empty()) out["extents"] = extents.size();
   if (o.dry_run) {
     if (o.json) std::cout << cmbtools::Dump(out) << "\n";
-    else cmbcp::PrintPlan(*plan, true);
+    else cmbcp::PrintPlan(*plan, true, extents.size());
     if (!o.json && !extents.empty())
-      std::printf("extents: %zu from %s (the plan is sized for the whole devices)\n", extents.size(), o.extents.c_str());
+      std::printf("extents: %zu from %s (the plan is sized for them)\n", extents.size(), o.extents.c_str());
     return cmbcp::kExitOk;
   }
   struct sigaction sa {};

@@ -1,5 +1,8 @@
 #include "output.h"
 
+#include <unistd.h>
+
+#include <cstdio>
 #include <iostream>
 #include <optional>
 #include <vector>
@@ -7,12 +10,17 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "options.h"
 #include "report.h"
 
 namespace cmbcp {
 
+std::string DeviceName(const cmb::CopyEnd& e) {
+  return e.ns.generic_device.empty() ? e.ns.block_device : e.ns.generic_device;
+}
+
 nlohmann::json EndJson(const cmb::CopyEnd& e, uint64_t lbas) {
-  return {{"device", e.ns.generic_device.empty() ? e.ns.block_device : e.ns.generic_device},
+  return {{"device", DeviceName(e)},
           {"block_device", e.ns.block_device},
           {"controller", e.controller},
           {"serial", e.serial},
@@ -84,14 +92,23 @@ std::string Providers(const cmb::CopyPlan& p) {
   return absl::StrJoin(p.cmbs(), "+", [](std::string* out, const cmb::PciAddress& a) { out->append(a.ToString()); });
 }
 
-void PrintPlan(const cmb::CopyPlan& p, bool verbose) {
+std::string MethodVia(const cmb::CopyPlan& p) {
+  return p.provider ? absl::StrCat(cmb::CopyMethodName(p.method), " through ", Providers(p))
+                    : cmb::CopyMethodName(p.method);
+}
+
+void PrintPlan(const cmb::CopyPlan& p, bool verbose, size_t extents) {
   std::string via = !p.provider         ? ""
                     : p.stripe.empty() ? absl::StrCat(" through the CMB of ", p.provider->ToString())
                                        : absl::StrCat(" striped over the CMBs of ", Providers(p));
-  std::cout << absl::StrFormat("plan: %s %s LBAs %u..%u -> %s LBAs %u..%u, %u bytes (%s), %s%s, chunk %s, qd %u\n",
-                               cmb::CopyMethodName(p.method), p.src.ns.name, p.src.lba, p.src.lba + p.src_lbas() - 1,
-                               DstNames(p), p.dst.lba, p.dst.lba + p.dst_lbas() - 1, p.bytes,
-                               cmbtools::HumanBytes(p.bytes), cmb::CopyMethodName(p.method), via,
+  // A list's LBAs are its own: only where they start on each end says anything.
+  std::string what =
+      extents ? absl::StrFormat("%s -> %s, %u extents from LBA %u -> LBA %u", p.src.ns.name, DstNames(p), extents,
+                                p.src.lba, p.dst.lba)
+              : absl::StrFormat("%s LBAs %u..%u -> %s LBAs %u..%u", p.src.ns.name, p.src.lba,
+                                p.src.lba + p.src_lbas() - 1, DstNames(p), p.dst.lba, p.dst.lba + p.dst_lbas() - 1);
+  std::cout << absl::StrFormat("plan: %s %s, %u bytes (%s), %s%s, chunk %s, qd %u\n", cmb::CopyMethodName(p.method),
+                               what, p.bytes, cmbtools::HumanBytes(p.bytes), cmb::CopyMethodName(p.method), via,
                                cmbtools::HumanBytes(p.chunk_bytes), p.qd);
   if (verbose)
     for (const std::string& r : p.reasons) std::cout << "  " << r << "\n";
@@ -112,6 +129,83 @@ std::string ProgressLine(uint64_t bytes, double s) {
   // Short copies get decimals, as dd's final line has, instead of "0 s".
   return absl::StrFormat("%u bytes (%.0f MB, %s) copied, %.*f s, %.1f MB/s", bytes, bytes / 1e6,
                          cmbtools::HumanBytes(bytes), s < 10 ? 2 : 0, s, Rate(bytes, s));
+}
+
+std::function<void(const cmb::CopyProgress&)> ProgressPrinter(uint64_t resumed, bool of_total) {
+  return [tty = isatty(STDERR_FILENO) == 1, resumed, of_total](const cmb::CopyProgress& p) {
+    std::string line = ProgressLine(p.bytes_done - resumed, p.seconds);
+    if (of_total) absl::StrAppend(&line, " of ", p.bytes_total - resumed);
+    std::fprintf(stderr, tty ? "\r%s   " : "%s\n", line.c_str());
+  };
+}
+
+const char* Durability(bool flushed) {
+  // Only a successful Flush makes a prefix durable; say which it is.
+  return flushed ? "copied and flushed" : "written but NOT flushed (the flush failed)";
+}
+
+void WarnAfterCopy(const cmb::CopyPlan& plan, const cmb::CopyResult& r) {
+  if (!r.dst_not_held.empty())
+    std::fprintf(stderr, "cmbcp: warning: %s; it was checked unused before the copy, but nothing stops a mount "
+                 "meanwhile (run as root, or join the device's group)\n", r.dst_not_held.c_str());
+  for (size_t i = 0; i < r.dsts.size(); ++i)
+    if (!r.dsts[i].page_cache_not_dropped.empty())
+      std::fprintf(stderr, "cmbcp: warning: %s: readers of %s may see its old data until the page cache lets go "
+                   "(echo 1 > /proc/sys/vm/drop_caches as root, or read with O_DIRECT)\n",
+                   r.dsts[i].page_cache_not_dropped.c_str(), plan.destinations()[i]->ns.block_device.c_str());
+}
+
+static nlohmann::json ErrorJson(const absl::Status& s) {
+  return s.ok() ? nlohmann::json() : nlohmann::json(std::string(s.message()));
+}
+
+nlohmann::json DstJson(const cmb::CopyEnd& e, const cmb::CopyResult& r, size_t i, uint64_t total) {
+  const cmb::DstCompletion& d = r.dsts[i];
+  return {{"device", DeviceName(e)},
+          {"complete", d.status.ok() && r.done_bytes(i) == total},
+          {"error", ErrorJson(d.status)},
+          {"bytes_done", r.done_bytes(i)},
+          {"flushed", d.flushed},
+          {"page_cache_dropped", d.page_cache_not_dropped.empty()}};
+}
+
+nlohmann::json CopyJson(const cmb::CopyPlan& plan, const cmb::CopyResult& r, uint64_t total,
+                        const struct rusage& before, const struct rusage& after) {
+  const uint64_t moved = r.bytes_done - r.resumed_from;
+  nlohmann::json dsts = nlohmann::json::array();
+  for (size_t i = 0; i < r.dsts.size(); ++i) dsts.push_back(DstJson(*plan.destinations()[i], r, i, total));
+  return {{"complete", r.complete()},
+          {"interrupted", r.stopped},
+          {"error", ErrorJson(r.status)},
+          {"page_cache_dropped", r.page_cache_not_dropped.empty()},
+          {"page_cache_note", r.page_cache_not_dropped.empty() ? nlohmann::json()
+                                                               : nlohmann::json(r.page_cache_not_dropped)},
+          {"bytes_done", r.bytes_done},
+          {"destinations", dsts},
+          {"seconds", r.seconds},
+          {"mb_per_s", Rate(moved, r.seconds)},
+          {"commands", r.commands},
+          {"cpu", CpuJson(before, after, moved)},
+          {"flushed", r.flushed},
+          {"dst_held_exclusively", r.dst_held}};
+}
+
+int ExitAfterCopy(const cmb::CopyResult& r) {
+  // Nothing completed (open, allocation or the first command failed): nothing was written.
+  return r.stopped && r.status.ok() ? kExitInterrupted : r.commands == 0 ? kExitRefused : kExitIo;
+}
+
+cmb::CopyPlan OneDestination(const cmb::CopyPlan& plan, const cmb::CopyEnd& e) {
+  cmb::CopyPlan one = plan;
+  one.dst = e;
+  one.fanout.clear();
+  return one;
+}
+
+int VerifyFailed(const cmb::CopyEnd& e, const std::string& where, const absl::Status& why,
+                 const std::function<bool()>& stop) {
+  std::fprintf(stderr, "cmbcp: verify %s%s: %s\n", e.ns.name.c_str(), where.c_str(), std::string(why.message()).c_str());
+  return stop() ? kExitInterrupted : kExitIo;
 }
 
 }  // namespace cmbcp

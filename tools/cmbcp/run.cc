@@ -17,86 +17,58 @@
 namespace cmbcp {
 namespace {
 
-// Where --resume continues: the offset given, else the journal's. Checked
-// against the plan before any device is opened, so a bad offset is a usage
-// error rather than a failed copy.
+// Where --resume continues: the offset given, else the journal's, either
+// checked by the library's resume rule. Before any device is opened, so a
+// bad offset is a usage error rather than a failed copy.
 absl::StatusOr<uint64_t> ResumeFrom(const Options& o, const cmb::CopyPlan& plan, const cmbcp::Journal& journal) {
-  const uint64_t unit = plan.lba_unit();
   if (o.resume_bytes) {
-    uint64_t b = *o.resume_bytes;
-    if (b > plan.bytes)
-      return absl::InvalidArgumentError(absl::StrFormat("--resume=%u is beyond the %u-byte range", b, plan.bytes));
-    if (b % unit != 0)
-      return absl::InvalidArgumentError(
-          absl::StrFormat("--resume=%u is not a multiple of %u bytes (both LBA sizes)", b, unit));
-    return b;
+    if (std::string why = cmb::WhyNotResumable(plan, *o.resume_bytes); !why.empty())
+      return absl::InvalidArgumentError(absl::StrFormat("--resume=%u is %s", *o.resume_bytes, why));
+    return *o.resume_bytes;
   }
   absl::StatusOr<uint64_t> done = journal.Load();
   if (!done.ok()) return absl::Status(done.status().code(), absl::StrCat("--resume: ", done.status().message()));
-  if (*done > plan.bytes || *done % unit != 0)
+  if (std::string why = cmb::WhyNotResumable(plan, *done); !why.empty())
     return absl::DataLossError(absl::StrFormat(
         "--resume: the journal %s records %u bytes done, which is %s; it is damaged: delete it, and give "
         "--resume=BYTES with the offset the interrupted run reported, or copy again from the start",
-        journal.path(), *done,
-        *done > plan.bytes ? absl::StrFormat("beyond the %u-byte range", plan.bytes)
-                           : absl::StrFormat("not a multiple of %u bytes (both LBA sizes)", unit)));
+        journal.path(), *done, why));
   return *done;
 }
-
 
 // "nvme2n1 LBAs 8..29703 (15204352 bytes) are copied and flushed; LBAs 29704..524295 are not"
 std::string DoneLine(const cmb::CopyPlan& plan, const cmb::CopyEnd& e, uint64_t bytes_done, bool flushed) {
   const uint64_t done = bytes_done / e.ns.lba_size, all = plan.bytes / e.ns.lba_size;
   if (done == 0) return absl::StrFormat("no LBA of %s was completed", e.ns.name);
   std::string left = done < all ? absl::StrFormat("; LBAs %u..%u are not", e.lba + done, e.lba + all - 1) : "";
-  // Only a successful Flush makes the prefix durable; say which it is.
   return absl::StrFormat("%s LBAs %u..%u (%u bytes) are %s%s", e.ns.name, e.lba, e.lba + done - 1, bytes_done,
-                         flushed ? "copied and flushed" : "written but NOT flushed (the flush failed)", left);
+                         Durability(flushed), left);
 }
 
-nlohmann::json DstJson(const cmb::CopyEnd& e, const cmb::DstCompletion& d, uint64_t bytes_done, uint64_t total) {
-  return {{"device", e.ns.generic_device.empty() ? e.ns.block_device : e.ns.generic_device},
-          {"complete", d.status.ok() && bytes_done == total},
-          {"error", d.status.ok() ? nlohmann::json() : nlohmann::json(std::string(d.status.message()))},
-          {"bytes_done", bytes_done},
-          {"dst_done", {{"first_lba", e.lba}, {"lbas", bytes_done / e.ns.lba_size}}},
-          {"flushed", d.flushed},
-          {"page_cache_dropped", d.page_cache_not_dropped.empty()}};
-}
-
-void Warn(const cmb::CopyPlan& plan, const cmb::CopyResult& r) {
-  if (!r.dst_not_held.empty())
-    std::fprintf(stderr, "cmbcp: warning: %s; it was checked unused before the copy, but nothing stops a mount "
-                 "meanwhile (run as root, or join the device's group)\n", r.dst_not_held.c_str());
-  for (size_t i = 0; i < r.dsts.size(); ++i)
-    if (!r.dsts[i].page_cache_not_dropped.empty())
-      std::fprintf(stderr, "cmbcp: warning: %s: readers of %s may see its old data until the page cache lets go "
-                   "(echo 1 > /proc/sys/vm/drop_caches as root, or read with O_DIRECT)\n",
-                   r.dsts[i].page_cache_not_dropped.c_str(), plan.destinations()[i]->ns.block_device.c_str());
-}
-
-// After a copy that did not complete: what is durable, and how to go on.
-void SayWhatIsLeft(const cmb::CopyPlan& plan, const cmb::CopyResult& r, uint64_t resumed, const Journal& journal) {
+// After a copy that did not complete: what is durable (the library's
+// resume rule, CopyResult::durable_bytes), and how to go on.
+void SayWhatIsLeft(const cmb::CopyPlan& plan, const cmb::CopyResult& r, const Journal& journal) {
   if (!r.status.ok()) std::fprintf(stderr, "cmbcp: %s\n", std::string(r.status.message()).c_str());
   std::fprintf(stderr, "cmbcp: %s: %s\n", r.stopped ? "interrupted" : "failed",
                DoneLine(plan, plan.dst, r.bytes_done, r.flushed).c_str());
-  // What this run wrote but could not flush is not known to be durable:
-  // no journal for it; only an earlier run's flushed prefix counts.
-  if (!r.flushed && resumed == 0) {
+  const uint64_t durable = r.durable_bytes();
+  // What this run wrote but could not flush is not known to be durable: no
+  // journal for it; only an earlier run's flushed prefix counts.
+  if (!r.flushed && durable == 0) {
     std::fprintf(stderr, "cmbcp: nothing is known to be durable on %s: copy again from the start\n",
                  plan.dst.ns.name.c_str());
   } else if (!r.flushed) {
     std::fprintf(stderr, "cmbcp: only the first %llu bytes (flushed by the earlier run) are known to be durable "
-                 "on %s: continue with --resume=%llu\n", static_cast<unsigned long long>(resumed),
-                 plan.dst.ns.name.c_str(), static_cast<unsigned long long>(resumed));
-  } else if (r.bytes_done > 0 && r.bytes_done < plan.bytes) {
-    absl::Status js = journal.Save(r.bytes_done);
+                 "on %s: continue with --resume=%llu\n", static_cast<unsigned long long>(durable),
+                 plan.dst.ns.name.c_str(), static_cast<unsigned long long>(durable));
+  } else if (durable > 0 && durable < plan.bytes) {
+    absl::Status js = journal.Save(durable);
     if (js.ok())
       std::fprintf(stderr, "cmbcp: to continue, run the same command with --resume (journal %s)\n",
                    journal.path().c_str());
     else
       std::fprintf(stderr, "cmbcp: could not save the journal (%s); continue with --resume=%llu\n",
-                   std::string(js.message()).c_str(), static_cast<unsigned long long>(r.bytes_done));
+                   std::string(js.message()).c_str(), static_cast<unsigned long long>(durable));
   }
 }
 
@@ -105,16 +77,16 @@ void SayEachDestination(const cmb::CopyPlan& plan, const cmb::CopyResult& r) {
   for (size_t i = 0; i < r.dsts.size(); ++i) {
     const cmb::DstCompletion& d = r.dsts[i];
     const cmb::CopyEnd& e = *plan.destinations()[i];
-    if (d.status.ok() && d.prefix_bytes == plan.bytes) {
+    if (d.status.ok() && r.done_bytes(i) == plan.bytes) {
       std::fprintf(stderr, "cmbcp: %s: complete\n", e.ns.name.c_str());
       continue;
     }
     if (!d.status.ok()) std::fprintf(stderr, "cmbcp: %s\n", std::string(d.status.message()).c_str());
     const char* how = !d.status.ok() ? "failed" : r.stopped ? "interrupted" : "stopped with the failing destination";
-    std::fprintf(stderr, "cmbcp: %s: %s%s\n", how,
-                 DoneLine(plan, e, d.prefix_bytes, d.flushed).c_str(),
-                 d.flushed && d.prefix_bytes > 0
-                     ? absl::StrFormat("; continue it alone with the same range and --resume=%u", d.prefix_bytes).c_str()
+    const uint64_t durable = r.durable_bytes(i);
+    std::fprintf(stderr, "cmbcp: %s: %s%s\n", how, DoneLine(plan, e, r.done_bytes(i), d.flushed).c_str(),
+                 durable > 0
+                     ? absl::StrFormat("; continue it alone with the same range and --resume=%u", durable).c_str()
                      : "");
   }
 }
@@ -137,62 +109,42 @@ int CopyAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, const Opt
     ctl.resume_bytes = *from;
   }
   if (o.verbose && !o.json) PrintPlan(plan, true);
-  if (progress)
-    ctl.progress = [isatty = isatty(STDERR_FILENO) == 1, resume = ctl.resume_bytes](const cmb::CopyProgress& p) {
-      std::fprintf(stderr, isatty ? "\r%s   " : "%s\n", ProgressLine(p.bytes_done - resume, p.seconds).c_str());
-    };
+  if (progress) ctl.progress = ProgressPrinter(ctl.resume_bytes, false);
   rusage before{}, after{};
   getrusage(RUSAGE_SELF, &before);
   cmb::CopyResult r = cmb::RunCopy(root, plan, ctl);
   getrusage(RUSAGE_SELF, &after);
-  Warn(plan, r);
+  WarnAfterCopy(plan, r);
   if (progress && isatty(STDERR_FILENO)) std::fputc('\n', stderr);
-  const uint64_t moved = r.bytes_done - ctl.resume_bytes;
-  nlohmann::json dsts = nlohmann::json::array();
-  for (size_t i = 0; i < r.dsts.size(); ++i)
-    dsts.push_back(DstJson(*plan.destinations()[i], r.dsts[i], ctl.resume_bytes + r.dsts[i].prefix_bytes, plan.bytes));
-  out["copy"] = {{"complete", r.complete()},
-                 {"interrupted", r.stopped},
-                 {"error", r.status.ok() ? nlohmann::json() : nlohmann::json(std::string(r.status.message()))},
-                 {"resumed_from", ctl.resume_bytes},
-                 {"page_cache_dropped", r.page_cache_not_dropped.empty()},
-                 {"page_cache_note", r.page_cache_not_dropped.empty() ? nlohmann::json()
-                                                                      : nlohmann::json(r.page_cache_not_dropped)},
-                 {"bytes_done", r.bytes_done},
-                 {"dst_done", {{"first_lba", plan.dst.lba}, {"lbas", r.bytes_done / plan.dst.ns.lba_size}}},
-                 {"destinations", dsts},
-                 {"seconds", r.seconds},
-                 {"mb_per_s", Rate(moved, r.seconds)},
-                 {"commands", r.commands},
-                 {"cpu", CpuJson(before, after, moved)},
-                 {"flushed", r.flushed},
-                 {"dst_held_exclusively", r.dst_held}};
+  nlohmann::json& copy = out["copy"] = CopyJson(plan, r, plan.bytes, before, after);
+  copy["resumed_from"] = r.resumed_from;
+  copy["dst_done"] = {{"first_lba", plan.dst.lba}, {"lbas", r.bytes_done / plan.dst.ns.lba_size}};
+  for (size_t i = 0; i < r.dsts.size(); ++i) {
+    const cmb::CopyEnd& e = *plan.destinations()[i];
+    copy["destinations"][i]["dst_done"] = {{"first_lba", e.lba}, {"lbas", r.done_bytes(i) / e.ns.lba_size}};
+  }
   if (r.complete()) {
     journal.Remove();
     if (!o.json)
-      std::fprintf(stderr, "%s; %s %s\n", ProgressLine(moved, r.seconds).c_str(), cmb::CopyMethodName(plan.method),
-                   plan.provider ? absl::StrCat("through ", Providers(plan)).c_str() : "");
+      std::fprintf(stderr, "%s; %s\n", ProgressLine(r.bytes_done - r.resumed_from, r.seconds).c_str(),
+                   MethodVia(plan).c_str());
     return kExitOk;
   }
-  if (plan.fanout.empty()) SayWhatIsLeft(plan, r, ctl.resume_bytes, journal);
+  if (plan.fanout.empty()) SayWhatIsLeft(plan, r, journal);
   else SayEachDestination(plan, r);
-  // Nothing completed (open, allocation or the first command failed): nothing was written.
-  return r.stopped && r.status.ok() ? kExitInterrupted : r.commands == 0 ? kExitRefused : kExitIo;
+  return ExitAfterCopy(r);
 }
 
 int VerifyAndReport(const cmb::CopyPlan& plan, const std::function<bool()>& stop, bool json, nlohmann::json& out) {
   int rc = kExitOk;
   nlohmann::json all = nlohmann::json::array();
   for (const cmb::CopyEnd* e : plan.destinations()) {
-    cmb::CopyPlan one = plan;
-    one.dst = *e;
-    one.fanout.clear();
+    const cmb::CopyPlan one = OneDestination(plan, *e);
     absl::StatusOr<cmb::VerifyResult> v = cmb::VerifyCopy(one, stop);
     if (!v.ok()) {
-      std::fprintf(stderr, "cmbcp: verify %s: %s\n", e->ns.name.c_str(), std::string(v.status().message()).c_str());
       all.push_back({{"error", v.status().message()}});
       out["verify"] = all.size() == 1 ? all[0] : nlohmann::json(all);
-      return stop() ? kExitInterrupted : kExitIo;
+      return VerifyFailed(*e, "", v.status(), stop);
     }
     all.push_back(VerifyJson(*v));
     if (!json) {

@@ -14,6 +14,7 @@ std::string InCmbcpTerms(absl::string_view m) {
                                  {"`chunk_bytes`", "--chunk"},
                                  {"`count`", "--count"},
                                  {"`bytes`", "--bytes"},
+                                 {"`extents`", "--extents"},
                                  {"`qd`", "--qd"},
                                  {"`method` ", "--method="}});
 }

@@ -26,11 +26,13 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "cmb/discovery.h"
+#include "cmb/extent_list.h"
 #include "cmb/namespace_spec.h"
 #include "cmb/own_cmb.h"
 #include "cmb/p2p_path.h"
@@ -46,6 +48,16 @@ struct CopyRequest {
   uint64_t src_lba = 0, dst_lba = 0;
   std::optional<uint64_t> count{};  // source LBAs; exactly one of count and bytes
   std::optional<uint64_t> bytes{};
+  // Instead of a range (`src_lba`, `dst_lba` and `count` or `bytes`, which
+  // then stay unset): the extents a Copier will be given (copier.h), not
+  // copied, so they must outlive the call. The plan is sized for them: bytes
+  // is their sum, src.lba and dst.lba the lowest LBA they touch on each end,
+  // the depth at most their commands; every extent is whole LBAs of every end
+  // and lies inside every namespace (OutOfRange names the span that does
+  // not). Overlaps between them are Copier::Submit's to refuse. An own-CMB
+  // proof only reads, whatever `prove_with_writes` says: what it would write
+  // back from the lowest destination LBA need not lie in the list.
+  std::span<const Extent> extents{};
   std::optional<PciAddress> via{};  // the CMB to use; nullopt picks one
   CopyMethod method = CopyMethod::kAuto;
   bool allow_bounce = false;      // let auto fall back to host memory
@@ -104,6 +116,8 @@ struct CopyPlan {
   uint64_t chunk_bytes = 0;            // bytes per command
   unsigned qd = 0;                     // commands (chunks) in flight
   uint64_t ring_bytes() const { return method == CopyMethod::kNvmeCopy ? 0 : chunk_bytes * qd; }
+  // The LBAs `bytes` makes on each end: a range from src.lba and dst.lba, or,
+  // for a plan of extents (CopyRequest::extents), their sum on that end.
   uint64_t src_lbas() const { return bytes / src.ns.lba_size; }
   uint64_t dst_lbas() const { return bytes / dst.ns.lba_size; }
   // Further destinations of a fan-out (PlanFanOut): each gets the same bytes
@@ -160,7 +174,8 @@ inline unsigned StripeShare(unsigned qd, size_t n, size_t i) {
 //
 //   absl::StatusOr<cmb::CopyPlan> plan = cmb::PlanFanOut(root, sys, req, {*d1, *d2, *d3});
 // The most bytes every end holds from LBA 0, in whole LBAs of each: the range
-// to plan a copier for when its requests are not known yet.
+// to plan a copier for when its requests are not known yet (when they are,
+// plan for them: CopyRequest::extents).
 uint64_t WholeRangeBytes(const NamespaceRef& src, const std::vector<NamespaceRef>& dsts);
 
 absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, const CopyRequest& req,
