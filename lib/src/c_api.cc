@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "cmb/fix.h"
 #include "absl/strings/str_format.h"
 #include "c_errno.h"
 #include "cmb/copier.h"
@@ -27,8 +28,25 @@ thread_local std::string t_error;
 
 int ErrnoOf(const absl::Status& s) { return cmb::internal::NegErrnoOf(s.code()); }
 
+// A fix (cmb/fix.h) in a C caller's terms: what to change, and the man page.
+std::string FixForC(const cmb::Fix& f) {
+  switch (f.kind) {
+    case cmb::Fix::Kind::kInspect:
+      return absl::StrCat("look at ", cmb::LookName(f.look), f.device.empty() ? "" : " of ", f.device);
+    case cmb::Fix::Kind::kKernel: return absl::StrCat("needs a kernel with ", f.need, " (cmb(7), KERNEL REQUIREMENTS)");
+    case cmb::Fix::Kind::kModuleParameter:
+      return absl::StrCat("set module parameter ", f.module, ".", f.parameter, "=", f.value,
+                          ", then rebind the device to ", f.module);
+    case cmb::Fix::Kind::kGrantAccess:
+      return absl::StrCat("run as root, or have ", f.device, " listed in ", f.list, " for group ", f.group,
+                          " (cmb-devices(5))");
+  }
+  return "";
+}
+
 int Fail(const absl::Status& s, std::string* handle_error = nullptr) {
   t_error = std::string(s.message());
+  for (const cmb::Fix& f : cmb::FixesOf(s)) absl::StrAppend(&t_error, "; ", FixForC(f));
   if (handle_error) *handle_error = t_error;
   return ErrnoOf(s);
 }
@@ -235,7 +253,7 @@ int cmb_p2p_alloc(struct cmb_system* sys, const char* provider, size_t bytes, st
   if (c == nullptr || !c->address)
     return Fail(absl::NotFoundError(absl::StrCat("no PCIe NVMe controller '", provider, "'")));
   absl::StatusOr<cmb::DmaBuffer> b = cmb::AllocateP2pMem(sys->root, *c->address, bytes);
-  if (!b.ok()) return Fail(absl::Status(b.status().code(), absl::StrCat(c->name, ": ", b.status().message())));
+  if (!b.ok()) return Fail(cmb::Reworded(b.status(), absl::StrCat(c->name, ": ", b.status().message())));
   *buf = new cmb_buffer(std::move(*b));
   return 0;
 }

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "cmb/fix.h"
 #include "absl/strings/str_format.h"
 
 namespace cmb::internal {
@@ -12,14 +13,14 @@ namespace {
 constexpr uint64_t kFlushTag = 1ull << 63;  // | request id; data commands count up from 1
 
 absl::Status Annotate(const absl::Status& s, const char* verb, const std::string& name, uint64_t slba, uint64_t nlb) {
-  return absl::Status(s.code(), absl::StrFormat("%s %s LBAs %u..%u: %s", verb, name, slba, slba + nlb - 1,
+  return Reworded(s, absl::StrFormat("%s %s LBAs %u..%u: %s", verb, name, slba, slba + nlb - 1,
                                                 s.message()));
 }
 
 // `a`, then `b` when it says something more.
 absl::Status Then(absl::Status a, const absl::Status& b) {
   if (b.ok() || b == a) return a;
-  return a.ok() ? b : absl::Status(a.code(), absl::StrCat(a.message(), "; then ", b.message()));
+  return a.ok() ? b : Reworded(a, absl::StrCat(a.message(), "; then ", b.message()));
 }
 
 }  // namespace
@@ -211,7 +212,7 @@ void CopyMachine::OnFlush(size_t d, const Completion& c) {
   if (!c.status.ok()) {
     p.flushed = false;
     p.flush_status =
-        absl::Status(c.status.code(), absl::StrCat("flushing ", dsts_[d].end.name, ": ", c.status.message()));
+        Reworded(c.status, absl::StrCat("flushing ", dsts_[d].end.name, ": ", c.status.message()));
   }
 }
 
@@ -232,7 +233,7 @@ void CopyMachine::SubmitAll() {
   for (auto [q, name] : qs) {
     absl::StatusOr<unsigned> s = q->Submit();
     if (s.ok() || absl::IsUnavailable(s.status()) || !broken_.ok()) continue;
-    broken_ = absl::Status(s.status().code(), absl::StrCat("the copier stopped: submitting to ", *name,
+    broken_ = Reworded(s.status(), absl::StrCat("the copier stopped: submitting to ", *name,
                                                            " failed: ", s.status().message()));
   }
   if (!broken_.ok()) BreakAll();

@@ -1,3 +1,4 @@
+#include "cmb/fix.h"
 #include "cmb/copy_plan.h"
 
 #include <algorithm>
@@ -280,7 +281,7 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const KernelRules& rules, const CopyReque
     absl::StatusOr<OwnCmbProbe> p = req.probe_own_cmb ? req.probe_own_cmb(e.ns, *owner.address, lba, bytes, write_back)
                                                       : ProbeOwnCmb(e.ns, *owner.address, lba, bytes, write_back);
     if (!p.ok())
-      return absl::Status(p.status().code(), absl::StrCat("its own CMB could not be proven: a ", bytes,
+      return Reworded(p.status(), absl::StrCat("its own CMB could not be proven: a ", bytes,
                                                           "-byte command failed to run: ", p.status().message()));
     o.probes.push_back(*p);
     return p->accepted;
@@ -345,11 +346,15 @@ absl::StatusOr<std::vector<const Controller*>> CandidateProviders(const System& 
     for (size_t i : sys.Providers())
       if (sys.controllers[i].serial == *serial) add(&sys.controllers[i]);
   for (size_t i : sys.Providers()) add(&sys.controllers[i]);
-  if (order.empty())
-    return absl::FailedPreconditionError(absl::StrCat(
+  if (order.empty()) {
+    absl::Status s = absl::FailedPreconditionError(absl::StrCat(
         "no CMB is published as P2P memory on this machine (kernel P2PDMA support: ", SupportName(sys.kernel.p2pdma),
         sys.kernel.evidence.empty() ? "" : absl::StrCat(", ", sys.kernel.evidence),
-        "); run cmbinfo for details, or set `allow_bounce` to copy through host memory"));
+        "); set `allow_bounce` to copy through host memory"));
+    for (const Fix& f : sys.kernel.fixes) AddFix(s, f);
+    AddFix(s, {.kind = Fix::Kind::kInspect, .look = Fix::Look::kP2pVerdicts});
+    return s;
+  }
   return order;
 }
 
@@ -467,7 +472,7 @@ absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const 
       if (!same_ns)
         return absl::InvalidArgumentError(
             "`method` nvme-copy copies within one namespace only; source and destination differ");
-      if (!id.ok()) return absl::Status(id.status().code(), absl::StrCat("cannot tell whether Copy is supported: ", id.status().message()));
+      if (!id.ok()) return Reworded(id.status(), absl::StrCat("cannot tell whether Copy is supported: ", id.status().message()));
       return absl::FailedPreconditionError(absl::StrCat(plan.dst.controller, " does not support NVMe Copy (ONCS bit 8 clear)"));
     } else {
       if (same_ns)

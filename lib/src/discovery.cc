@@ -453,8 +453,8 @@ KernelSupport DetectKernelSupport(const SysRoot& root, const std::vector<Control
     k.p2pdma = Support::kNo;
     k.evidence = absl::StrCat(source, ": CONFIG_PCI_P2PDMA is not set",
                               too_old.empty() ? "" : absl::StrCat("; ", too_old),
-                              ". Use a kernel built with it: on Debian trixie, the trixie-backports kernel "
-                              "(linux-image-amd64 from trixie-backports); see cmb(7), KERNEL REQUIREMENTS");
+                              ": P2P copies need a kernel built with it");
+    k.fixes.push_back({.kind = Fix::Kind::kKernel, .need = "CONFIG_PCI_P2PDMA"});
     return k;
   }
   k.p2pdma = too_old.empty() ? Support::kYes : Support::kNo;
@@ -495,8 +495,8 @@ absl::StatusOr<System> Discover(const SysRoot& root) {
     sys.kernel.p2pdma = Support::kNo;
     sys.kernel.evidence = absl::StrCat(
         "the kernel failed to register the CMB of ", *unregistered.begin(),
-        " (kernel log), as kernels built without CONFIG_PCI_P2PDMA do (Debian trixie's 6.12 and bookworm's 6.1; "
-        "trixie-backports' kernels have it): see cmb(7), KERNEL REQUIREMENTS");
+        " (kernel log), as kernels built without CONFIG_PCI_P2PDMA do (Debian trixie's 6.12 and bookworm's 6.1)");
+    sys.kernel.fixes.push_back({.kind = Fix::Kind::kKernel, .need = "CONFIG_PCI_P2PDMA"});
   }
   return sys;
 }

@@ -1,3 +1,4 @@
+#include "cmb/fix.h"
 #include "cmb/dma_buffer.h"
 #include "cmb/page.h"
 
@@ -82,14 +83,16 @@ absl::StatusOr<DmaBuffer> AllocateP2pMem(const SysRoot& root, const PciAddress& 
   const std::string bdf = provider.ToString();
   CMB_ASSIGN_OR_RETURN(P2pMem pool, ReadP2pMem(root, provider));
   if (!pool.published)
-    return absl::FailedPreconditionError(absl::StrCat(
-        "the p2pmem of ", bdf, " is not published: its CMB lacks WDS or RDS, so it cannot carry data (",
-        "cmbinfo -v shows CMBSZ); pick another provider"));
+    return WithFix(absl::FailedPreconditionError(absl::StrCat(
+                       "the p2pmem of ", bdf, " is not published: its CMB lacks WDS or RDS (CMBSZ), so it cannot ",
+                       "carry data; pick another provider")),
+                   {.kind = Fix::Kind::kInspect, .look = Fix::Look::kCmbRegisters, .device = bdf});
   std::string alloc = absl::StrCat("/sys/bus/pci/devices/", bdf, "/p2pmem/allocate");
   if (!pool.allocate)
-    return absl::FailedPreconditionError(absl::StrCat(
-        root.Host(alloc), " does not exist: this kernel cannot hand p2pmem to user space (needs Linux >= ",
-        KernelSince::kP2pmemAllocate.ToString(), " with CONFIG_PCI_P2PDMA; see cmb(7), KERNEL REQUIREMENTS)"));
+    return WithFix(absl::FailedPreconditionError(absl::StrCat(
+                       root.Host(alloc), " does not exist: this kernel cannot hand p2pmem to user space")),
+                   {.kind = Fix::Kind::kKernel,
+                    .need = absl::StrCat("Linux >= ", KernelSince::kP2pmemAllocate.ToString(), " with CONFIG_PCI_P2PDMA")});
   size_t len = PageRound(bytes);
   if (len > pool.available_bytes)
     return absl::ResourceExhaustedError(absl::StrFormat(
@@ -98,11 +101,12 @@ absl::StatusOr<DmaBuffer> AllocateP2pMem(const SysRoot& root, const PciAddress& 
   absl::StatusOr<UniqueFd> file = root.Open(alloc, O_RDWR);
   if (!file.ok()) {
     if (absl::IsPermissionDenied(file.status()))
-      return absl::PermissionDeniedError(absl::StrCat(
-          "cannot open ", root.Host(alloc), ": permission denied. Group '", AccessGroup(), "' may allocate from a ",
-          "CMB only when ", DefaultAccessListPath(), " lists its controller or one of its namespaces. Run as root, ",
-          "or list it there, re-trigger udev (", kUdevRulesFile, "), and join the group (see cmb(7), ACCESS WITHOUT ",
-          "ROOT)"));
+      return WithFix(absl::PermissionDeniedError(absl::StrCat(
+                         "cannot open ", root.Host(alloc), ": permission denied: group '", AccessGroup(),
+                         "' may allocate from a CMB only when ", DefaultAccessListPath(),
+                         " lists its controller or one of its namespaces")),
+                     {.kind = Fix::Kind::kGrantAccess, .device = bdf, .group = AccessGroup(),
+                      .list = DefaultAccessListPath()});
     return file.status();
   }
   // MAP_SHARED and offset 0: the kernel refuses anything else (p2pmem_alloc_mmap).

@@ -9,6 +9,7 @@
 #include <numeric>
 
 #include "absl/strings/str_cat.h"
+#include "cmb/fix.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cmb/copy_plan.h"
@@ -24,7 +25,7 @@ absl::StatusOr<std::vector<CopyPlan>> PlanEach(const SysRoot& root, const System
   for (const NamespaceRef& d : dsts) {
     req.dst = d;
     absl::StatusOr<CopyPlan> p = PlanCopy(root, sys, req);
-    if (!p.ok()) return absl::Status(p.status().code(), absl::StrCat(d.ns->name, ": ", p.status().message()));
+    if (!p.ok()) return Reworded(p.status(), absl::StrCat(d.ns->name, ": ", p.status().message()));
     plans.push_back(std::move(*p));
   }
   return plans;

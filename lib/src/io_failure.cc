@@ -1,5 +1,7 @@
 // ExplainIoFailure (io_failure.h): a failed command in words, by the running
 // kernel's rules and the P2P path's prediction.
+#include "cmb/access_list.h"
+#include "cmb/fix.h"
 #include "cmb/io_failure.h"
 
 #include <cerrno>
@@ -64,10 +66,12 @@ absl::Status ExplainIoFailure(int32_t res, const Namespace& ns, const IoContext&
     switch (err) {
       case EACCES:
       case EPERM:
-        return absl::PermissionDeniedError(absl::StrCat(
-            "the kernel refused the command on ", ns.generic_device,
-            ": non-root users need the device opened for writing for writes, and the controller's Commands "
-            "Supported and Effects log must allow the command (see cmb(7), ACCESS WITHOUT ROOT)"));
+        return WithFix(absl::PermissionDeniedError(absl::StrCat(
+                           "the kernel refused the command on ", ns.generic_device,
+                           ": non-root users need the device opened for writing for writes, and the controller's "
+                           "Commands Supported and Effects log must allow the command")),
+                       {.kind = Fix::Kind::kGrantAccess, .device = ns.generic_device, .group = AccessGroup(),
+                        .list = DefaultAccessListPath()});
       case EOPNOTSUPP:
         return absl::UnimplementedError(absl::StrCat(
             "the kernel does not support this passthrough on ", ns.generic_device,

@@ -1,3 +1,4 @@
+#include "cmb/fix.h"
 #include "cmb/nvme_queue.h"
 
 #include "cmb/access_list.h"
@@ -95,11 +96,10 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
   if (options.depth == 0 || options.depth > 4096)
     return absl::InvalidArgumentError(absl::StrCat("queue depth ", options.depth, " is not in 1..4096"));
   if (options.iopoll && !ns.io_poll)
-    return absl::FailedPreconditionError(absl::StrCat(
-        ns.name, " has no poll queues (queue/io_poll is 0), so polled completions would still wait for interrupts: "
-        "load nvme with poll_queues=2 (options nvme poll_queues=2 in /etc/modprobe.d/), or echo 2 "
-        ">/sys/module/nvme/parameters/poll_queues and rebind the controller to nvme (the block layer decides "
-        "polling when the driver probes; a controller reset is not enough)"));
+    return WithFix(absl::FailedPreconditionError(absl::StrCat(
+                       ns.name, " has no poll queues (queue/io_poll is 0), so polled completions would still ",
+                       "wait for interrupts")),
+                   {.kind = Fix::Kind::kModuleParameter, .module = "nvme", .parameter = "poll_queues", .value = "2"});
   auto ring = std::make_unique<Ring>();
   io_uring_params params{};
   params.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
@@ -130,12 +130,12 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
   absl::StatusOr<UniqueFd> fd = ns.root.Open(ns.generic_device, options.writable ? O_RDWR : O_RDONLY);
   if (!fd.ok()) {
     if (absl::IsPermissionDenied(fd.status()))
-      return absl::PermissionDeniedError(absl::StrCat(
-          "cannot open ", ns.generic_device, options.writable ? " for writing" : "",
-          ": permission denied. Group '", AccessGroup(), "' gets only the namespaces that ", DefaultAccessListPath(),
-          " lists and that are not in use (`udevadm info ", ns.generic_device, "` says why in CMB_GRANT_WHY). Run as ",
-          "root, or list it there by wwid, serial or PCI address, re-trigger udev, and join the group (see cmb(7), "
-          "ACCESS WITHOUT ROOT)"));
+      return WithFix(absl::PermissionDeniedError(absl::StrCat(
+                         "cannot open ", ns.generic_device, options.writable ? " for writing" : "",
+                         ": permission denied: group '", AccessGroup(), "' gets only the namespaces that ",
+                         DefaultAccessListPath(), " lists and that are not in use")),
+                     {.kind = Fix::Kind::kGrantAccess, .device = ns.generic_device, .group = AccessGroup(),
+                      .list = DefaultAccessListPath()});
     return fd.status();
   }
   NvmeQueue q(std::move(ring), fd->release(), ns, options.depth, client);

@@ -9,11 +9,15 @@ extern "C" {  // libnvme 1.3 headers lack C++ guards
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cmb/fix.h"
 
 namespace cmb::internal {
 namespace {
 
 using Code = absl::StatusCode;
+using ::cmb::AddFix;
+using ::cmb::Fix;
+using Look = ::cmb::Fix::Look;
 
 constexpr char kSgl[] =
     "the controller rejected the scatter-gather list the kernel built for the data buffer; smaller chunks may "
@@ -24,22 +28,24 @@ constexpr NvmeStatusRow kMeanings[] = {
      "the controller does not implement this command; use a method that does not need it"},
     {0, 0x02, Code::kInvalidArgument, false,
      "the command is not valid for this controller or namespace, or uses an optional feature it lacks"},
-    {0, 0x03, Code::kInternal, false, "a fault of the driver or controller; report it with dmesg"},
+    {0, 0x03, Code::kInternal, false, "a fault of the driver or controller; report it with the kernel's messages", Look::kKernelLog},
     {0, 0x04, Code::kInternal, true,
      "the controller could not move the data over PCIe; with a buffer in a CMB, the P2P path may be blocked "
-     "(ACS redirect, an IOMMU): see the pair's P2P verdict in cmbinfo"},
+     "(ACS redirect, an IOMMU): check the pair's P2P verdict", Look::kP2pVerdicts},
     {0, 0x05, Code::kAborted, false, "aborted by a power loss notification; check the device's power"},
     {0, 0x06, Code::kInternal, false,
-     "the controller failed internally; nvme error-log shows details; check its health (nvme smart-log)"},
+     "the controller failed internally; its error log shows details", Look::kErrorLog},
     {0, 0x07, Code::kAborted, false,
-     "aborted by an Abort command, usually the kernel's timeout handler: the device was slow or hung; see dmesg"},
+     "aborted by an Abort command, usually the kernel's timeout handler: the device was slow or hung",
+     Look::kKernelLog},
     {0, 0x08, Code::kAborted, false,
-     "aborted because its queue was deleted: the controller was reset or shut down; see dmesg"},
+     "aborted because its queue was deleted: the controller was reset or shut down", Look::kKernelLog},
     {0, 0x09, Code::kAborted, false, "aborted with its fused command"},
     {0, 0x0a, Code::kAborted, false, "aborted: its fused command was missing"},
     {0, 0x0b, Code::kInvalidArgument, false,
-     "the namespace may have been deleted, detached or reformatted; run cmbinfo"},
-    {0, 0x0c, Code::kInternal, false, "a fault of the driver or controller; report it with dmesg"},
+     "the namespace may have been deleted, detached or reformatted", Look::kNamespaces},
+    {0, 0x0c, Code::kInternal, false, "a fault of the driver or controller; report it with the kernel's messages",
+     Look::kKernelLog},
     {0, 0x0d, Code::kInvalidArgument, false, kSgl},
     {0, 0x0e, Code::kInvalidArgument, false, kSgl},
     {0, 0x0f, Code::kInvalidArgument, false, kSgl},
@@ -54,13 +60,13 @@ constexpr NvmeStatusRow kMeanings[] = {
      "the write is larger than the controller's atomic write unit; use smaller chunks"},
     {0, 0x15, Code::kPermissionDenied, false, "the controller's security or policy refused the command"},
     {0, 0x16, Code::kInvalidArgument, false, kSgl},
-    {0, 0x1b, Code::kAborted, false, "another host preempted a reservation on the namespace (nvme resv-report)"},
+    {0, 0x1b, Code::kAborted, false, "another host preempted a reservation on the namespace", Look::kReservations},
     {0, 0x1c, Code::kFailedPrecondition, false,
      "the last sanitize failed; the namespace is unusable until a sanitize succeeds"},
-    {0, 0x1d, Code::kFailedPrecondition, true, "a sanitize is in progress (nvme sanitize-log)"},
+    {0, 0x1d, Code::kFailedPrecondition, true, "a sanitize is in progress", Look::kSanitizeLog},
     {0, 0x1e, Code::kInvalidArgument, false, kSgl},
     {0, 0x1f, Code::kFailedPrecondition, false,
-     "the nvme driver put its queues in the CMB (module parameter use_cmb_sqes); load nvme with use_cmb_sqes=0"},
+     "the nvme driver put its submission queues in the CMB (module parameter use_cmb_sqes)"},
     {0, 0x20, Code::kPermissionDenied, false,
      "the namespace is write protected; clear its write protection or write elsewhere"},
     {0, 0x21, Code::kAborted, true, "the controller interrupted the command"},
@@ -68,12 +74,12 @@ constexpr NvmeStatusRow kMeanings[] = {
     {0, 0x23, Code::kPermissionDenied, false, "Command and Feature Lockdown prohibits the command"},
     {0, 0x24, Code::kFailedPrecondition, true, "the media is not ready"},
     {0, 0x80, Code::kOutOfRange, false,
-     "the LBAs are beyond the namespace as the controller sees it: it may have been resized or reformatted; run "
-     "cmbinfo"},
+     "the LBAs are beyond the namespace as the controller sees it: it may have been resized or reformatted",
+     Look::kNamespaces},
     {0, 0x81, Code::kResourceExhausted, false,
      "the thin-provisioned namespace is full; free space on it or write elsewhere"},
-    {0, 0x82, Code::kFailedPrecondition, true, "the namespace is not ready; nvme error-log may say why"},
-    {0, 0x83, Code::kPermissionDenied, false, "another host holds a reservation on the namespace (nvme resv-report)"},
+    {0, 0x82, Code::kFailedPrecondition, true, "the namespace is not ready; its controller's error log may say why", Look::kErrorLog},
+    {0, 0x83, Code::kPermissionDenied, false, "another host holds a reservation on the namespace", Look::kReservations},
     {0, 0x84, Code::kFailedPrecondition, true, "a Format NVM is in progress"},
     {1, 0x80, Code::kInvalidArgument, false, "the command's attributes conflict"},
     {1, 0x81, Code::kInvalidArgument, false,
@@ -82,9 +88,9 @@ constexpr NvmeStatusRow kMeanings[] = {
     {1, 0x82, Code::kPermissionDenied, false, "the LBA range is read-only"},
     {1, 0x83, Code::kInvalidArgument, false,
      "the Copy is larger than the controller's limits (MSSRL, MCL); use smaller chunks"},
-    {2, 0x80, Code::kDataLoss, false, "the destination could not store the data; check its health (nvme smart-log)"},
+    {2, 0x80, Code::kDataLoss, false, "the destination could not store the data; check its health", Look::kHealthLog},
     {2, 0x81, Code::kDataLoss, false,
-     "the source LBAs cannot be read: their data is lost; check its health (nvme smart-log)"},
+     "the source LBAs cannot be read: their data is lost; check its health", Look::kHealthLog},
     {2, 0x82, Code::kDataLoss, false, "the data failed its end-to-end protection check: it is corrupt"},
     {2, 0x83, Code::kDataLoss, false, "the data failed its end-to-end protection check: it is corrupt"},
     {2, 0x84, Code::kDataLoss, false, "the data failed its end-to-end protection check: it is corrupt"},
@@ -102,10 +108,10 @@ constexpr NvmeStatusRow kMeanings[] = {
     {3, 0x03, Code::kFailedPrecondition, true, "the namespace's ANA state is changing"},
     {3, 0x60, Code::kInternal, true, "the controller detected a pathing error"},
     {3, 0x70, Code::kFailedPrecondition, true,
-     "the kernel failed the command without sending it: the controller is not live (resetting, or being removed); "
-     "see dmesg"},
+     "the kernel failed the command without sending it: the controller is not live (resetting, or being removed)",
+     Look::kKernelLog},
     {3, 0x71, Code::kAborted, false,
-     "the kernel cancelled the command: the controller was reset or removed; see dmesg"},
+     "the kernel cancelled the command: the controller was reset or removed", Look::kKernelLog},
 };
 
 const NvmeStatusRow* Find(const NvmeStatus& s) {
@@ -115,10 +121,15 @@ const NvmeStatusRow* Find(const NvmeStatus& s) {
 }
 
 // The code and advice for a status no row names.
-std::pair<Code, std::string> Unlisted(const NvmeStatus& s) {
+struct Unlisted {
+  Code code;
+  std::string_view advice;
+  Fix::Look look;
+};
+Unlisted UnlistedMeaning(const NvmeStatus& s) {
   if (s.sct == 2)
-    return {Code::kDataLoss, "a media or data integrity error; check the device's health (nvme smart-log)"};
-  return {Code::kUnknown, "nvme error-log on the controller may say more"};
+    return {Code::kDataLoss, "a media or data integrity error; check the device's health", Fix::Look::kHealthLog};
+  return {Code::kUnknown, "the controller's error log may say more", Fix::Look::kErrorLog};
 }
 
 }  // namespace
@@ -140,19 +151,35 @@ std::optional<NvmeStatus> DecodeNvmeStatus(int32_t res) {
   return s;
 }
 
+// The fixes a status carries: where to look, and for queues in the CMB the
+// module parameter that moves them out.
+static void AddStatusFixes(absl::Status& st, const NvmeStatus& s, std::optional<Fix::Look> look, std::string_view device) {
+  const std::string dev(device);
+  if (s.sct == 0 && s.sc == 0x1f)
+    AddFix(st, {.kind = Fix::Kind::kModuleParameter, .module = "nvme", .parameter = "use_cmb_sqes", .value = "0"});
+  if (look) AddFix(st, {.kind = Fix::Kind::kInspect, .look = *look, .device = dev});
+  if (s.more && look != Fix::Look::kErrorLog)
+    AddFix(st, {.kind = Fix::Kind::kInspect, .look = Fix::Look::kErrorLog, .device = dev});
+}
+
 absl::Status NvmeStatusError(int32_t res, std::string_view device) {
   std::optional<NvmeStatus> s = DecodeNvmeStatus(res);
   if (!s || (s->sct == 0 && s->sc == 0)) return absl::OkStatus();  // only CRD/More/DNR bits: still success
   const NvmeStatusRow* m = Find(*s);
-  auto [code, advice] = m ? std::pair<Code, std::string>{m->code, std::string(m->advice)} : Unlisted(*s);
+  const Unlisted u = m ? Unlisted{m->code, m->advice, m->look.value_or(Fix::Look::kErrorLog)} : UnlistedMeaning(*s);
+  const std::optional<Fix::Look> look = m ? m->look : std::optional<Fix::Look>(u.look);
+  Code code = u.code;
+  std::string advice(u.advice);
   if (m && m->temporary && !s->dnr) {
     code = Code::kUnavailable;
     advice += " (temporary: the same command may succeed later)";
   }
-  if (s->more) advice += "; the controller's Error Information log (nvme error-log) has more";
-  return absl::Status(code, absl::StrFormat("NVMe status on %s: %s (SCT 0x%x SC 0x%02x%s): %s", device,
-                                            nvme_status_to_string(res & 0x7ff, false), s->sct, s->sc,
-                                            s->dnr ? ", do not retry" : "", advice));
+  if (s->more) advice += "; the controller's Error Information log has more";
+  absl::Status st(code, absl::StrFormat("NVMe status on %s: %s (SCT 0x%x SC 0x%02x%s): %s", device,
+                                        nvme_status_to_string(res & 0x7ff, false), s->sct, s->sc,
+                                        s->dnr ? ", do not retry" : "", advice));
+  AddStatusFixes(st, *s, look, device);
+  return st;
 }
 
 }  // namespace cmb::internal

@@ -21,12 +21,14 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "cmb/fix.h"
 #include "cmb/nvme_status.h"
 
 // Private to libcmb: not exported from libcmb.so (tests link libcmb.a).
 #pragma GCC visibility push(hidden)
 namespace cmb::internal {
 
+using ::cmb::Fix;
 using ::cmb::NvmeStatus;
 
 // One status: its code, whether it is a temporary condition (Unavailable
@@ -37,6 +39,7 @@ struct NvmeStatusRow {
   absl::StatusCode code;
   bool temporary;
   std::string_view advice;
+  std::optional<Fix::Look> look = std::nullopt;  // where to look further (fix.h)
 };
 std::span<const NvmeStatusRow> NvmeStatusTable();  // every status with a meaning
 std::string NvmeStatusName(uint8_t sct, uint8_t sc);  // libnvme's description

@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "cmb/fix.h"
 #include "absl/strings/str_format.h"
 #include "cmb/dma_buffer.h"
 #include "cmb/nvme_queue.h"
@@ -86,7 +87,7 @@ absl::StatusOr<OwnCmbProbe> ProbeOwnCmb(const Namespace& ns, const PciAddress& o
     // The bytes just read go back where they came from: content unchanged.
     CMB_RETURN_IF_ERROR(q.Write(lba, buf, 1));
     CMB_ASSIGN_OR_RETURN(c, q.Wait(std::chrono::milliseconds(30000)));
-    if (!c.status.ok()) c.status = absl::Status(c.status.code(), absl::StrCat("the read was accepted, the write "
+    if (!c.status.ok()) c.status = Reworded(c.status, absl::StrCat("the read was accepted, the write "
                                                                               "back refused: ", c.status.message()));
   }
   p.accepted = c.status.ok();

@@ -11,6 +11,8 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "cmb/fix.h"
+#include "fix_words.h"
 #include "nvme_status.h"
 
 namespace {
@@ -28,15 +30,27 @@ std::string CodeName(absl::StatusCode c) {
   return out;
 }
 
+// The row's status as a completion's res, with DNR set: the code the table names last.
+int32_t DnrSet(const NvmeStatusRow& r) { return 0x4000 | r.sct << 8 | r.sc; }
+
 struct Row {
   const NvmeStatusRow* first;
   std::vector<std::string> statuses;
 };
 
-// What the library says of a status no row names, as its message ends.
+constexpr char kDev[] = "/dev/ngXnY";
+
+// What the library says of a status, as its message ends, and its fixes in
+// the tools' words.
 std::string Advice(int32_t res) {
-  std::string m(cmb::internal::NvmeStatusError(res, "DEV").message());
+  const absl::Status s = cmb::internal::NvmeStatusError(res, kDev);
+  std::string m(s.message());
   return m.substr(m.find("): ") + 3);
+}
+std::string Fixes(int32_t res) {
+  std::vector<std::string> out;
+  for (const cmb::Fix& f : cmb::FixesOf(cmb::internal::NvmeStatusError(res, kDev))) out.push_back(cmbtools::FixInWords(f));
+  return out.empty() ? "" : absl::StrJoin(out, "; ");
 }
 
 }  // namespace
@@ -54,15 +68,17 @@ int main() {
     if (!r) r = &rows.emplace_back(Row{&s, {}});
     r->statuses.push_back(name);
   }
-  std::printf("| NVMe status (SCT / SC) | code | what it means |\n| --- | --- | --- |\n");
+  std::printf("| NVMe status (SCT / SC) | code | what it means | what cmbcp adds |\n| --- | --- | --- | --- |\n");
   for (const Row& r : rows) {
     const std::string code = r.first->temporary ? absl::StrCat("Unavailable / ", CodeName(r.first->code))
                                                 : CodeName(r.first->code);
-    std::printf("| %s | %s | %s |\n", absl::StrJoin(r.statuses, "; ").c_str(), code.c_str(),
-                std::string(r.first->advice).c_str());
+    const int32_t res = DnrSet(*r.first);
+    std::printf("| %s | %s | %s | %s |\n", absl::StrJoin(r.statuses, "; ").c_str(), code.c_str(),
+                std::string(r.first->advice).c_str(), Fixes(res).c_str());
   }
-  std::printf("| any other media status (2 / any) | DataLoss | %s |\n", Advice(2 << 8 | 0xff).c_str());
-  std::printf("| anything else: vendor specific (SCT 7), zoned, reserved | Unknown | %s |\n",
-              Advice(7 << 8 | 0x01).c_str());
+  std::printf("| any other media status (2 / any) | DataLoss | %s | %s |\n", Advice(2 << 8 | 0xff).c_str(),
+              Fixes(2 << 8 | 0xff).c_str());
+  std::printf("| anything else: vendor specific (SCT 7), zoned, reserved | Unknown | %s | %s |\n",
+              Advice(7 << 8 | 0x01).c_str(), Fixes(7 << 8 | 0x01).c_str());
   return 0;
 }

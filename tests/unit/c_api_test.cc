@@ -350,6 +350,9 @@ TEST(CApiErrno, UnpublishedPoolIsNotSupported) {
   cmb_buffer* b = nullptr;
   EXPECT_EQ(cmb_p2p_alloc(sys, "nvme0", 4096, &b), -EOPNOTSUPP);
   EXPECT_TRUE(Mentions(cmb_last_error(), "not published")) << cmb_last_error();
+  // The library's fix, in a C caller's words (no tool names).
+  EXPECT_TRUE(Mentions(cmb_last_error(), "; look at the controller's CMBLOC and CMBSZ registers of 0000:00:04.0"))
+      << cmb_last_error();
   cmb_system_free(sys);
   ::unsetenv("CMB_SYSFS_ROOT");
 }

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 
+#include "cmb/fix.h"
 #include "cmb/dma_buffer.h"
 #include "fake_sysfs.h"
 
@@ -26,7 +27,10 @@ TEST(DmaBuffer, KernelWithoutAllocateIsNamed) {
   t.AddNvme(t.HostBridge(), "0000:00:04.0", "nvme0", {.cmb_mb = 64, .allocate = false});
   absl::StatusOr<cmb::DmaBuffer> b = cmb::AllocateP2pMem(t.root(), A("0000:00:04.0"), 4096);
   ASSERT_FALSE(b.ok());
-  EXPECT_NE(b.status().message().find("Linux >= 6.2"), std::string::npos) << b.status();
+  const std::vector<cmb::Fix> fixes = cmb::FixesOf(b.status());
+  ASSERT_EQ(fixes.size(), 1u) << b.status();
+  EXPECT_EQ(fixes[0].kind, cmb::Fix::Kind::kKernel);
+  EXPECT_EQ(fixes[0].need, "Linux >= 6.2 with CONFIG_PCI_P2PDMA");
 }
 
 TEST(DmaBuffer, MoreThanAvailableIsRefusedWithTheNumbers) {

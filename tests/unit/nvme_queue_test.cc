@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "cmb/fix.h"
 #include "cmb/nvme_queue.h"
 #include "ring_reap.h"
 
@@ -87,7 +88,10 @@ TEST(NvmeQueue, PolledCompletionsNeedPollQueues) {
   ASSERT_FALSE(q.ok());
   EXPECT_TRUE(absl::IsFailedPrecondition(q.status())) << q.status();
   EXPECT_NE(q.status().message().find("nvme3n1 has no poll queues"), std::string::npos) << q.status();
-  EXPECT_NE(q.status().message().find("poll_queues=2"), std::string::npos) << q.status();
+  const std::vector<cmb::Fix> fixes = cmb::FixesOf(q.status());
+  ASSERT_EQ(fixes.size(), 1u) << q.status();
+  EXPECT_EQ(fixes[0], (cmb::Fix{.kind = cmb::Fix::Kind::kModuleParameter, .module = "nvme", .parameter = "poll_queues",
+                                .value = "2"}));
 }
 
 }  // namespace

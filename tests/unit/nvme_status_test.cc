@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/str_format.h"
+#include "cmb/fix.h"
 #include "cmb/nvme_queue.h"
 #include "nvme_status.h"
 
@@ -119,7 +120,10 @@ TEST(NvmeStatus, UnlistedStatusesAreUnknownAndMediaOnesDataLoss) {
   EXPECT_EQ(cmb::internal::NvmeStatusError(Res(0, 0x7f), "d").code(), Code::kUnknown);    // reserved
   absl::Status media = cmb::internal::NvmeStatusError(Res(2, 0xc0), "d");  // vendor specific media error
   EXPECT_EQ(media.code(), Code::kDataLoss) << media;
-  EXPECT_NE(media.message().find("smart-log"), std::string::npos) << media;
+  const std::vector<cmb::Fix> fixes = cmb::FixesOf(media);
+  ASSERT_EQ(fixes.size(), 1u) << media;
+  EXPECT_EQ(fixes[0].look, cmb::Fix::Look::kHealthLog);
+  EXPECT_EQ(fixes[0].device, "d");
 }
 
 TEST(NvmeStatus, DecodesEveryField) {
@@ -142,8 +146,13 @@ TEST(NvmeStatus, DecodesEveryField) {
 }
 
 TEST(NvmeStatus, MoreBitPointsAtTheErrorLogAndFlagsAloneAreSuccess) {
-  absl::Status s = cmb::internal::NvmeStatusError(Res(0, 0x06) | kMore, "d");
-  EXPECT_NE(s.message().find("nvme error-log"), std::string::npos) << s;
+  absl::Status s = cmb::internal::NvmeStatusError(Res(2, 0x80) | kMore, "d");  // Write Fault: look at its health
+  EXPECT_NE(s.message().find("Error Information log has more"), std::string::npos) << s;
+  std::vector<cmb::Fix> fixes = cmb::FixesOf(s);
+  ASSERT_EQ(fixes.size(), 2u) << s;
+  EXPECT_EQ(fixes[0].look, cmb::Fix::Look::kHealthLog);
+  EXPECT_EQ(fixes[1].look, cmb::Fix::Look::kErrorLog) << "the More bit adds the error log";
+  EXPECT_EQ(cmb::FixesOf(cmb::internal::NvmeStatusError(Res(2, 0x80), "d")).size(), 1u);
   // SCT 0 SC 0 is Successful Completion, whatever the flag bits say.
   EXPECT_TRUE(cmb::internal::NvmeStatusError(kMore, "d").ok());
 }

@@ -1,3 +1,4 @@
+#include "fix_words.h"
 #include "extents.h"
 
 #include <sys/resource.h>
@@ -29,12 +30,12 @@ std::string PrefixInExtents(const std::vector<cmb::Extent>& ext, uint32_t lba_si
 
 // A list that did not complete everywhere: each destination's prefix of it.
 void SayEachDestination(const cmb::CopyPlan& plan, const cmb::CopyResult& r, const std::vector<cmb::Extent>& ext) {
-  if (!r.status.ok()) std::fprintf(stderr, "cmbcp: %s\n", std::string(r.status.message()).c_str());
+  if (!r.status.ok()) std::fprintf(stderr, "cmbcp: %s\n", cmbtools::WithFixes(r.status).c_str());
   for (size_t i = 0; i < r.dsts.size(); ++i) {
     const cmb::DstCompletion& d = r.dsts[i];
     if (d.status.ok() && d.prefix_bytes == plan.bytes) continue;
     if (!d.status.ok() && d.status != r.status)  // its own cause; the first one is said above
-      std::fprintf(stderr, "cmbcp: %s\n", std::string(d.status.message()).c_str());
+      std::fprintf(stderr, "cmbcp: %s\n", cmbtools::WithFixes(d.status).c_str());
     std::fprintf(stderr, "cmbcp: %s: %s: the first %llu of %llu bytes of the list are %s (%s)\n",
                  r.stopped ? "interrupted" : "failed", plan.destinations()[i]->ns.name.c_str(),
                  static_cast<unsigned long long>(d.prefix_bytes), static_cast<unsigned long long>(plan.bytes),
@@ -75,8 +76,8 @@ int CopyExtentsAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, co
   WarnAfterCopy(plan, r);
   if (progress && isatty(STDERR_FILENO)) std::fputc('\n', stderr);
   if (r.dsts.empty()) {  // refused before it ran (the copier's Open, the list's Submit): nothing written
-    std::fprintf(stderr, "cmbcp: %s\n", std::string(r.status.message()).c_str());
-    out["copy"] = {{"complete", false}, {"error", r.status.message()}};
+    std::fprintf(stderr, "cmbcp: %s\n", cmbtools::WithFixes(r.status).c_str());
+    out["copy"] = {{"complete", false}, {"error", cmbtools::WithFixes(r.status)}};
     return ExitFor(r.status);
   }
   nlohmann::json& copy = out["copy"] = CopyJson(plan, r, plan.bytes, before, after);

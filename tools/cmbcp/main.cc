@@ -10,6 +10,7 @@
 #include <iostream>
 #include <tuple>
 
+#include "fix_words.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cmb/copy_plan.h"
@@ -67,8 +68,8 @@ absl::Status BuildRequest(const cmb::SysRoot& root, const cmb::System& sys, cons
 }
 
 int Fail(const absl::Status& s, bool json, int rc) {
-  if (json) std::cout << cmbtools::Dump(nlohmann::json{{"error", s.message()}}) << "\n";
-  std::fprintf(stderr, "cmbcp: %s\n", std::string(s.message()).c_str());
+  if (json) std::cout << cmbtools::Dump(nlohmann::json{{"error", cmbtools::WithFixes(s)}}) << "\n";
+  std::fprintf(stderr, "cmbcp: %s\n", cmbtools::WithFixes(s).c_str());
   return rc;
 }
 
@@ -95,7 +96,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<cmb::CopyPlan> plan = cmb::PlanFanOut(root, *sys, req, dsts);
   // The library names request fields; say them as this tool's flags.
   if (!plan.ok()) {
-    absl::Status s(plan.status().code(), cmbtools::InCmbcpTerms(plan.status().message()));
+    absl::Status s = cmb::Reworded(plan.status(), cmbtools::InCmbcpTerms(plan.status().message()));
     return Fail(s, o.json, cmbcp::ExitFor(s));
   }
   plan->reasons = cmbtools::InCmbcpTerms(plan->reasons);

@@ -1,3 +1,4 @@
+#include "fix_words.h"
 #include "output.h"
 
 #include <unistd.h>
@@ -156,7 +157,7 @@ void WarnAfterCopy(const cmb::CopyPlan& plan, const cmb::CopyResult& r) {
 }
 
 static nlohmann::json ErrorJson(const absl::Status& s) {
-  return s.ok() ? nlohmann::json() : nlohmann::json(std::string(s.message()));
+  return s.ok() ? nlohmann::json() : nlohmann::json(cmbtools::WithFixes(s));
 }
 
 nlohmann::json DstJson(const cmb::CopyEnd& e, const cmb::CopyResult& r, size_t i, uint64_t total) {

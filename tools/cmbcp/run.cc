@@ -1,3 +1,4 @@
+#include "fix_words.h"
 #include "run.h"
 
 #include <sys/resource.h>
@@ -48,7 +49,7 @@ std::string DoneLine(const cmb::CopyPlan& plan, const cmb::CopyEnd& e, uint64_t 
 // After a copy that did not complete: what is durable (the library's
 // resume rule, CopyResult::durable_bytes), and how to go on.
 void SayWhatIsLeft(const cmb::CopyPlan& plan, const cmb::CopyResult& r, const Journal& journal) {
-  if (!r.status.ok()) std::fprintf(stderr, "cmbcp: %s\n", std::string(r.status.message()).c_str());
+  if (!r.status.ok()) std::fprintf(stderr, "cmbcp: %s\n", cmbtools::WithFixes(r.status).c_str());
   std::fprintf(stderr, "cmbcp: %s: %s\n", r.stopped ? "interrupted" : "failed",
                DoneLine(plan, plan.dst, r.bytes_done, r.flushed).c_str());
   const uint64_t durable = r.durable_bytes();
@@ -81,7 +82,7 @@ void SayEachDestination(const cmb::CopyPlan& plan, const cmb::CopyResult& r) {
       std::fprintf(stderr, "cmbcp: %s: complete\n", e.ns.name.c_str());
       continue;
     }
-    if (!d.status.ok()) std::fprintf(stderr, "cmbcp: %s\n", std::string(d.status.message()).c_str());
+    if (!d.status.ok()) std::fprintf(stderr, "cmbcp: %s\n", cmbtools::WithFixes(d.status).c_str());
     const char* how = !d.status.ok() ? "failed" : r.stopped ? "interrupted" : "stopped with the failing destination";
     const uint64_t durable = r.durable_bytes(i);
     std::fprintf(stderr, "cmbcp: %s: %s%s\n", how, DoneLine(plan, e, r.done_bytes(i), d.flushed).c_str(),
@@ -103,7 +104,7 @@ int CopyAndReport(const cmb::SysRoot& root, const cmb::CopyPlan& plan, const Opt
   if (o.resume) {
     absl::StatusOr<uint64_t> from = ResumeFrom(o, plan, journal);
     if (!from.ok()) {
-      std::fprintf(stderr, "cmbcp: %s\n", std::string(from.status().message()).c_str());
+      std::fprintf(stderr, "cmbcp: %s\n", cmbtools::WithFixes(from.status()).c_str());
       return kExitUsage;
     }
     ctl.resume_bytes = *from;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <set>
 
+#include "fix_words.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -172,7 +173,7 @@ void PrintTopology(const cmb::SysRoot& root, const cmb::System& sys) {
     if (!c.address) continue;
     absl::StatusOr<cmb::PciNode> n = cmb::LookupPciNode(root, *c.address);
     if (!n.ok()) {
-      std::cerr << "cmbinfo: " << n.status().message() << "\n";
+      std::cerr << "cmbinfo: " << cmbtools::WithFixes(n.status()) << "\n";
       continue;
     }
     std::vector<std::string> chain;
@@ -264,7 +265,8 @@ int PrintText(const Options& o, const cmb::System& sys, const std::vector<cmb::P
               const cmb::AccessList& list) {
   std::cout << absl::StrFormat("Kernel %s: userspace P2PDMA %s (%s); %s\n",
                                sys.kernel.release.empty() ? "?" : sys.kernel.release,
-                               cmb::SupportName(sys.kernel.p2pdma), sys.kernel.evidence,
+                               cmb::SupportName(sys.kernel.p2pdma),
+                               cmbtools::WithFixes(sys.kernel.evidence, sys.kernel.fixes),
                                sys.rules.Describe());
   if (!sys.kernel.iommus.empty())
     std::cout << "IOMMU " << absl::StrJoin(sys.kernel.iommus, ", ")
@@ -293,7 +295,7 @@ int main(int argc, char** argv) {
   if (std::optional<int> done = Parse(argc, argv, o)) return *done;
   absl::StatusOr<cmb::System> sys = cmb::Discover(o.root);
   if (!sys.ok()) {
-    std::fprintf(stderr, "cmbinfo: discovery failed: %s\n", std::string(sys.status().message()).c_str());
+    std::fprintf(stderr, "cmbinfo: discovery failed: %s\n", cmbtools::WithFixes(sys.status()).c_str());
     return kExitError;
   }
   cmb::AccessList list = cmb::LoadAccessList(o.devices);

@@ -1,3 +1,4 @@
+#include "fix_words.h"
 #include "report.h"
 
 #include "cmb/kernel_rules.h"
@@ -126,7 +127,7 @@ nlohmann::json ToJson(const cmb::System& sys, const std::vector<cmb::P2pPath>& p
   const cmb::KernelRules& rules = sys.rules;
   j["kernel"] = {{"release", sys.kernel.release},
                  {"p2pdma", cmb::SupportName(sys.kernel.p2pdma)},
-                 {"evidence", sys.kernel.evidence},
+                 {"evidence", WithFixes(sys.kernel.evidence, sys.kernel.fixes)},
                  {"iommus", sys.kernel.iommus},
                  {"rules_version", rules.rules_version},
                  {"rules",

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "cmb/cmb_registers.h"
+#include "cmb/fix.h"
 #include "cmb/kernel_rules.h"
 #include "cmb/pci_address.h"
 #include "cmb/sysroot.h"
@@ -111,6 +112,7 @@ struct KernelSupport {
   std::string release;       // uname -r
   Support p2pdma = Support::kUnknown;
   std::string evidence;      // how we know: "p2pmem/allocate present on 0000:03:00.0"
+  std::vector<Fix> fixes;     // what would give a kernel without P2PDMA support it (fix.h)
   // Active IOMMUs (/sys/class/iommu: "dmar0", "ivhd0"). With one, the kernel
   // turns on ACS redirect wherever ports have ACS, which can change verdicts.
   std::vector<std::string> iommus;
