@@ -204,7 +204,7 @@ absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan)
     if (req.chunk_bytes != 0 || budget < unit)
       return absl::ResourceExhaustedError(absl::StrFormat(
           "the CMB of %s has %u bytes free, less than one %u-byte chunk: other processes hold it "
-          "(grep -l p2pmem/allocate /proc/[0-9]*/maps lists them)%s; or `via` another CMB, or `allow_bounce`",
+          "(processes whose memory maps show its p2pmem/allocate)%s; or `via` another CMB, or `allow_bounce`",
           plan.provider ? plan.provider->ToString() : "the provider", budget, req.chunk_bytes ? chunk : unit,
           budget >= unit ? ", or use a smaller `chunk_bytes`" : ""));
     chunk = budget / unit * unit;

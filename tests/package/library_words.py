@@ -12,7 +12,7 @@ import sys
 
 WORDS = re.compile(r"\bcmbinfo\b|\bcmbcp\b|nvme-cli|\bnvme (?:error-log|smart-log|resv-report|sanitize-log|id-ctrl|"
                    r"list|reset)\b|\bmodprobe\b|\becho \d|\budevadm\b|\bapt(?:-get)?\b|linux-image|\bdmesg\b|\bsudo\b|"
-                   r"cmb\(7\)|cmb-devices\(5\)|--[a-z][a-z-]+")
+                   r"cmb\(7\)|cmb-devices\(5\)|--[a-z][a-z-]+|\b(?:grep|lspci|setpci|rmmod|insmod|tee) ")
 LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 MAN_OK = {"c_api.cc"}  # renders fixes for C callers: the man pages are their docs
 
