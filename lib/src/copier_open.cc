@@ -1,6 +1,7 @@
 // Copier::Open(root, sys, src, dsts, ...): names to a plan to a copier, for
 // applications that do not need to see the plan before it runs.
 #include "absl/strings/str_cat.h"
+#include "cmb/planner.h"
 #include "cmb/copier.h"
 #include "cmb/namespace_spec.h"
 #include "cmb/status_macros.h"

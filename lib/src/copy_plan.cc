@@ -1,5 +1,6 @@
 #include "cmb/fix.h"
 #include "cmb/copy_plan.h"
+#include "cmb/planner.h"
 
 #include <algorithm>
 #include <array>

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cmb/copy_plan.h"
+#include "cmb/planner.h"
 #include "cmb/status_macros.h"
 #include "stripe_plan.h"
 

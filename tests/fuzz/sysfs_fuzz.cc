@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "cmb/copy_plan.h"
+#include "cmb/planner.h"
 #include "cmb/discovery.h"
 #include "cmb/namespace_spec.h"
 #include "fake_sysfs.h"

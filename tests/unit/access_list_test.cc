@@ -17,6 +17,7 @@
 #include "cmb/access_list.h"
 #include "cmb/copier.h"
 #include "cmb/copy_plan.h"
+#include "cmb/planner.h"
 #include "cmb/namespace_spec.h"
 #include "fake_sysfs.h"
 

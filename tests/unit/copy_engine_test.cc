@@ -8,6 +8,7 @@
 
 #include "cmb/copy_engine.h"
 #include "cmb/copy_plan.h"
+#include "cmb/planner.h"
 #include "cmb/discovery.h"
 #include "cmb/namespace_spec.h"
 #include "fake_sysfs.h"

@@ -6,6 +6,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "cmb/copy_plan.h"
+#include "cmb/planner.h"
 #include "cmb/crc32c.h"
 #include "cmb/namespace_spec.h"
 #include "fake_sysfs.h"

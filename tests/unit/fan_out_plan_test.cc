@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "cmb/copy_plan.h"
+#include "cmb/planner.h"
 #include "cmb/extent_list.h"
 #include "cmb/namespace_spec.h"
 #include "fake_sysfs.h"

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "cmb/copy_plan.h"
+#include "cmb/planner.h"
 #include "cmb/namespace_spec.h"
 #include "fake_sysfs.h"
 

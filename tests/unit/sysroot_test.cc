@@ -11,6 +11,7 @@
 
 #include "cmb/copy_engine.h"
 #include "cmb/copy_plan.h"
+#include "cmb/planner.h"
 #include "cmb/discovery.h"
 #include "cmb/identify.h"
 #include "cmb/namespace_spec.h"

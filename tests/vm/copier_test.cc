@@ -24,6 +24,7 @@
 #include "cmb/copier.h"
 #include "cmb/copier_thread.h"
 #include "cmb/copy_plan.h"
+#include "cmb/planner.h"
 #include "cmb/discovery.h"
 #include "run_command.h"
 #include "testbed.h"

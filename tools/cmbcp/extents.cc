@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "cmb/planner.h"
 #include "cmb/copy_engine.h"
 #include "cmb/verify.h"
 #include "output.h"

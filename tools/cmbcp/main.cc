@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cmb/copy_plan.h"
+#include "cmb/planner.h"
 #include "cmb/discovery.h"
 #include "extents.h"
 #include "options.h"
