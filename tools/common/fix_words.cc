@@ -40,8 +40,8 @@ std::string FixInWords(const cmb::Fix& f) {
                           " (the driver reads it when it probes; a controller reset is not enough)");
     case cmb::Fix::Kind::kGrantAccess:
       return absl::StrCat("run as root, or list ", f.device, " in ", f.list, " (cmb-devices(5)) by wwid, serial or PCI ",
-                          "address, re-trigger udev (`udevadm trigger`), and join group '", f.group,
-                          "'; `udevadm info` on the node says why in CMB_GRANT_WHY; see cmb(7), ACCESS WITHOUT ROOT");
+                          "address, re-trigger udev (`udevadm trigger`), and join the group (", f.group,
+                          "); `udevadm info` on the node says why in CMB_GRANT_WHY; see cmb(7), ACCESS WITHOUT ROOT");
   }
   return "";
 }
