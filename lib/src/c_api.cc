@@ -44,9 +44,15 @@ std::string FixForC(const cmb::Fix& f) {
   return "";
 }
 
+// The message, then each fix in a C caller's terms.
+std::string ErrorText(const absl::Status& s) {
+  std::string out(s.message());
+  for (const cmb::Fix& f : cmb::FixesOf(s)) absl::StrAppend(&out, "; ", FixForC(f));
+  return out;
+}
+
 int Fail(const absl::Status& s, std::string* handle_error = nullptr) {
-  t_error = std::string(s.message());
-  for (const cmb::Fix& f : cmb::FixesOf(s)) absl::StrAppend(&t_error, "; ", FixForC(f));
+  t_error = ErrorText(s);
   if (handle_error) *handle_error = t_error;
   return ErrnoOf(s);
 }
@@ -434,8 +440,8 @@ int cmb_copier_cancel(struct cmb_copier* c, uint64_t id) {
 static void HandOut(struct cmb_copier* c, cmb::CopyCompletion done, struct cmb_completion* d) {
   cmb_copier::Out& o = c->out.emplace_back();
   o.c = std::move(done);
-  o.error = std::string(o.c.status.message());
-  for (const cmb::DstCompletion& x : o.c.dsts) o.errors.emplace_back(x.status.message());
+  o.error = ErrorText(o.c.status);
+  for (const cmb::DstCompletion& x : o.c.dsts) o.errors.push_back(ErrorText(x.status));
   for (size_t i = 0; i < o.c.dsts.size(); ++i) {
     const cmb::DstCompletion& x = o.c.dsts[i];
     o.dsts.push_back({x.name.c_str(), ErrnoOf(x.status), o.errors[i].c_str(), x.prefix_bytes, x.bytes_written,

@@ -94,8 +94,8 @@ void Copier::Impl::DropPageCaches(CopyCompletion& c) const {
 }
 
 void Copier::Impl::Step() {
+  ev.Drain();  // also after Close: a Notify or the timer must not leave poll_fd() readable for good
   if (!machine) return;
-  ev.Drain();
   CopyMachine::Turn t = machine->Step(Clock::now());
   if (t.wake) ev.ArmAt(*t.wake);  // the timer wakes the driver then
   for (CopyCompletion& c : t.finished) {

@@ -17,10 +17,13 @@ absl::Status Annotate(const absl::Status& s, const char* verb, const std::string
                                                 s.message()));
 }
 
-// `a`, then `b` when it says something more.
+// `a`, then `b` when it says something more; the fixes of both.
 absl::Status Then(absl::Status a, const absl::Status& b) {
   if (b.ok() || b == a) return a;
-  return a.ok() ? b : Reworded(a, absl::StrCat(a.message(), "; then ", b.message()));
+  if (a.ok()) return b;
+  absl::Status out = Reworded(a, absl::StrCat(a.message(), "; then ", b.message()));
+  for (const Fix& f : FixesOf(b)) AddFix(out, f);
+  return out;
 }
 
 }  // namespace

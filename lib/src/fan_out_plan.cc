@@ -119,6 +119,7 @@ absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, cons
       order.push_back(sys.controllers[i].address);
   if (req.via) order.resize(1);
   std::vector<std::string> whys;
+  std::vector<Fix> fixes = order.empty() ? sys.kernel.fixes : std::vector<Fix>{};  // each CMB's, carried on
   for (const std::optional<PciAddress>& via : order) {
     CopyRequest p2p = req;
     p2p.method = CopyMethod::kP2p;
@@ -132,6 +133,7 @@ absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, cons
                     code != absl::StatusCode::kInvalidArgument))
       return plans.status();
     whys.push_back(absl::StrCat("via ", via->ToString(), ": ", plans.status().message()));
+    for (const Fix& f : FixesOf(plans.status())) fixes.push_back(f);
   }
   std::string why = order.empty() ? absl::StrCat("no CMB is published as P2P memory on this machine (kernel P2PDMA "
                                                  "support: ", SupportName(sys.kernel.p2pdma), ")")
@@ -142,8 +144,10 @@ absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, cons
     out.reasons.insert(out.reasons.begin() + 1, absl::StrCat("BOUNCE through host memory, not peer-to-peer: ", why));
     return out;
   }
-  return absl::FailedPreconditionError(
+  absl::Status refused = absl::FailedPreconditionError(
       req.method == CopyMethod::kP2p || req.via ? why : absl::StrCat(why, "; or set `allow_bounce` to copy through host memory"));
+  for (const Fix& f : fixes) AddFix(refused, f);
+  return refused;
 }
 
 }  // namespace cmb

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "cmb/dma_buffer.h"
+#include "cmb/fix.h"
 #include "fake_queue.h"
 
 namespace cmb::internal {
@@ -222,6 +223,26 @@ TEST(CopyMachine, AFailedFlushLeavesTheDestinationNotFlushed) {
   EXPECT_EQ(done[0].status.code(), absl::StatusCode::kDataLoss);
   EXPECT_NE(done[0].status.message().find("flushing a: write fault"), std::string::npos) << done[0].status;
   EXPECT_EQ(done[0].dsts[0].prefix_bytes, kChunk) << "written, though not known durable";
+}
+
+TEST(CopyMachine, AFailureAndAFailedFlushKeepBothTheirFixes) {
+  Rig r;
+  r.Add({{0, 0, 16}});
+  const Fix health{.kind = Fix::Kind::kInspect, .look = Fix::Look::kHealthLog, .device = "a"};
+  const Fix errors{.kind = Fix::Kind::kInspect, .look = Fix::Look::kErrorLog, .device = "a"};
+  auto fail = [&](const FakeQueue&, const FakeQueue::Cmd& c) {
+    if (c.op == Op::kWrite && c.slba == 8) return WithFix(absl::DataLossError("write fault"), health);
+    if (c.op == Op::kFlush) return WithFix(absl::DataLossError("flush failed"), errors);
+    return absl::OkStatus();
+  };
+  std::vector<CopyCompletion> done = RunToEnd(r, fail, false);
+  ASSERT_EQ(done.size(), 1u);
+  EXPECT_NE(done[0].status.message().find("writing a LBAs 8..15: write fault; then flushing a: flush failed"),
+            std::string::npos) << done[0].status;
+  const std::vector<Fix> fixes = FixesOf(done[0].status);
+  ASSERT_EQ(fixes.size(), 2u) << done[0].status;
+  EXPECT_EQ(fixes[0], health);
+  EXPECT_EQ(fixes[1], errors);
 }
 
 TEST(CopyMachine, CancelStartsNothingMoreAndReportsTheExactPrefix) {

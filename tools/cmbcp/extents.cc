@@ -110,7 +110,7 @@ int VerifyExtentsAndReport(const cmb::CopyPlan& plan, const std::vector<cmb::Ext
       one.bytes = ext[i].count * plan.src.ns.lba_size;
       absl::StatusOr<cmb::VerifyResult> v = cmb::VerifyCopy(one, stop);
       if (!v.ok()) {
-        all.push_back({{"error", v.status().message()}});
+        all.push_back({{"error", cmbtools::WithFixes(v.status())}});
         out["verify"] = all;
         return VerifyFailed(*d, absl::StrCat(", extent ", i), v.status(), stop);
       }

@@ -205,7 +205,7 @@ cmb::CopyPlan OneDestination(const cmb::CopyPlan& plan, const cmb::CopyEnd& e) {
 
 int VerifyFailed(const cmb::CopyEnd& e, const std::string& where, const absl::Status& why,
                  const std::function<bool()>& stop) {
-  std::fprintf(stderr, "cmbcp: verify %s%s: %s\n", e.ns.name.c_str(), where.c_str(), std::string(why.message()).c_str());
+  std::fprintf(stderr, "cmbcp: verify %s%s: %s\n", e.ns.name.c_str(), where.c_str(), cmbtools::WithFixes(why).c_str());
   return stop() ? kExitInterrupted : kExitIo;
 }
 

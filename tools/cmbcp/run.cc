@@ -143,7 +143,7 @@ int VerifyAndReport(const cmb::CopyPlan& plan, const std::function<bool()>& stop
     const cmb::CopyPlan one = OneDestination(plan, *e);
     absl::StatusOr<cmb::VerifyResult> v = cmb::VerifyCopy(one, stop);
     if (!v.ok()) {
-      all.push_back({{"error", v.status().message()}});
+      all.push_back({{"error", cmbtools::WithFixes(v.status())}});
       out["verify"] = all.size() == 1 ? all[0] : nlohmann::json(all);
       return VerifyFailed(*e, "", v.status(), stop);
     }
