@@ -6,6 +6,8 @@
 
 #include "absl/status/status.h"
 
+// Private to libcmb: not exported from libcmb.so (tests link libcmb.a).
+#pragma GCC visibility push(hidden)
 namespace cmb::internal {
 
 // A handle that is NULL, freed or closed, or not a handle of its type. No
@@ -37,3 +39,4 @@ constexpr int NegErrnoOf(absl::StatusCode code) {
 }
 
 }  // namespace cmb::internal
+#pragma GCC visibility pop

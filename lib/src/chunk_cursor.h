@@ -30,6 +30,7 @@ class ChunkCursor {
     uint64_t bytes = 0;
     uint64_t src_slba = 0, dst_slba = 0;
   };
+  ChunkCursor() = default;  // no extents: done()
   ChunkCursor(std::vector<Extent> extents, Sizes sizes) : ext_(std::move(extents)), sz_(sizes) {}
 
   bool done() const { return i_ >= ext_.size(); }
@@ -50,7 +51,7 @@ class ChunkCursor {
 
  private:
   std::vector<Extent> ext_;
-  Sizes sz_;
+  Sizes sz_{};
   size_t i_ = 0;         // the next piece's extent,
   uint64_t ext_off_ = 0; // its byte offset in that extent,
   uint64_t offset_ = 0;  // and in the request

@@ -27,7 +27,7 @@
 #pragma GCC visibility push(hidden)
 namespace cmb::internal {
 
-class CommandQueue {
+class __attribute__((visibility("hidden"))) CommandQueue {  // explicit: see CopyMachine
  public:
   virtual ~CommandQueue() = default;
   virtual absl::Status Read(uint64_t slba, const DmaSpan& buf, uint64_t tag) = 0;

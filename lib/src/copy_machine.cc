@@ -37,10 +37,12 @@ CopyMachine::CopyMachine(MachineConfig cfg, MachineEnd src, std::vector<MachineE
 uint64_t CopyMachine::Add(std::vector<Extent> extents, uint64_t total) {
   const uint64_t id = next_id_++;
   const ChunkCursor::Sizes sizes{.src_lba = src_.lba_size, .dst_lba = dsts_[0].end.lba_size, .chunk = cfg_.chunk_bytes};
-  Request& r = requests_.emplace(id, Request(ChunkCursor(std::move(extents), sizes))).first->second;
+  Request& r = requests_[id];  // not emplace(id, Request(...)): see the note on CopyMachine
+  r.cursor = ChunkCursor(std::move(extents), sizes);
   r.id = id;
   r.total = total;
-  r.dsts.resize(dsts_.size());
+  r.dsts.reserve(dsts_.size());
+  for (size_t d = 0; d < dsts_.size(); ++d) r.dsts.emplace_back();
   return id;
 }
 
@@ -52,7 +54,7 @@ bool CopyMachine::Cancel(uint64_t id) {
 }
 
 void CopyMachine::CancelAll() {
-  for (auto& [id, r] : requests_) r.cancelled = true;
+  for (auto& kv : requests_) kv.second.cancelled = true;
 }
 
 uint64_t CopyMachine::Progress(uint64_t id) const {
@@ -146,7 +148,8 @@ bool CopyMachine::CheckLive(Request& r) const {
 
 std::optional<CopyMachine::Clock::time_point> CopyMachine::Issue(Clock::time_point now) {
   if (flights_.empty()) pacer_.Idle(now);
-  for (auto& [id, r] : requests_) {
+  for (auto& kv : requests_) {
+    Request& r = kv.second;
     while (!r.issuing_done()) {
       if (!CheckLive(r)) break;
       if (!pacer_.MayStart(now)) return pacer_.NextStart();
@@ -233,7 +236,9 @@ void CopyMachine::SubmitAll() {
   std::vector<std::pair<CommandQueue*, const std::string*>> qs;
   if (src_.q) qs.emplace_back(src_.q, &src_.name);
   for (Dst& d : dsts_) qs.emplace_back(d.end.q, &d.end.name);
-  for (auto [q, name] : qs) {
+  for (const auto& qn : qs) {
+    CommandQueue* q = qn.first;
+    const std::string* name = qn.second;
     absl::StatusOr<unsigned> s = q->Submit();
     if (s.ok() || absl::IsUnavailable(s.status()) || !broken_.ok()) continue;
     broken_ = Reworded(s.status(), absl::StrCat("the copier stopped: submitting to ", *name,
@@ -246,7 +251,8 @@ void CopyMachine::SubmitAll() {
 // are ignored.
 void CopyMachine::BreakAll() {
   flights_.clear();  // their chunks are never reused: nothing more is issued
-  for (auto& [id, r] : requests_) {
+  for (auto& kv : requests_) {
+    Request& r = kv.second;
     if (r.status.ok()) r.status = broken_;
     for (DstProgress& p : r.dsts)  // what was written and not flushed is not known durable
       if (p.done.written() > 0 && !(r.flush_started && !p.need_flush && !p.flushing)) {

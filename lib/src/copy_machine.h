@@ -52,7 +52,11 @@ struct MachineConfig {
   uint64_t rate_bytes_per_s = 0;
 };
 
-class CopyMachine {
+// No structured bindings, pair emplace or resize() over its private types: libstdc++'s
+// helpers for them (std::__pair_get, __uninit_default_n) are function
+// templates in a namespace of explicit default visibility, named after the
+// type they return (cmb::internal::...), which libcmb.map's `cmb::*` exports.
+class __attribute__((visibility("hidden"))) CopyMachine {
  public:
   using Clock = std::chrono::steady_clock;
   CopyMachine(MachineConfig cfg, MachineEnd src, std::vector<MachineEnd> dsts, ChunkPool* pool, Clock::time_point now);
@@ -95,7 +99,6 @@ class CopyMachine {
     absl::Status status;  // the read side's failure, or a destination's with stop_on_dst_failure
     unsigned in_flight = 0;
     std::vector<DstProgress> dsts;
-    explicit Request(ChunkCursor c) : cursor(std::move(c)) {}
     bool issuing_done() const { return cursor.done() || cancelled || !status.ok(); }
   };
   // One chunk on its way: read into `chunk`, then written to each live destination.
