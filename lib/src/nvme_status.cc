@@ -121,15 +121,12 @@ const NvmeStatusRow* Find(const NvmeStatus& s) {
 }
 
 // The code and advice for a status no row names.
-struct Unlisted {
-  Code code;
-  std::string_view advice;
-  Fix::Look look;
-};
-Unlisted UnlistedMeaning(const NvmeStatus& s) {
+// The row for a status the table does not name.
+NvmeStatusRow Unlisted(const NvmeStatus& s) {
   if (s.sct == 2)
-    return {Code::kDataLoss, "a media or data integrity error; check the device's health", Fix::Look::kHealthLog};
-  return {Code::kUnknown, "the controller's error log may say more", Fix::Look::kErrorLog};
+    return {s.sct, s.sc, Code::kDataLoss, false, "a media or data integrity error; check the device's health",
+            Look::kHealthLog};
+  return {s.sct, s.sc, Code::kUnknown, false, "the controller's error log may say more", Look::kErrorLog};
 }
 
 }  // namespace
@@ -165,12 +162,11 @@ static void AddStatusFixes(absl::Status& st, const NvmeStatus& s, std::optional<
 absl::Status NvmeStatusError(int32_t res, std::string_view device) {
   std::optional<NvmeStatus> s = DecodeNvmeStatus(res);
   if (!s || (s->sct == 0 && s->sc == 0)) return absl::OkStatus();  // only CRD/More/DNR bits: still success
-  const NvmeStatusRow* m = Find(*s);
-  const Unlisted u = m ? Unlisted{m->code, m->advice, m->look.value_or(Fix::Look::kErrorLog)} : UnlistedMeaning(*s);
-  const std::optional<Fix::Look> look = m ? m->look : std::optional<Fix::Look>(u.look);
-  Code code = u.code;
-  std::string advice(u.advice);
-  if (m && m->temporary && !s->dnr) {
+  const NvmeStatusRow* listed = Find(*s);
+  const NvmeStatusRow m = listed ? *listed : Unlisted(*s);
+  Code code = m.code;
+  std::string advice(m.advice);
+  if (m.temporary && !s->dnr) {
     code = Code::kUnavailable;
     advice += " (temporary: the same command may succeed later)";
   }
@@ -178,7 +174,7 @@ absl::Status NvmeStatusError(int32_t res, std::string_view device) {
   absl::Status st(code, absl::StrFormat("NVMe status on %s: %s (SCT 0x%x SC 0x%02x%s): %s", device,
                                         nvme_status_to_string(res & 0x7ff, false), s->sct, s->sc,
                                         s->dnr ? ", do not retry" : "", advice));
-  AddStatusFixes(st, *s, look, device);
+  AddStatusFixes(st, *s, m.look, device);
   return st;
 }
 
