@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "cmb/copier.h"
@@ -36,15 +37,12 @@ CopyResult Finish(CopyResult r, uint64_t total, const CopyControl& control, Cloc
 
 CopyCompletion Drive(Copier& c, uint64_t id, uint64_t total, const CopyControl& control, Clock::time_point t0,
                      std::vector<CopyCompletion>* others) {
-  // Once, without waiting: a request that already finished, or one the
-  // copier does not have (NotFound), ends here; others' completions stay for
-  // the loop's Process().
-  if (absl::StatusOr<CopyCompletion> now = c.Wait(id, std::chrono::milliseconds(0)); now.ok()) {
-    return *std::move(now);
-  } else if (!absl::IsDeadlineExceeded(now.status())) {
+  // A request the copier does not have ends at once; one that finished
+  // already comes out of the loop's first Process().
+  if (!c.Pending(id)) {
     CopyCompletion lost;
     lost.id = id;
-    lost.status = now.status();
+    lost.status = absl::NotFoundError(absl::StrCat("no pending copy request ", id));
     return lost;
   }
   bool cancelled = false;
