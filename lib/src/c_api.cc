@@ -29,6 +29,20 @@ thread_local std::string t_error;
 int ErrnoOf(const absl::Status& s) { return cmb::internal::NegErrnoOf(s.code()); }
 
 // A fix (cmb/fix.h) in a C caller's terms: what to change, and the man page.
+// A request option as a cmb_copier_opts field; "" for the ones the C API
+// chooses itself (chunk, depth, method), which a C caller cannot set.
+std::string OptionForC(const cmb::Fix& f) {
+  switch (f.option) {
+    case cmb::Fix::Option::kAllowBounce: return "set opts->allow_bounce to copy through host memory";
+    case cmb::Fix::Option::kForce: return "set opts->force, as root (it overrides a safety check; it is not a permission)";
+    case cmb::Fix::Option::kVia: return absl::StrCat("set opts->via", f.value.empty() ? "" : " to ", f.value);
+    case cmb::Fix::Option::kChunkBytes:
+    case cmb::Fix::Option::kQd:
+    case cmb::Fix::Option::kMethod: return "";
+  }
+  return "";
+}
+
 std::string FixForC(const cmb::Fix& f) {
   switch (f.kind) {
     case cmb::Fix::Kind::kInspect:
@@ -37,6 +51,7 @@ std::string FixForC(const cmb::Fix& f) {
     case cmb::Fix::Kind::kModuleParameter:
       return absl::StrCat("set module parameter ", f.module, ".", f.parameter, "=", f.value,
                           ", then rebind the device to ", f.module);
+    case cmb::Fix::Kind::kSetOption: return OptionForC(f);
     case cmb::Fix::Kind::kGrantAccess:
       return absl::StrCat("run as root, or have ", f.device, " listed in ", f.list, " for group ", f.group,
                           " (cmb-devices(5))");
@@ -44,10 +59,11 @@ std::string FixForC(const cmb::Fix& f) {
   return "";
 }
 
-// The message, then each fix in a C caller's terms.
+// The message, then each fix in a C caller's terms (those it can act on).
 std::string ErrorText(const absl::Status& s) {
   std::string out(s.message());
-  for (const cmb::Fix& f : cmb::FixesOf(s)) absl::StrAppend(&out, "; ", FixForC(f));
+  for (const cmb::Fix& f : cmb::FixesOf(s))
+    if (std::string w = FixForC(f); !w.empty()) absl::StrAppend(&out, "; ", w);
   return out;
 }
 
@@ -349,7 +365,7 @@ int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* 
   if (o.plan_bytes) req.bytes = o.plan_bytes;
   if (o.via != nullptr) {
     const cmb::Controller* v = FindController(sys->sys, o.via);
-    if (v == nullptr || !v->address) return Fail(absl::NotFoundError(absl::StrCat("`via` '", o.via, "': no such controller")));
+    if (v == nullptr || !v->address) return Fail(absl::NotFoundError(absl::StrCat("opts->via '", o.via, "': no such controller")));
     req.via = v->address;
   }
   req.allow_bounce = o.allow_bounce != 0;

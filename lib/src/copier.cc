@@ -26,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 
 absl::Status CheckPlan(const CopyPlan& plan) {
   if (plan.read_only)
-    return absl::InvalidArgumentError("the plan was made `read_only`: its destinations' use was not checked");
+    return absl::InvalidArgumentError("the plan was made read-only: its destinations' use was not checked");
   const uint64_t unit = plan.lba_unit();
   if (plan.chunk_bytes == 0 || plan.qd == 0 || unit == 0 || plan.chunk_bytes % unit != 0)
     return absl::InvalidArgumentError("the plan has no valid chunk size or queue depth");

@@ -123,7 +123,7 @@ CopyResult RunExtents(const SysRoot& root, const CopyPlan& plan, std::vector<Ext
   uint64_t total = 0;
   for (const Extent& e : extents) total += e.count * plan.src.ns.lba_size;
   if (control.resume_bytes != 0)
-    return Refused(absl::InvalidArgumentError("`resume_bytes` is a range's offset: an extent list goes on by "
+    return Refused(absl::InvalidArgumentError("a resume offset is a range's: an extent list goes on by "
                                               "submitting the extents not yet done"),
                    total, control, t0);
   return Run(root, plan, std::move(extents), total, control, t0);

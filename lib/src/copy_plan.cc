@@ -54,14 +54,16 @@ absl::Status CheckInUse(const CopyRequest& req, CopyPlan& plan) {
     what.push_back(absl::StrCat("cannot tell whether destination ", d.block_device, " is in use: ", d.use_unknown));
   if (!what.empty() && req.force && !force)
     return absl::PermissionDeniedError(absl::StrCat(
-        absl::StrJoin(what, "; "), ": overriding that with `force` needs CAP_SYS_ADMIN, which this process lacks "
-        "(`force` overrides a safety check for root; it is not a permission). It was not written"));
+        absl::StrJoin(what, "; "), ": overriding that safety check needs CAP_SYS_ADMIN, which this process lacks "
+        "(the override is for root; it is not a permission). It was not written"));
   if (!uses.empty() && !force)
-    return absl::FailedPreconditionError(absl::StrCat(
-        what.front(), ": writing under a file system, swap or device mapper corrupts it. Unmount it (swapoff, "
-        "or stop the md/dm device), or set `force`"));
+    return WithFix(absl::FailedPreconditionError(absl::StrCat(
+                       what.front(), ": writing under a file system, swap or device mapper corrupts it. Unmount it "
+                       "(swapoff, or stop the md/dm device), or override the check as root")),
+                   SetOption(Fix::Option::kForce));
   if (!d.use_unknown.empty() && !force)
-    return absl::FailedPreconditionError(absl::StrCat(what.back(), ". Fix that, or set `force`"));
+    return WithFix(absl::FailedPreconditionError(absl::StrCat(what.back(), ". Fix that, or override the check as root")),
+                   SetOption(Fix::Option::kForce));
   plan.overridden = what;
   if (force) plan.overridden.push_back(absl::StrCat("not holding ", d.block_device, " exclusively"));
   return absl::OkStatus();
@@ -71,13 +73,13 @@ absl::Status CheckInUse(const CopyRequest& req, CopyPlan& plan) {
 absl::StatusOr<std::array<uint64_t, 2>> SizeRange(const CopyRequest& req, CopyPlan& plan) {
   const Namespace& s = plan.src.ns;
   if (req.count.has_value() == req.bytes.has_value())
-    return absl::InvalidArgumentError("give exactly one of `count` (source LBAs), `bytes` and `extents`");
+    return absl::InvalidArgumentError("give exactly one of a count of source LBAs, a byte count and an extent list");
   if (req.count) {
-    if (*req.count == 0) return absl::InvalidArgumentError("`count` is 0: nothing to copy");
-    if (*req.count > UINT64_MAX / s.lba_size) return absl::InvalidArgumentError("`count` is too large");
+    if (*req.count == 0) return absl::InvalidArgumentError("the LBA count is 0: nothing to copy");
+    if (*req.count > UINT64_MAX / s.lba_size) return absl::InvalidArgumentError("the LBA count is too large");
     plan.bytes = *req.count * s.lba_size;
   } else {
-    if (*req.bytes == 0) return absl::InvalidArgumentError("`bytes` is 0: nothing to copy");
+    if (*req.bytes == 0) return absl::InvalidArgumentError("the byte count is 0: nothing to copy");
     plan.bytes = *req.bytes;
   }
   return std::array<uint64_t, 2>{plan.src_lbas(), plan.dst_lbas()};
@@ -89,7 +91,7 @@ absl::StatusOr<std::array<uint64_t, 2>> SizeRange(const CopyRequest& req, CopyPl
 absl::StatusOr<std::array<uint64_t, 2>> SizeExtents(const CopyRequest& req, CopyPlan& plan) {
   if (req.count || req.bytes || req.src_lba || req.dst_lba)
     return absl::InvalidArgumentError(
-        "`extents` carry their own LBAs and bytes: leave `src_lba`, `dst_lba`, `count` and `bytes` unset");
+        "an extent list carries its own LBAs and bytes: leave the start LBAs, LBA count and byte count unset");
   const uint64_t s = plan.src.ns.lba_size, d = plan.dst.ns.lba_size, unit = plan.lba_unit();
   uint64_t lo[2] = {UINT64_MAX, UINT64_MAX}, hi[2] = {0, 0}, bytes = 0;
   for (size_t i = 0; i < req.extents.size(); ++i) {
@@ -101,7 +103,7 @@ absl::StatusOr<std::array<uint64_t, 2>> SizeExtents(const CopyRequest& req, Copy
     if (b % unit != 0)
       return absl::InvalidArgumentError(absl::StrFormat(
           "extent %u: %u bytes are not whole LBAs of every end (multiples of %u bytes)", i, b, unit));
-    if (bytes > UINT64_MAX - b) return absl::InvalidArgumentError("`extents` add up to more than 2^64 bytes");
+    if (bytes > UINT64_MAX - b) return absl::InvalidArgumentError("the extents add up to more than 2^64 bytes");
     bytes += b;
     lo[0] = std::min(lo[0], x.src_lba), hi[0] = std::max(hi[0], x.src_lba + x.count);
     lo[1] = std::min(lo[1], x.dst_lba), hi[1] = std::max(hi[1], x.dst_lba + b / d);
@@ -163,6 +165,26 @@ uint64_t LargestCommand(const CopyRequest& req, const CopyPlan& plan) {
   return most;
 }
 
+// `s`, with copying through host memory as a fix unless the request asked
+// for P2P only or named its CMB (bouncing needs neither).
+absl::Status OrBounce(const CopyRequest& req, absl::Status s) {
+  if (req.method != CopyMethod::kP2p && !req.via) AddFix(s, SetOption(Fix::Option::kAllowBounce));
+  return s;
+}
+
+// A CMB with too little free memory for one `chunk`: who holds it, and the
+// options that avoid it.
+absl::Status CmbFull(const CopyRequest& req, const CopyPlan& plan, uint64_t budget, uint64_t chunk) {
+  absl::Status s = absl::ResourceExhaustedError(absl::StrFormat(
+      "the CMB of %s has %u bytes free, less than one %u-byte chunk: other processes hold it (processes whose "
+      "memory maps show its p2pmem/allocate)",
+      plan.provider ? plan.provider->ToString() : "the provider", budget, chunk));
+  const uint64_t unit = plan.chunk_unit();
+  if (budget >= unit) AddFix(s, SetOption(Fix::Option::kChunkBytes, absl::StrCat(budget / unit * unit, " or less")));
+  AddFix(s, SetOption(Fix::Option::kVia, "another CMB"));
+  return OrBounce(req, s);
+}
+
 // Chunk and depth for a data-moving method: a chunk is page aligned, a whole
 // number of LBAs on both sides, at most both devices' max transfer (larger
 // commands would be split or bounced by the kernel) and fits in `budget`.
@@ -174,9 +196,10 @@ absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan)
   uint64_t own = plan.own_cmb ? plan.own_cmb->command_bytes_limit : 0;
   if (own != 0 && own < limit) limit = own / unit * unit;
   if (own != 0 && req.chunk_bytes > limit)
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "`chunk_bytes` %u: %s accepts at most %u-byte commands into its own CMB on this kernel (%s)", req.chunk_bytes,
-        plan.own_cmb->owner, limit, plan.own_cmb->predicted.reason));
+    return WithFix(absl::InvalidArgumentError(absl::StrFormat(
+                       "%u-byte chunks: %s accepts at most %u-byte commands into its own CMB on this kernel (%s)",
+                       req.chunk_bytes, plan.own_cmb->owner, limit, plan.own_cmb->predicted.reason)),
+                   SetOption(Fix::Option::kChunkBytes, absl::StrCat(limit, " or less")));
   if (limit == 0)
     return absl::FailedPreconditionError(absl::StrFormat(
         "max transfer (%s %u bytes, %s %u bytes) is below one %u-byte chunk", s.name, s.max_transfer_bytes, d.name,
@@ -184,12 +207,14 @@ absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan)
   uint64_t chunk = req.chunk_bytes;
   if (chunk != 0) {
     if (chunk % unit != 0)
-      return absl::InvalidArgumentError(
-          absl::StrFormat("`chunk_bytes` %u is not a multiple of %u (page size and both LBA sizes)", chunk, unit));
+      return WithFix(absl::InvalidArgumentError(absl::StrFormat(
+                         "%u-byte chunks: not a multiple of %u (page size and both LBA sizes)", chunk, unit)),
+                     SetOption(Fix::Option::kChunkBytes, absl::StrCat("a multiple of ", unit)));
     if (chunk > limit)
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "`chunk_bytes` %u exceeds the max transfer both devices accept (%u bytes: %s %u, %s %u)", chunk, limit, s.name,
-          s.max_transfer_bytes, d.name, d.max_transfer_bytes));
+      return WithFix(absl::InvalidArgumentError(absl::StrFormat(
+                         "%u-byte chunks exceed the max transfer both devices accept (%u bytes: %s %u, %s %u)", chunk,
+                         limit, s.name, s.max_transfer_bytes, d.name, d.max_transfer_bytes)),
+                     SetOption(Fix::Option::kChunkBytes, absl::StrCat(limit, " or less")));
   } else {
     chunk = std::min(limit, kDefaultMaxChunk / unit * unit);
     if (chunk == 0) chunk = unit;
@@ -202,12 +227,7 @@ absl::Status SizeChunks(const CopyRequest& req, uint64_t budget, CopyPlan& plan)
   }
   unsigned qd = req.qd ? req.qd : kDefaultQd;  // checked against kMaxQd by PlanCopy
   if (budget < chunk) {
-    if (req.chunk_bytes != 0 || budget < unit)
-      return absl::ResourceExhaustedError(absl::StrFormat(
-          "the CMB of %s has %u bytes free, less than one %u-byte chunk: other processes hold it "
-          "(processes whose memory maps show its p2pmem/allocate)%s; or `via` another CMB, or `allow_bounce`",
-          plan.provider ? plan.provider->ToString() : "the provider", budget, req.chunk_bytes ? chunk : unit,
-          budget >= unit ? ", or use a smaller `chunk_bytes`" : ""));
+    if (req.chunk_bytes != 0 || budget < unit) return CmbFull(req, plan, budget, req.chunk_bytes ? chunk : unit);
     chunk = budget / unit * unit;
     plan.reasons.push_back(absl::StrFormat("chunk shrunk to %u bytes: only %u bytes of the CMB are free", chunk, budget));
   }
@@ -329,15 +349,15 @@ absl::StatusOr<std::vector<const Controller*>> CandidateProviders(const System& 
   std::vector<const Controller*> order;
   if (req.via) {
     const Controller* c = sys.FindByAddress(*req.via);
-    if (c == nullptr) return absl::NotFoundError(absl::StrCat("`via` ", req.via->ToString(), ": no NVMe controller there"));
+    const std::string asked = absl::StrCat("the CMB asked for, ", req.via->ToString());
+    if (c == nullptr) return absl::NotFoundError(absl::StrCat(asked, ": no NVMe controller there"));
     if (!c->p2pmem)
-      return absl::FailedPreconditionError(absl::StrCat("`via` ", req.via->ToString(), " (", c->name,
-                                                        ") has no p2pmem pool: ",
+      return absl::FailedPreconditionError(absl::StrCat(asked, " (", c->name, "), has no p2pmem pool: ",
                                                         c->cmb_note.empty() ? "no CMB registered" : c->cmb_note));
     if (!c->p2pmem->published)
       return absl::FailedPreconditionError(absl::StrCat(
-          "`via` ", req.via->ToString(), ": its CMB is not published (the nvme driver publishes only CMBs that "
-          "support both reads and writes, CMBSZ.WDS and RDS)"));
+          asked, ": it is not published (the nvme driver publishes only CMBs that support both reads and writes, "
+          "CMBSZ.WDS and RDS)"));
     return std::vector<const Controller*>{c};
   }
   auto add = [&](const Controller* c) {  // one controller may be both ends
@@ -350,11 +370,10 @@ absl::StatusOr<std::vector<const Controller*>> CandidateProviders(const System& 
   if (order.empty()) {
     absl::Status s = absl::FailedPreconditionError(absl::StrCat(
         "no CMB is published as P2P memory on this machine (kernel P2PDMA support: ", SupportName(sys.kernel.p2pdma),
-        sys.kernel.evidence.empty() ? "" : absl::StrCat(", ", sys.kernel.evidence),
-        "); set `allow_bounce` to copy through host memory"));
+        sys.kernel.evidence.empty() ? "" : absl::StrCat(", ", sys.kernel.evidence), ")"));
     for (const Fix& f : sys.kernel.fixes) AddFix(s, f);
     AddFix(s, {.kind = Fix::Kind::kInspect, .look = Fix::Look::kP2pVerdicts});
-    return s;
+    return OrBounce(req, s);
   }
   return order;
 }
@@ -403,8 +422,8 @@ void ExplainPick(const Candidate& pick, const std::vector<Candidate>& judged, Co
 absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequest& req, CopyPlan& plan) {
   for (const CopyEnd* e : {&plan.src, &plan.dst})
     if (!e->address)
-      return absl::FailedPreconditionError(
-          absl::StrCat(e->controller, " is not a PCIe device: P2P DMA needs PCIe on both ends"));
+      return OrBounce(req, absl::FailedPreconditionError(
+                               absl::StrCat(e->controller, " is not a PCIe device: P2P DMA needs PCIe on both ends")));
   CMB_ASSIGN_OR_RETURN(std::vector<const Controller*> order, CandidateProviders(sys, req, plan));
   std::vector<Candidate> judged;
   for (const Controller* c : order) judged.push_back(Judge(root, *c, plan));
@@ -412,9 +431,9 @@ absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequ
   if (!pick) {
     std::vector<std::string> whys;
     for (const Candidate& k : judged) whys.push_back(absl::StrCat(k.c->name, " (", k.c->address->ToString(), "): ", k.why));
-    return absl::FailedPreconditionError(absl::StrCat(
-        "no CMB has a P2P path the kernel allows to both ", plan.src.controller, " and ", plan.dst.controller, ": ",
-        absl::StrJoin(whys, " | "), req.method == CopyMethod::kP2p ? "" : "; or set `allow_bounce` to copy through host memory"));
+    return OrBounce(req, absl::FailedPreconditionError(absl::StrCat(
+                             "no CMB has a P2P path the kernel allows to both ", plan.src.controller, " and ",
+                             plan.dst.controller, ": ", absl::StrJoin(whys, " | "))));
   }
   plan.provider = pick->c->address;
   plan.paths = pick->paths;
@@ -454,7 +473,9 @@ absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const 
   plan.src = End(req.src, req.src_lba);
   plan.dst = End(req.dst, req.dst_lba);
   CMB_RETURN_IF_ERROR(CheckRanges(req, plan));
-  if (req.qd > kMaxQd) return absl::InvalidArgumentError(absl::StrCat("`qd` ", req.qd, " is above ", kMaxQd));
+  if (req.qd > kMaxQd)
+    return WithFix(absl::InvalidArgumentError(absl::StrCat("queue depth ", req.qd, " is above ", kMaxQd)),
+                   SetOption(Fix::Option::kQd, absl::StrCat(kMaxQd, " or less")));
 
   CopyMethod m = req.method;
   bool same_ns = plan.src.ns.block_device == plan.dst.ns.block_device;
@@ -471,8 +492,9 @@ absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const 
           "%u LBAs per command (min of MSSRL %u, MCL %u)", max_lbas, id->mssrl, id->mcl));
     } else if (m == CopyMethod::kNvmeCopy) {
       if (!same_ns)
-        return absl::InvalidArgumentError(
-            "`method` nvme-copy copies within one namespace only; source and destination differ");
+        return WithFix(absl::InvalidArgumentError("NVMe Copy copies within one namespace only; source and "
+                                                  "destination differ"),
+                       SetOption(Fix::Option::kMethod, "auto"));
       if (!id.ok()) return Reworded(id.status(), absl::StrCat("cannot tell whether Copy is supported: ", id.status().message()));
       return absl::FailedPreconditionError(absl::StrCat(plan.dst.controller, " does not support NVMe Copy (ONCS bit 8 clear)"));
     } else {

@@ -105,7 +105,8 @@ absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, cons
   }
   CMB_RETURN_IF_ERROR(CheckDistinct(req.src, dsts));
   if (req.method == CopyMethod::kNvmeCopy)
-    return absl::InvalidArgumentError("`method` nvme-copy has one destination; a fan-out copies through a buffer");
+    return WithFix(absl::InvalidArgumentError("NVMe Copy has one destination; a fan-out copies through a buffer"),
+                   SetOption(Fix::Option::kMethod, "auto"));
   // Every check that does not depend on the CMB first, once per destination.
   CopyRequest bounce = req;
   bounce.method = CopyMethod::kBounce;
@@ -133,7 +134,8 @@ absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, cons
                     code != absl::StatusCode::kInvalidArgument))
       return plans.status();
     whys.push_back(absl::StrCat("via ", via->ToString(), ": ", plans.status().message()));
-    for (const Fix& f : FixesOf(plans.status())) fixes.push_back(f);
+    for (const Fix& f : FixesOf(plans.status()))  // every CMB is tried: "another CMB" is no fix here
+      if (f != SetOption(Fix::Option::kVia, "another CMB") && std::find(fixes.begin(), fixes.end(), f) == fixes.end()) fixes.push_back(f);
   }
   std::string why = order.empty() ? absl::StrCat("no CMB is published as P2P memory on this machine (kernel P2PDMA "
                                                  "support: ", SupportName(sys.kernel.p2pdma), ")")
@@ -144,9 +146,9 @@ absl::StatusOr<CopyPlan> PlanFanOut(const SysRoot& root, const System& sys, cons
     out.reasons.insert(out.reasons.begin() + 1, absl::StrCat("BOUNCE through host memory, not peer-to-peer: ", why));
     return out;
   }
-  absl::Status refused = absl::FailedPreconditionError(
-      req.method == CopyMethod::kP2p || req.via ? why : absl::StrCat(why, "; or set `allow_bounce` to copy through host memory"));
+  absl::Status refused = absl::FailedPreconditionError(why);
   for (const Fix& f : fixes) AddFix(refused, f);
+  if (req.method != CopyMethod::kP2p && !req.via) AddFix(refused, SetOption(Fix::Option::kAllowBounce));
   return refused;
 }
 

@@ -17,19 +17,20 @@ namespace {
 constexpr char kUrl[] = "type.cmb/fix";
 constexpr const char* kFields[] = {"device", "need", "module", "parameter", "value", "group", "list"};
 
-// The string field named `key`; null for none.
-std::string* Field(Fix& f, absl::string_view key) {
-  std::string* fields[] = {&f.device, &f.need, &f.module, &f.parameter, &f.value, &f.group, &f.list};
+// The string field named `key`; null for none. FixT is Fix or const Fix.
+template <typename FixT>
+auto Field(FixT& f, absl::string_view key) -> decltype(&f.device) {
+  decltype(&f.device) fields[] = {&f.device, &f.need, &f.module, &f.parameter, &f.value, &f.group, &f.list};
   for (size_t i = 0; i < std::size(kFields); ++i)
     if (key == kFields[i]) return fields[i];
   return nullptr;
 }
 
 std::string Encode(const Fix& f) {
-  std::string out = absl::StrCat("kind=", static_cast<int>(f.kind), "\nlook=", static_cast<int>(f.look), "\n");
-  Fix copy = f;
+  std::string out = absl::StrCat("kind=", static_cast<int>(f.kind), "\nlook=", static_cast<int>(f.look),
+                                 "\noption=", static_cast<int>(f.option), "\n");
   for (const char* k : kFields)
-    if (const std::string* v = Field(copy, k); !v->empty()) absl::StrAppend(&out, k, "=", *v, "\n");  // no newlines in fields
+    if (const std::string* v = Field(f, k); !v->empty()) absl::StrAppend(&out, k, "=", *v, "\n");  // no newlines in fields
   return out;
 }
 
@@ -40,6 +41,7 @@ std::optional<Fix> Decode(absl::string_view text) {
     int n = 0;
     if (kv.first == "kind" && absl::SimpleAtoi(kv.second, &n)) f.kind = static_cast<Fix::Kind>(n);
     else if (kv.first == "look" && absl::SimpleAtoi(kv.second, &n)) f.look = static_cast<Fix::Look>(n);
+    else if (kv.first == "option" && absl::SimpleAtoi(kv.second, &n)) f.option = static_cast<Fix::Option>(n);
     else if (std::string* field = Field(f, kv.first)) *field = std::string(kv.second);
     else return std::nullopt;
   }
@@ -60,6 +62,10 @@ const char* LookName(Fix::Look look) {
     case Fix::Look::kSanitizeLog: return "the Sanitize Status log";
   }
   return "";
+}
+
+Fix SetOption(Fix::Option option, std::string value) {
+  return {.kind = Fix::Kind::kSetOption, .option = option, .value = std::move(value)};
 }
 
 void AddFix(absl::Status& s, const Fix& fix) {

@@ -9,6 +9,8 @@ extern "C" {  // libnvme 1.3 headers lack C++ guards
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/substitute.h"
+#include "cmb/kernel_rules.h"
 #include "cmb/fix.h"
 
 namespace cmb::internal {
@@ -52,7 +54,7 @@ constexpr NvmeStatusRow kMeanings[] = {
     {0, 0x10, Code::kInvalidArgument, false, kSgl},
     {0, 0x11, Code::kInvalidArgument, false, kSgl},
     {0, 0x12, Code::kFailedPrecondition, false,
-     "the controller cannot use its own CMB this way (CMBSZ lacks WDS or RDS, or, since Linux 7.3, the SGL list of "
+     "the controller cannot use its own CMB this way (CMBSZ lacks WDS or RDS, or, since Linux $0, the SGL list of "
      "a command over one page is in host memory while its data is in the CMB); use one-page commands, "
      "copy through another CMB, or through host memory"},
     {0, 0x13, Code::kInvalidArgument, false, "the data buffer is not aligned as the controller needs"},
@@ -66,7 +68,8 @@ constexpr NvmeStatusRow kMeanings[] = {
     {0, 0x1d, Code::kFailedPrecondition, true, "a sanitize is in progress", Look::kSanitizeLog},
     {0, 0x1e, Code::kInvalidArgument, false, kSgl},
     {0, 0x1f, Code::kFailedPrecondition, false,
-     "the nvme driver put its submission queues in the CMB (module parameter use_cmb_sqes)"},
+     "the nvme driver put its submission queues in the CMB (module parameter use_cmb_sqes)", std::nullopt,
+     NvmeStatusRow::Parameter{"nvme", "use_cmb_sqes", "0"}},
     {0, 0x20, Code::kPermissionDenied, false,
      "the namespace is write protected; clear its write protection or write elsewhere"},
     {0, 0x21, Code::kAborted, true, "the controller interrupted the command"},
@@ -120,7 +123,6 @@ const NvmeStatusRow* Find(const NvmeStatus& s) {
   return nullptr;
 }
 
-// The code and advice for a status no row names.
 // The row for a status the table does not name.
 NvmeStatusRow Unlisted(const NvmeStatus& s) {
   if (s.sct == 2)
@@ -132,6 +134,10 @@ NvmeStatusRow Unlisted(const NvmeStatus& s) {
 }  // namespace
 
 std::span<const NvmeStatusRow> NvmeStatusTable() { return kMeanings; }
+
+std::string NvmeStatusAdvice(const NvmeStatusRow& row) {
+  return absl::Substitute(absl::string_view(row.advice.data(), row.advice.size()), KernelSince::kHostListP2p.ToString());
+}
 
 std::string NvmeStatusName(uint8_t sct, uint8_t sc) {
   return nvme_status_to_string(static_cast<int>(sct) << 8 | sc, false);
@@ -148,12 +154,14 @@ std::optional<NvmeStatus> DecodeNvmeStatus(int32_t res) {
   return s;
 }
 
-// The fixes a status carries: where to look, and for queues in the CMB the
-// module parameter that moves them out.
-static void AddStatusFixes(absl::Status& st, const NvmeStatus& s, std::optional<Fix::Look> look, std::string_view device) {
+// The fixes a status carries: its row's module parameter, where to look,
+// and the error log when the controller says it has more.
+static void AddStatusFixes(absl::Status& st, const NvmeStatus& s, const NvmeStatusRow& row, std::string_view device) {
   const std::string dev(device);
-  if (s.sct == 0 && s.sc == 0x1f)
-    AddFix(st, {.kind = Fix::Kind::kModuleParameter, .module = "nvme", .parameter = "use_cmb_sqes", .value = "0"});
+  if (const std::optional<NvmeStatusRow::Parameter>& p = row.parameter)
+    AddFix(st, {.kind = Fix::Kind::kModuleParameter, .module = std::string(p->module),
+                .parameter = std::string(p->parameter), .value = std::string(p->value)});
+  const std::optional<Fix::Look> look = row.look;
   if (look) AddFix(st, {.kind = Fix::Kind::kInspect, .look = *look, .device = dev});
   if (s.more && look != Fix::Look::kErrorLog)
     AddFix(st, {.kind = Fix::Kind::kInspect, .look = Fix::Look::kErrorLog, .device = dev});
@@ -165,7 +173,7 @@ absl::Status NvmeStatusError(int32_t res, std::string_view device) {
   const NvmeStatusRow* listed = Find(*s);
   const NvmeStatusRow m = listed ? *listed : Unlisted(*s);
   Code code = m.code;
-  std::string advice(m.advice);
+  std::string advice = NvmeStatusAdvice(m);
   if (m.temporary && !s->dnr) {
     code = Code::kUnavailable;
     advice += " (temporary: the same command may succeed later)";
@@ -174,7 +182,7 @@ absl::Status NvmeStatusError(int32_t res, std::string_view device) {
   absl::Status st(code, absl::StrFormat("NVMe status on %s: %s (SCT 0x%x SC 0x%02x%s): %s", device,
                                         nvme_status_to_string(res & 0x7ff, false), s->sct, s->sc,
                                         s->dnr ? ", do not retry" : "", advice));
-  AddStatusFixes(st, *s, m.look, device);
+  AddStatusFixes(st, *s, m, device);
   return st;
 }
 

@@ -38,10 +38,16 @@ struct NvmeStatusRow {
   uint8_t sc;
   absl::StatusCode code;
   bool temporary;
-  std::string_view advice;
+  std::string_view advice;  // "$0" stands for KernelSince::kHostListP2p (NvmeStatusAdvice)
   std::optional<Fix::Look> look = std::nullopt;  // where to look further (fix.h)
+  // A module parameter whose value avoids the status (queues in the CMB).
+  struct Parameter {
+    std::string_view module, parameter, value;
+  };
+  std::optional<Parameter> parameter = std::nullopt;
 };
 std::span<const NvmeStatusRow> NvmeStatusTable();  // every status with a meaning
+std::string NvmeStatusAdvice(const NvmeStatusRow& row);  // its advice, with the kernel versions filled in
 std::string NvmeStatusName(uint8_t sct, uint8_t sc);  // libnvme's description
 
 // The fields of `res`; nullopt when res <= 0 (success, or a negated errno).

@@ -74,7 +74,7 @@ int main() {
                                                 : CodeName(r.first->code);
     const int32_t res = DnrSet(*r.first);
     std::printf("| %s | %s | %s | %s |\n", absl::StrJoin(r.statuses, "; ").c_str(), code.c_str(),
-                std::string(r.first->advice).c_str(), Fixes(res).c_str());
+                cmb::internal::NvmeStatusAdvice(*r.first).c_str(), Fixes(res).c_str());
   }
   std::printf("| any other media status (2 / any) | DataLoss | %s | %s |\n", Advice(2 << 8 | 0xff).c_str(),
               Fixes(2 << 8 | 0xff).c_str());

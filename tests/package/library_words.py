@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The library speaks in its own words: no string literal in lib/ names a
-tool, a package or a shell recipe. Fixes travel as data (cmb/fix.h) and the
+tool, a package, a shell recipe or a request field by its C++ name. Fixes travel as data (cmb/fix.h) and the
 tools word them (tools/common/fix_words.cc). The C API's renderer may name
 the man pages, as the C docs are those.
 
@@ -12,7 +12,8 @@ import sys
 
 WORDS = re.compile(r"\bcmbinfo\b|\bcmbcp\b|nvme-cli|\bnvme (?:error-log|smart-log|resv-report|sanitize-log|id-ctrl|"
                    r"list|reset)\b|\bmodprobe\b|\becho \d|\budevadm\b|\bapt(?:-get)?\b|linux-image|\bdmesg\b|\bsudo\b|"
-                   r"cmb\(7\)|cmb-devices\(5\)|--[a-z][a-z-]+|\b(?:grep|lspci|setpci|rmmod|insmod|tee) ")
+                   r"cmb\(7\)|cmb-devices\(5\)|--[a-z][a-z-]+|\b(?:grep|lspci|setpci|rmmod|insmod|tee) |"
+                   r"`[a-z_]+`")  # a request field by its C++ name: say it in words, or as a Fix::Option
 LITERAL = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 MAN_OK = {"c_api.cc"}  # renders fixes for C callers: the man pages are their docs
 

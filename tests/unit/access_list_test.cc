@@ -398,7 +398,7 @@ TEST(ForceIsNotAPermission, ReadOnlyPlansNeedNoOverride) {
   EXPECT_FALSE(p->hold_dst);
   absl::StatusOr<cmb::Copier> c = cmb::Copier::Open(tr.t.root(), *p);
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << c.status();
-  EXPECT_TRUE(absl::StrContains(c.status().message(), "read_only")) << c.status();
+  EXPECT_TRUE(absl::StrContains(c.status().message(), "read-only")) << c.status();
 }
 
 TEST(ForceIsNotAPermission, UnusedDestinationIsStillHeld) {

@@ -74,6 +74,23 @@ TEST_F(CApi, DiscoveryReadsControllersAndNamespaces) {
   EXPECT_EQ(n.max_transfer_bytes, 512u << 10);
 }
 
+// A refusal's fixes come as cmb_copier_opts fields: `force` for a mounted
+// destination; no other CMB to name (`via`) and no field a C caller lacks.
+TEST_F(CApi, FixesNameTheOptsFields) {
+  t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 259:20 / /mnt/x rw - xfs /dev/nvme2n1 rw\n");
+  cmb_system* mounted = nullptr;
+  ASSERT_EQ(cmb_discover(&mounted), 0) << cmb_last_error();
+  cmb_copier* cp = nullptr;
+  const char* dst[] = {"nvme2:1"};
+  EXPECT_EQ(cmb_copier_open(mounted, "nvme1:1", dst, 1, nullptr, &cp), -EOPNOTSUPP);
+  const std::string e = cmb_last_error();
+  EXPECT_TRUE(Mentions(e.c_str(), "mounted on /mnt/x")) << e;
+  EXPECT_TRUE(Mentions(e.c_str(), "; set opts->force, as root")) << e;
+  EXPECT_FALSE(Mentions(e.c_str(), "`")) << e;
+  EXPECT_EQ(cp, nullptr);
+  cmb_system_free(mounted);
+}
+
 TEST_F(CApi, BadCallsGetAnErrnoAndAMessage) {
   cmb_controller_info c{};
   EXPECT_EQ(cmb_controller_get(sys, 7, &c), -ERANGE);

@@ -3,6 +3,8 @@
 // is checked for real by tests/vm/cmbcp_test.cc.
 #include <gtest/gtest.h>
 
+#include "cmb/fix.h"
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "cmb/copy_plan.h"
@@ -46,6 +48,13 @@ struct Tree {
 
 bool Has(const absl::Status& s, const std::string& text) {
   return std::string(s.message()).find(text) != std::string::npos;
+}
+
+// Whether `s` offers setting `option` as a fix.
+bool Offers(const absl::Status& s, cmb::Fix::Option option) {
+  for (const cmb::Fix& f : cmb::FixesOf(s))
+    if (f.kind == cmb::Fix::Kind::kSetOption && f.option == option) return true;
+  return false;
 }
 
 // Linux 6.1 allows 127 segments: a 512 KiB command of scattered pages fails
@@ -99,14 +108,16 @@ TEST(CopyPlan, NoAllowedPathIsRefusedWithFixUnlessBounceIsAllowed) {
   EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Has(p.status(), "no CMB has a P2P path the kernel allows")) << p.status();
   EXPECT_TRUE(Has(p.status(), "pci=disable_acs_redir=")) << p.status();
-  EXPECT_TRUE(Has(p.status(), "`allow_bounce`")) << p.status();
+  EXPECT_TRUE(Offers(p.status(), cmb::Fix::Option::kAllowBounce)) << p.status();
   absl::StatusOr<cmb::CopyPlan> b = tr.Plan({.count = 8, .allow_bounce = true});
   ASSERT_TRUE(b.ok()) << b.status();
   EXPECT_EQ(b->method, cmb::CopyMethod::kBounce);
   EXPECT_FALSE(b->provider);
   EXPECT_NE(b->reasons[1].find("BOUNCE"), std::string::npos);
-  // An explicit --method=p2p never bounces.
-  EXPECT_FALSE(tr.Plan({.count = 8, .method = cmb::CopyMethod::kP2p, .allow_bounce = true}).ok());
+  // An explicit --method=p2p never bounces, and is not told to.
+  absl::StatusOr<cmb::CopyPlan> p2p = tr.Plan({.count = 8, .method = cmb::CopyMethod::kP2p, .allow_bounce = true});
+  ASSERT_FALSE(p2p.ok());
+  EXPECT_FALSE(Offers(p2p.status(), cmb::Fix::Option::kAllowBounce)) << p2p.status();
 }
 
 TEST(CopyPlan, ViaMustNameAPublishedCmb) {
@@ -232,7 +243,7 @@ TEST(CopyPlan, MountedOrHeldDestinationNeedsForce) {
   absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8});
   EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Has(p.status(), "mounted on /mnt/x")) << p.status();
-  EXPECT_TRUE(Has(p.status(), "`force`")) << p.status();
+  EXPECT_TRUE(Offers(p.status(), cmb::Fix::Option::kForce)) << p.status();
   EXPECT_TRUE(tr.Plan({.count = 8, .force = true}).ok());
   // A mounted source is fine: it is only read.
   EXPECT_TRUE(tr.Plan({.count = 8}, "nvme2:1", "nvme1:1").ok());
@@ -253,6 +264,16 @@ TEST(CopyPlan, RingShrinksToTheFreeCmbAndRefusesWhenNoneIsFree) {
   p = c.Plan({.count = 100000});
   EXPECT_EQ(p.status().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_TRUE(Has(p.status(), "1 bytes free")) << p.status();
+  // Another CMB or host memory may do; a smaller chunk cannot, under a page.
+  EXPECT_TRUE(Offers(p.status(), cmb::Fix::Option::kVia)) << p.status();
+  EXPECT_TRUE(Offers(p.status(), cmb::Fix::Option::kAllowBounce)) << p.status();
+  EXPECT_FALSE(Offers(p.status(), cmb::Fix::Option::kChunkBytes)) << p.status();
+  // An asked-for chunk over the free bytes: the fix names the largest that fits.
+  p = b.Plan({.count = 100000, .chunk_bytes = 16384});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kResourceExhausted);
+  const std::vector<cmb::Fix> fixes = cmb::FixesOf(p.status());
+  ASSERT_FALSE(fixes.empty()) << p.status();
+  EXPECT_EQ(fixes[0], cmb::SetOption(cmb::Fix::Option::kChunkBytes, "12288 or less")) << p.status();
 }
 
 TEST(CopyPlan, ChunkAndDepthOptionsAreValidated) {
@@ -477,7 +498,7 @@ TEST(CopyPlanOwnCmb, ARefusedOwnCmbIsRefusedBeforeWritingNamingTheFallback) {
   absl::StatusOr<cmb::CopyPlan> p = tr.Plan(Req(pr), "nvme1:1", "nvme0:1");
   EXPECT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(Has(p.status(), "read and write-back through it was refused too")) << p.status();
-  EXPECT_TRUE(Has(p.status(), "`allow_bounce`")) << p.status();
+  EXPECT_TRUE(Offers(p.status(), cmb::Fix::Option::kAllowBounce)) << p.status();
   // With bounce allowed the copy goes through host memory and says why.
   cmb::CopyRequest r = Req(pr);
   r.allow_bounce = true;
@@ -627,9 +648,9 @@ TEST(CopyPlanExtents, AListIsNotARange) {
                              cmb::CopyRequest{.src_lba = 8, .extents = list}, cmb::CopyRequest{.dst_lba = 8, .extents = list}}) {
     absl::StatusOr<cmb::CopyPlan> p = tr.Plan(r);
     EXPECT_EQ(p.status().code(), absl::StatusCode::kInvalidArgument) << p.status();
-    EXPECT_TRUE(Has(p.status(), "`extents` carry their own LBAs and bytes")) << p.status();
+    EXPECT_TRUE(Has(p.status(), "an extent list carries its own LBAs and bytes")) << p.status();
   }
-  EXPECT_TRUE(Has(tr.Plan({}).status(), "`extents`")) << "a request without any size names every way to give one";
+  EXPECT_TRUE(Has(tr.Plan({}).status(), "an extent list")) << "a request without any size names every way to give one";
 }
 
 // Extents that interleave in one namespace are the copier's to judge, extent

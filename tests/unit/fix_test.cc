@@ -39,6 +39,18 @@ TEST(Fix, AnOkStatusTakesNoneAndAPlainOneHasNone) {
   EXPECT_TRUE(cmb::FixesOf(absl::InternalError("x")).empty());
 }
 
+TEST(Fix, AnOptionAndItsValueTravelToo) {
+  const Fix chunk = cmb::SetOption(Fix::Option::kChunkBytes, "a multiple of 4096");
+  const absl::Status s = cmb::WithFix(cmb::WithFix(absl::InvalidArgumentError("x"), chunk),
+                                      cmb::SetOption(Fix::Option::kVia));
+  const std::vector<Fix> got = cmb::FixesOf(s);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], chunk);
+  EXPECT_EQ(got[1].kind, Fix::Kind::kSetOption);
+  EXPECT_EQ(got[1].option, Fix::Option::kVia);
+  EXPECT_EQ(got[1].value, "");
+}
+
 TEST(Fix, EveryLookHasAName) {
   for (Fix::Look l : {Fix::Look::kP2pVerdicts, Fix::Look::kCmbRegisters, Fix::Look::kNamespaces, Fix::Look::kErrorLog,
                       Fix::Look::kHealthLog, Fix::Look::kKernelLog, Fix::Look::kReservations, Fix::Look::kSanitizeLog})

@@ -127,20 +127,3 @@ TEST_F(JournalTest, UnwritableStateDirIsAnErrorNamingTheFile) {
 }
 
 }  // namespace
-
-// The library names request fields; cmbcp says them as its flags (terms.h).
-#include "terms.h"
-TEST(CmbcpTerms, LibraryFieldsBecomeFlags) {
-  EXPECT_EQ(cmbtools::InCmbcpTerms("no CMB ...; or set `allow_bounce` to copy through host memory"),
-            "no CMB ...; or pass --allow-bounce to copy through host memory");
-  EXPECT_EQ(cmbtools::InCmbcpTerms("Unmount it, or set `force`"), "Unmount it, or pass --force");
-  EXPECT_EQ(cmbtools::InCmbcpTerms("`via` 0000:03:00.0: no NVMe controller there"),
-            "--via 0000:03:00.0: no NVMe controller there");
-  EXPECT_EQ(cmbtools::InCmbcpTerms("`chunk_bytes` 8192 exceeds ..., or use a smaller `chunk_bytes`"),
-            "--chunk 8192 exceeds ..., or use a smaller --chunk");
-  EXPECT_EQ(cmbtools::InCmbcpTerms("`method` nvme-copy copies within one namespace only"),
-            "--method=nvme-copy copies within one namespace only");
-  EXPECT_EQ(cmbtools::InCmbcpTerms("give exactly one of `count` (source LBAs) and `bytes`"),
-            "give exactly one of --count (source LBAs) and --bytes");
-  EXPECT_EQ(cmbtools::InCmbcpTerms("no terms here"), "no terms here");
-}

@@ -140,7 +140,7 @@ runs member 4 /tmp/udev-nocmb.txt -- "$cmbcp" "${src}:1" "${dst}:1" --bytes 4M -
 grep -q "p2pmem/allocate: permission denied" /tmp/udev-nocmb.txt || fail "the member's error: $(cat /tmp/udev-nocmb.txt)"
 cmp -s -n 4194304 /dev/zero "/dev/${dst}n1" || fail "the refused copy wrote dst"
 runs member 4 /tmp/udev-dst2.txt -- "$cmbcp" "${src}:1" "${dst2}:1" --bytes 1M --force --no-progress --allow-bounce
-grep -q "is in use (mounted on /tmp/mnt-dst2): overriding that with --force needs CAP_SYS_ADMIN" /tmp/udev-dst2.txt ||
+grep -q "is in use (mounted on /tmp/mnt-dst2): overriding that safety check needs CAP_SYS_ADMIN" /tmp/udev-dst2.txt ||
   fail "the member's --force into dst2: $(cat /tmp/udev-dst2.txt)"
 # Nor by opening its node directly: it is root's.
 if "${member[@]}" dd if=/dev/zero of="$(ng "$dst2")" bs=4096 count=1 status=none 2>/tmp/udev-dd.txt; then

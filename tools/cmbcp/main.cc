@@ -21,7 +21,6 @@
 #include "output.h"
 #include "report.h"
 #include "run.h"
-#include "terms.h"
 
 namespace {
 
@@ -95,13 +94,7 @@ int main(int argc, char** argv) {
     req.extents = extents;
   }
   absl::StatusOr<cmb::CopyPlan> plan = cmb::PlanFanOut(root, *sys, req, dsts);
-  // The library names request fields; say them as this tool's flags.
-  if (!plan.ok()) {
-    absl::Status s = cmb::Reworded(plan.status(), cmbtools::InCmbcpTerms(plan.status().message()));
-    return Fail(s, o.json, cmbcp::ExitFor(s));
-  }
-  plan->reasons = cmbtools::InCmbcpTerms(plan->reasons);
-  plan->overridden = cmbtools::InCmbcpTerms(plan->overridden);
+  if (!plan.ok()) return Fail(plan.status(), o.json, cmbcp::ExitFor(plan.status()));
   if (!o.verify_only)
     for (const std::string& w : plan->overridden) std::fprintf(stderr, "cmbcp: --force: %s\n", w.c_str());
   nlohmann::json out = {{"plan", cmbcp::PlanJson(*plan)}};

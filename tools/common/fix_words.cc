@@ -25,6 +25,21 @@ std::string Inspect(const cmb::Fix& f) {
   return "";
 }
 
+// A copy request option as cmbcp's flag.
+std::string Flag(const cmb::Fix& f) {
+  using Option = cmb::Fix::Option;
+  const std::string with = f.value.empty() ? "" : absl::StrCat(" with ", f.value);
+  switch (f.option) {
+    case Option::kAllowBounce: return "pass --allow-bounce to copy through host memory";
+    case Option::kForce: return "pass --force, as root (it overrides a safety check; it is not a permission)";
+    case Option::kVia: return absl::StrCat("pass --via", with);
+    case Option::kChunkBytes: return absl::StrCat("pass --chunk", with);
+    case Option::kQd: return absl::StrCat("pass --qd", with);
+    case Option::kMethod: return absl::StrCat("pass --method=", f.value.empty() ? "auto" : f.value);
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string FixInWords(const cmb::Fix& f) {
@@ -42,6 +57,7 @@ std::string FixInWords(const cmb::Fix& f) {
       return absl::StrCat("run as root, or list ", f.device, " in ", f.list, " (cmb-devices(5)) by wwid, serial or PCI ",
                           "address, re-trigger udev (`udevadm trigger`), and join the group (", f.group,
                           "); `udevadm info` on the node says why in CMB_GRANT_WHY; see cmb(7), ACCESS WITHOUT ROOT");
+    case cmb::Fix::Kind::kSetOption: return Flag(f);
   }
   return "";
 }

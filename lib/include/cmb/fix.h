@@ -7,6 +7,7 @@
 //   absl::Status s = absl::FailedPreconditionError("nvme2n1 has no poll queues");
 //   cmb::AddFix(s, {.kind = cmb::Fix::Kind::kModuleParameter, .module = "nvme", .parameter = "poll_queues",
 //                   .value = "2"});
+//   cmb::AddFix(s, cmb::SetOption(cmb::Fix::Option::kAllowBounce));  // "or copy through host memory"
 //   for (const cmb::Fix& f : cmb::FixesOf(s)) ...   // in the order added
 #pragma once
 
@@ -24,6 +25,17 @@ struct Fix {
     kKernel,           // a kernel with `need` (Linux >= ... with CONFIG_...)
     kModuleParameter,  // load `module` with `parameter`=`value`, then rebind the device to it
     kGrantAccess,      // root, or the access list naming `device` for `group` (cmb-devices(5))
+    kSetOption,        // set the copy request's `option` (to `value`, when the fix names one)
+  };
+  // A CopyRequest option (copy_plan.h), for kSetOption. Each caller names it
+  // its own way: cmbcp by its flag, the C API by its struct field.
+  enum class Option {
+    kAllowBounce,  // copy through host memory when no P2P path exists
+    kForce,        // write to a destination in use (root only)
+    kVia,          // the CMB to copy through
+    kChunkBytes,   // the command size
+    kQd,           // the queue depth
+    kMethod,       // how to copy: P2P, bounce, NVMe Copy
   };
   // What to look at, for kInspect.
   enum class Look {
@@ -38,15 +50,18 @@ struct Fix {
   };
   Kind kind = Kind::kInspect;
   Look look = Look::kKernelLog;
+  Option option = Option::kAllowBounce;
   std::string device{};   // kInspect, kGrantAccess: "/dev/ng1n1", "0000:03:00.0", "nvme1"
   std::string need{};     // kKernel: "Linux >= 6.2 with CONFIG_PCI_P2PDMA"
-  std::string module{}, parameter{}, value{};  // kModuleParameter
+  std::string module{}, parameter{}, value{};  // kModuleParameter; value also kSetOption ("at most 4096")
   std::string group{}, list{};                 // kGrantAccess: "cmb", "/etc/cmb/devices"
   bool operator==(const Fix&) const = default;
 };
 
 // What a kInspect fix looks at, in words: "the controller's error log".
 const char* LookName(Fix::Look look);
+// A kSetOption fix: set `option`, to `value` if it is not empty.
+Fix SetOption(Fix::Option option, std::string value = "");
 
 // Adds `fix` to a non-OK status (an OK one stays as it is).
 void AddFix(absl::Status& s, const Fix& fix);

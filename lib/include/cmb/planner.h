@@ -10,9 +10,10 @@
 //   if (!plan.ok()) ...                         // the message names cause and fix
 //   for (const std::string& why : plan->reasons) std::cerr << why << "\n";
 //
-// Messages name CopyRequest fields in backquotes ("or set `allow_bounce` to
-// copy through host memory"), never a tool's flags, so an application can
-// translate them (cmbcp says --allow-bounce: tools/common/terms.h).
+// Messages say the cause in plain words. The options that would avoid a
+// refusal ride in the Status as cmb::Fix data (fix.h, Kind::kSetOption):
+// allow bounce, force, another CMB, a chunk size or depth that fits; each
+// caller words them (cmbcp as --allow-bounce, the C API as opts->allow_bounce).
 //
 // Status codes: InvalidArgument (the request itself is malformed), NotFound
 // (a named provider does not exist), OutOfRange (beyond a namespace's end),
