@@ -34,12 +34,13 @@ _cmbcp() {
   case $prev in
     -o|--output) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur"); return ;;
     -m|--method) mapfile -t COMPREPLY < <(compgen -W "auto p2p bounce nvme-copy" -- "$cur"); return ;;
+    --path) mapfile -t COMPREPLY < <(compgen -W "passthrough block" -- "$cur"); return ;;
     --via|-c) mapfile -t COMPREPLY < <(compgen -W "auto $(_cmb_providers)" -- "$cur"); return ;;
     -s|--src-lba|-d|--dst-lba|-n|--count|-b|--bytes|--chunk|--qd|--rate|-r|-w) return ;;
     --extents) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
   esac
   if [[ $cur == -* ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "--src-lba --dst-lba --count --bytes --via --stripe --sqpoll --poll --method --allow-bounce
+    mapfile -t COMPREPLY < <(compgen -W "--src-lba --dst-lba --count --bytes --via --stripe --sqpoll --poll --method --path --allow-bounce
       --chunk --qd --rate --extents --stop-on-error --force --resume --dry-run --verify --verify-only --output --progress --no-progress
       --verbose --help --version" -- "$cur")
     return

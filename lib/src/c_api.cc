@@ -39,6 +39,9 @@ std::string OptionForC(const cmb::Fix& f) {
     case cmb::Fix::Option::kChunkBytes:
     case cmb::Fix::Option::kQd:
     case cmb::Fix::Option::kMethod: return "";
+    case cmb::Fix::Option::kPath:
+      return f.value == "block" ? "set CMB_COPIER_PATH_BLOCK in opts->flags"
+                                : "set CMB_COPIER_PATH_PASSTHROUGH in opts->flags";
   }
   return "";
 }
@@ -347,6 +350,22 @@ void cmb_queue_close(struct cmb_queue* q) {
 
 }  // extern "C"
 
+namespace {
+
+// cmb_copier_plan's line: "p2p through 0000:03:00.0, chunk 524288 bytes, qd
+// 16, 1 destination(s), paths nvme1n1 passthrough nvme2n1 block".
+std::string PlanLine(const cmb::CopyPlan& plan) {
+  std::string via;  // striped: every CMB, joined by +
+  for (const cmb::PciAddress& a : plan.cmbs()) absl::StrAppend(&via, via.empty() ? " through " : "+", a.ToString());
+  std::string paths = absl::StrCat(plan.src.ns.name, " ", cmb::DataPathName(plan.src.path));
+  for (const cmb::CopyEnd* e : plan.destinations())
+    absl::StrAppend(&paths, " ", e->ns.name, " ", cmb::DataPathName(e->path));
+  return absl::StrFormat("%s%s, chunk %u bytes, qd %u, %u destination(s), paths %s", cmb::CopyMethodName(plan.method),
+                         via, plan.chunk_bytes, plan.qd, plan.destinations().size(), paths);
+}
+
+}  // namespace
+
 extern "C" {
 
 int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* dsts, unsigned ndst,
@@ -358,10 +377,15 @@ int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* 
   const cmb_copier_opts o = opts ? *opts : cmb_copier_opts{};
   for (uint64_t r : o.reserved)
     if (r != 0) return Invalid("cmb_copier_open: opts->reserved must be zero (from a newer cmb.h?)");
-  constexpr uint64_t kFlags = CMB_COPIER_STRIPE | CMB_COPIER_SQPOLL | CMB_COPIER_POLL;
+  constexpr uint64_t kPaths = CMB_COPIER_PATH_PASSTHROUGH | CMB_COPIER_PATH_BLOCK;
+  constexpr uint64_t kFlags = CMB_COPIER_STRIPE | CMB_COPIER_SQPOLL | CMB_COPIER_POLL | kPaths;
   if (o.flags & ~kFlags) return Invalid("cmb_copier_open: unknown bits in opts->flags (from a newer cmb.h?)");
+  if ((o.flags & kPaths) == kPaths)
+    return Invalid("cmb_copier_open: opts->flags has both CMB_COPIER_PATH_PASSTHROUGH and CMB_COPIER_PATH_BLOCK");
   cmb::CopyRequest req;
   req.stripe = (o.flags & CMB_COPIER_STRIPE) != 0;
+  if (o.flags & CMB_COPIER_PATH_BLOCK) req.path = cmb::DataPath::kBlock;
+  if (o.flags & CMB_COPIER_PATH_PASSTHROUGH) req.path = cmb::DataPath::kPassthrough;
   if (o.plan_bytes) req.bytes = o.plan_bytes;
   if (o.via != nullptr) {
     const cmb::Controller* v = FindController(sys->sys, o.via);
@@ -384,10 +408,7 @@ int cmb_copier_open(struct cmb_system* sys, const char* src, const char* const* 
   if (!cp.ok()) return Fail(cp.status());
   const cmb::CopyPlan& plan = cp->plan();
   auto h = std::make_unique<cmb_copier>(std::move(*cp));
-  std::string via;  // striped: every CMB, joined by +
-  for (const cmb::PciAddress& a : plan.cmbs()) absl::StrAppend(&via, via.empty() ? " through " : "+", a.ToString());
-  h->plan = absl::StrFormat("%s%s, chunk %u bytes, qd %u, %u destination(s)", cmb::CopyMethodName(plan.method), via,
-                            plan.chunk_bytes, plan.qd, plan.destinations().size());
+  h->plan = PlanLine(plan);
   *c = h.release();
   return 0;
 }

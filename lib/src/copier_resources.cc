@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "block_claim.h"
+#include "block_queue.h"
 #include "cmb/dma_buffer.h"
 #include "cmb/status_macros.h"
 
@@ -14,7 +15,13 @@ QueueOptions QueueOf(const CopierOptions& opts, unsigned depth, bool writable) {
   return {.depth = depth, .writable = writable, .sqpoll = opts.sqpoll, .iopoll = opts.poll_completions};
 }
 
-absl::StatusOr<std::unique_ptr<NvmeCommandQueue>> OpenQueue(const CopyEnd& end, const QueueOptions& qo, int eventfd) {
+// The end's queue on its data path (CopyEnd::path).
+absl::StatusOr<std::unique_ptr<CommandQueue>> OpenQueue(const CopyEnd& end, const QueueOptions& qo, int eventfd) {
+  if (end.path == DataPath::kBlock) {
+    CMB_ASSIGN_OR_RETURN(std::unique_ptr<BlockQueue> q, BlockQueue::Open(end.ns, qo, end.address));
+    CMB_RETURN_IF_ERROR(q->NotifyEventFd(eventfd));
+    return q;
+  }
   CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(end.ns, qo, end.address));
   CMB_RETURN_IF_ERROR(q.NotifyEventFd(eventfd));
   return std::make_unique<NvmeCommandQueue>(std::move(q));

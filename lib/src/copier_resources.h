@@ -30,12 +30,12 @@ struct DstResources {
   CopyEnd end;
   UniqueFd hold;  // O_EXCL on the block device (plan.hold_dst), when it could be opened
   PageCache cache;
-  std::unique_ptr<NvmeCommandQueue> q;  // depth qd + 1: room for a Flush beside qd writes
+  std::unique_ptr<CommandQueue> q;  // depth qd + 1: room for a Flush beside qd writes; by end.path
 };
 
 struct CopierResources {
   std::optional<ChunkPool> pool;  // first: destroyed after every queue
-  std::unique_ptr<NvmeCommandQueue> src;
+  std::unique_ptr<CommandQueue> src;
   std::vector<DstResources> dsts;
   std::vector<std::string> not_held;  // why a destination was not held (no read permission)
 };

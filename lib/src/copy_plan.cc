@@ -2,6 +2,9 @@
 #include "cmb/copy_plan.h"
 #include "cmb/planner.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <numeric>
@@ -165,6 +168,13 @@ uint64_t LargestCommand(const CopyRequest& req, const CopyPlan& plan) {
   return most;
 }
 
+// Whether this process may open `device` (read, and write when `writable`),
+// as open(2) would decide by its effective IDs.
+bool CanOpen(const SysRoot& root, const std::string& device, bool writable) {
+  if (device.empty()) return false;
+  return ::faccessat(AT_FDCWD, root.Host(device).c_str(), writable ? R_OK | W_OK : R_OK, AT_EACCESS) == 0;
+}
+
 // `s`, with copying through host memory as a fix unless the request asked
 // for P2P only or named its CMB (bouncing needs neither).
 absl::Status OrBounce(const CopyRequest& req, absl::Status s) {
@@ -277,6 +287,25 @@ Candidate Judge(const SysRoot& root, const Controller& c, const CopyPlan& plan) 
   return k;
 }
 
+// Whether the owner takes commands of `multi` (> one page) bytes into its
+// CMB: through passthrough when the prediction leaves it open, else (asked
+// for, or `may_block`) through the block device, whose own commands the
+// block layer builds (PRPs on 7.3, where passthrough has an SGL list in host
+// memory). A proof through the block device moves `o` to that path.
+using ProbeFn = std::function<absl::StatusOr<bool>(uint64_t bytes, DataPath path)>;
+absl::StatusOr<bool> ProveMultiPage(OwnCmbPlan& o, const ProbeFn& probe, uint64_t multi, bool may_block) {
+  if (o.path == DataPath::kPassthrough && o.predicted.outcome == OwnCmbOutcome::kProbe) {
+    CMB_ASSIGN_OR_RETURN(bool ok, probe(multi, DataPath::kPassthrough));
+    if (ok) return true;
+  }
+  if (o.path != DataPath::kBlock && !may_block) return false;
+  CMB_ASSIGN_OR_RETURN(bool ok, probe(multi, DataPath::kBlock));
+  if (!ok) return false;
+  o.path = DataPath::kBlock;
+  o.command_bytes_limit = 0;
+  return true;
+}
+
 // A CMB that belongs to one end of the copy: predict whether its owner takes
 // the commands (own_cmb.h) and, where the prediction is not certain, prove it
 // with a read into the CMB, so the copy never fails half-way for it. Returns
@@ -284,8 +313,10 @@ Candidate Judge(const SysRoot& root, const Controller& c, const CopyPlan& plan) 
 absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const KernelRules& rules, const CopyRequest& req,
                                        const CopyPlan& plan, const Controller& owner) {
   const OwnCmbVerdict v = PredictOwnCmb(rules, owner);
-  OwnCmbPlan o{owner.name, v, {}, v.command_bytes_limit, false};
-  if (o.predicted.outcome == OwnCmbOutcome::kFull) return o;
+  OwnCmbPlan o{owner.name, v, {}, v.command_bytes_limit, false, req.path.value_or(DataPath::kPassthrough)};
+  // The prediction is passthrough's (how the kernel points at user
+  // commands' data); the block layer's own commands are proven, not predicted.
+  if (o.predicted.outcome == OwnCmbOutcome::kFull && o.path == DataPath::kPassthrough) return o;
   // The end whose commands use the CMB in the copy's direction: the source
   // reads into it, the destination writes from it (as dst when both).
   const bool is_dst = owner.address == plan.dst.address;
@@ -294,13 +325,14 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const KernelRules& rules, const CopyReque
   const uint64_t largest = LargestCommand(req, plan);
   const bool write_back = is_dst && req.prove_with_writes && req.extents.empty();
   o.is_dst = is_dst;
-  auto probe = [&](uint64_t bytes) -> absl::StatusOr<bool> {
+  auto probe = [&](uint64_t bytes, DataPath path) -> absl::StatusOr<bool> {
     // Never more than one command of the copy moves, at its first LBA: a
     // write-back stays inside the range the copy overwrites, a read inside
     // the namespace (an extent list's lowest LBA, its largest extent).
     const uint64_t lba = e.lba;
-    absl::StatusOr<OwnCmbProbe> p = req.probe_own_cmb ? req.probe_own_cmb(e.ns, *owner.address, lba, bytes, write_back)
-                                                      : ProbeOwnCmb(e.ns, *owner.address, lba, bytes, write_back);
+    absl::StatusOr<OwnCmbProbe> p = req.probe_own_cmb
+                                        ? req.probe_own_cmb(e.ns, *owner.address, lba, bytes, write_back, path)
+                                        : ProbeOwnCmb(e.ns, *owner.address, lba, bytes, write_back, path);
     if (!p.ok())
       return Reworded(p.status(), absl::StrCat("its own CMB could not be proven: a ", bytes,
                                                           "-byte command failed to run: ", p.status().message()));
@@ -310,8 +342,9 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const KernelRules& rules, const CopyReque
   // Two pages (or the whole copy when smaller): a command the kernel
   // describes with a list; one page: one it describes inline.
   uint64_t multi = std::min(std::max(2 * page, lba_size), largest / lba_size * lba_size);
-  if (o.predicted.outcome == OwnCmbOutcome::kProbe && largest > page && multi > page) {
-    CMB_ASSIGN_OR_RETURN(bool ok, probe(multi));
+  if (largest > page && multi > page) {
+    const bool may_block = !req.path && CanOpen(e.ns.root, e.ns.block_device, write_back);
+    CMB_ASSIGN_OR_RETURN(bool ok, ProveMultiPage(o, probe, multi, may_block));
     if (ok) return o;
   }
   // One-page commands must still be whole LBAs of both ends.
@@ -322,7 +355,7 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const KernelRules& rules, const CopyReque
                                                       "-byte units of both ends' LBAs"));
   // A copy (or an extent list's largest extent) smaller than a page is
   // proven at its own size: all its commands are.
-  CMB_ASSIGN_OR_RETURN(bool ok, probe(std::min(page, largest)));
+  CMB_ASSIGN_OR_RETURN(bool ok, probe(std::min(page, largest), o.path));
   if (!ok)
     return absl::FailedPreconditionError(absl::StrCat("its own CMB: ", o.predicted.reason, "; a ", page, "-byte ",
                                                       write_back ? "read and write-back" : "read",
@@ -335,10 +368,11 @@ std::string DescribeOwnCmb(const OwnCmbPlan& o) {
   std::string s = absl::StrCat(o.owner, "'s own CMB: ", o.predicted.reason);
   for (const OwnCmbProbe& p : o.probes)
     absl::StrAppend(&s, "; proven by a ", p.bytes, "-byte ", p.wrote_back ? "read and write-back of the same bytes" : "read",
-                    " through it: ", p.accepted ? "accepted" : absl::StrCat("refused (", p.status, ")"));
+                    " through it (", DataPathName(p.path), "): ", p.accepted ? "accepted" : absl::StrCat("refused (", p.status, ")"));
   if (!o.probes.empty() && !o.probes.back().wrote_back && o.is_dst)
     absl::StrAppend(&s, " (writes from it not proven: a dry run, or a plan of extents, proves by reading)");
   if (o.command_bytes_limit) absl::StrAppend(&s, "; so every command is at most ", o.command_bytes_limit, " bytes");
+  if (o.path == DataPath::kBlock) absl::StrAppend(&s, "; so ", o.owner, "'s end goes through its block device");
   return s;
 }
 
@@ -441,6 +475,64 @@ absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequ
   return absl::OkStatus();
 }
 
+// NVMe Copy when both ends are one namespace whose controller supports it
+// (asked for, or auto): kNvmeCopy with its chunk and depth, else kAuto
+// (auto) or why not (asked for).
+absl::StatusOr<CopyMethod> ConsiderNvmeCopy(const CopyRequest& req, CopyPlan& plan) {
+  const bool same_ns = plan.src.ns.block_device == plan.dst.ns.block_device;
+  absl::StatusOr<IdentifyInfo> id = same_ns ? Identify(plan.dst.ns) : absl::StatusOr<IdentifyInfo>(IdentifyInfo{});
+  uint32_t max_lbas = id.ok() ? std::min<uint32_t>(id->max_copy_lbas(), 65536) : 0;
+  if (same_ns && max_lbas > 0) {
+    plan.chunk_bytes = uint64_t{max_lbas} * plan.dst.ns.lba_size;
+    unsigned qd = req.qd ? req.qd : kDefaultQd;
+    plan.qd = static_cast<unsigned>(std::min<uint64_t>(qd, Commands(req, plan, plan.chunk_bytes)));
+    plan.reasons.push_back(absl::StrFormat(
+        "nvme-copy: source and destination are the same namespace and the controller supports Copy (ONCS bit 8); "
+        "%u LBAs per command (min of MSSRL %u, MCL %u)", max_lbas, id->mssrl, id->mcl));
+    return CopyMethod::kNvmeCopy;
+  }
+  if (req.method == CopyMethod::kNvmeCopy) {
+    if (!same_ns)
+      return WithFix(absl::InvalidArgumentError("NVMe Copy copies within one namespace only; source and "
+                                                "destination differ"),
+                     SetOption(Fix::Option::kMethod, "auto"));
+    if (!id.ok()) return Reworded(id.status(), absl::StrCat("cannot tell whether Copy is supported: ", id.status().message()));
+    return absl::FailedPreconditionError(absl::StrCat(plan.dst.controller, " does not support NVMe Copy (ONCS bit 8 clear)"));
+  }
+  if (same_ns)
+    plan.reasons.push_back(id.ok() ? "not nvme-copy: the controller does not support Copy (ONCS bit 8)"
+                                   : absl::StrCat("not nvme-copy: ", id.status().message()));
+  return CopyMethod::kAuto;
+}
+
+// NVMe Copy is a passthrough command: never on the block device path.
+absl::Status CheckPathAndMethod(const CopyRequest& req) {
+  if (req.method != CopyMethod::kNvmeCopy || req.path != DataPath::kBlock) return absl::OkStatus();
+  return WithFix(absl::InvalidArgumentError("NVMe Copy is a passthrough command: a block device cannot send it"),
+                 SetOption(Fix::Option::kPath, DataPathName(DataPath::kPassthrough)));
+}
+
+// Each end's data path (data_path.h): the one asked for, else the owner's
+// of a CMB as CheckOwnCmb proved it, else passthrough unless this process
+// may open only the end's block device.
+absl::Status ChoosePaths(const SysRoot& root, const CopyRequest& req, CopyPlan& plan) {
+  if (plan.method == CopyMethod::kNvmeCopy) return absl::OkStatus();  // passthrough: CheckPathAndMethod
+  std::vector<CopyEnd*> ends{&plan.src, &plan.dst};
+  for (CopyEnd& e : plan.fanout) ends.push_back(&e);
+  for (CopyEnd* e : ends) {
+    const bool writes = e != &plan.src;
+    if (req.path) e->path = *req.path;
+    else if (plan.own_cmb && e->controller == plan.own_cmb->owner) e->path = plan.own_cmb->path;
+    else if (!CanOpen(root, e->ns.generic_device, writes) && CanOpen(root, e->ns.block_device, writes)) {
+      e->path = DataPath::kBlock;
+      plan.reasons.push_back(absl::StrCat(e->ns.name, " through its block device: this process may open ",
+                                          e->ns.block_device, " but not ", e->ns.generic_device));
+    }
+  }
+  if (req.path) plan.reasons.push_back(absl::StrCat("data path ", DataPathName(*req.path), " on every end, as asked"));
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 uint64_t CopyPlan::lba_unit() const {
@@ -477,32 +569,10 @@ absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const 
     return WithFix(absl::InvalidArgumentError(absl::StrCat("queue depth ", req.qd, " is above ", kMaxQd)),
                    SetOption(Fix::Option::kQd, absl::StrCat(kMaxQd, " or less")));
 
+  CMB_RETURN_IF_ERROR(CheckPathAndMethod(req));
   CopyMethod m = req.method;
-  bool same_ns = plan.src.ns.block_device == plan.dst.ns.block_device;
-  if (m == CopyMethod::kAuto || m == CopyMethod::kNvmeCopy) {
-    absl::StatusOr<IdentifyInfo> id = same_ns ? Identify(plan.dst.ns) : absl::StatusOr<IdentifyInfo>(IdentifyInfo{});
-    uint32_t max_lbas = id.ok() ? std::min<uint32_t>(id->max_copy_lbas(), 65536) : 0;
-    if (same_ns && max_lbas > 0) {
-      m = CopyMethod::kNvmeCopy;
-      plan.chunk_bytes = uint64_t{max_lbas} * plan.dst.ns.lba_size;
-      unsigned qd = req.qd ? req.qd : kDefaultQd;
-      plan.qd = static_cast<unsigned>(std::min<uint64_t>(qd, Commands(req, plan, plan.chunk_bytes)));
-      plan.reasons.push_back(absl::StrFormat(
-          "nvme-copy: source and destination are the same namespace and the controller supports Copy (ONCS bit 8); "
-          "%u LBAs per command (min of MSSRL %u, MCL %u)", max_lbas, id->mssrl, id->mcl));
-    } else if (m == CopyMethod::kNvmeCopy) {
-      if (!same_ns)
-        return WithFix(absl::InvalidArgumentError("NVMe Copy copies within one namespace only; source and "
-                                                  "destination differ"),
-                       SetOption(Fix::Option::kMethod, "auto"));
-      if (!id.ok()) return Reworded(id.status(), absl::StrCat("cannot tell whether Copy is supported: ", id.status().message()));
-      return absl::FailedPreconditionError(absl::StrCat(plan.dst.controller, " does not support NVMe Copy (ONCS bit 8 clear)"));
-    } else {
-      if (same_ns)
-        plan.reasons.push_back(id.ok() ? "not nvme-copy: the controller does not support Copy (ONCS bit 8)"
-                                       : absl::StrCat("not nvme-copy: ", id.status().message()));
-      m = CopyMethod::kAuto;
-    }
+  if ((m == CopyMethod::kAuto && req.path != DataPath::kBlock) || m == CopyMethod::kNvmeCopy) {
+    CMB_ASSIGN_OR_RETURN(m, ConsiderNvmeCopy(req, plan));
   }
   if (m == CopyMethod::kAuto || m == CopyMethod::kP2p) {
     absl::Status s = PickProvider(root, sys, req, plan);
@@ -522,6 +592,7 @@ absl::StatusOr<CopyPlan> PlanCopy(const SysRoot& root, const System& sys, const 
   } else if (m == CopyMethod::kBounce) {
     CMB_RETURN_IF_ERROR(SizeChunks(req, UINT64_MAX, plan));
   }
+  CMB_RETURN_IF_ERROR(ChoosePaths(root, req, plan));
   if (req.stripe) internal::AddStripe(root, sys, plan);
   plan.reasons.insert(plan.reasons.begin(), absl::StrCat("method ", CopyMethodName(m)));
   return plan;

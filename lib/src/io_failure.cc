@@ -54,28 +54,29 @@ std::string Removed(const Namespace& ns, const IoContext& ctx) {
 
 absl::Status ExplainIoFailure(int32_t res, const Namespace& ns, const IoContext& ctx) {
   if (res == 0) return absl::OkStatus();
+  const std::string& dev = ctx.block ? ns.block_device : ns.generic_device;
+  const char* how = ctx.block ? "O_DIRECT I/O" : "NVMe passthrough";
   if (res < 0) {
     int err = -res;
     KernelRules rules = KernelRules::ForRunning(ns.root);
     // A device being removed fails its commands too (7.3: EINVAL, like a
     // refused pair): its controller's state says so, or it is gone already.
     if (std::string gone = err == EFAULT ? "" : Removed(ns, ctx); !gone.empty())  // EFAULT: more below
-      return absl::UnavailableError(absl::StrCat("the command on ", ns.generic_device, " failed (", std::strerror(err),
+      return absl::UnavailableError(absl::StrCat("the command on ", dev, " failed (", std::strerror(err),
                                                  "): ", gone));
     if (err == EREMOTEIO || (ctx.provider && err == rules.unreachable_errno)) return RefusedP2p(err, ns, ctx, rules);
     switch (err) {
       case EACCES:
       case EPERM:
         return WithFix(absl::PermissionDeniedError(absl::StrCat(
-                           "the kernel refused the command on ", ns.generic_device,
+                           "the kernel refused the command on ", dev,
                            ": non-root users need the device opened for writing for writes, and the controller's "
                            "Commands Supported and Effects log must allow the command")),
-                       {.kind = Fix::Kind::kGrantAccess, .device = ns.generic_device, .group = AccessGroup(),
+                       {.kind = Fix::Kind::kGrantAccess, .device = dev, .group = AccessGroup(),
                         .list = DefaultAccessListPath()});
       case EOPNOTSUPP:
         return absl::UnimplementedError(absl::StrCat(
-            "the kernel does not support this passthrough on ", ns.generic_device,
-            " (P2P buffers in passthrough need Linux >= ", KernelSince::kP2pmemAllocate.ToString(),
+            "the kernel does not support this ", how, " on ", dev, " (P2P buffers in it need Linux >= ", KernelSince::kP2pmemAllocate.ToString(),
             " with CONFIG_PCI_P2PDMA)"));
       case EFAULT: {
         // The kernel unmaps every user mapping of p2pmem when its provider
@@ -88,20 +89,20 @@ absl::Status ExplainIoFailure(int32_t res, const Namespace& ns, const IoContext&
             return absl::UnavailableError(absl::StrCat(
                 "the CMB's P2P memory is gone: its provider ", ctx.provider->ToString(),
                 " was removed or unbound (", root.Host(alloc), " no longer exists), and the kernel unmapped the "
-                "buffer; command on ", ns.generic_device, " not sent"));
+                "buffer; command on ", dev, " not sent"));
         }
         return absl::ErrnoToStatus(err, absl::StrCat(
-            "the kernel could not pin the data buffer for ", ns.generic_device,
+            "the kernel could not pin the data buffer for ", dev,
             " (P2P pages need a kernel whose block layer accepts them, Linux >= ",
             KernelSince::kP2pmemAllocate.ToString(), ")"));
       }
       case ENODEV:
       case ENXIO:
         return absl::UnavailableError(absl::StrCat(
-            ns.generic_device, " is gone (", std::strerror(err),
+            dev, " is gone (", std::strerror(err),
             "): its controller was removed or unbound from the nvme driver during the I/O"));
       default:
-        return absl::ErrnoToStatus(err, absl::StrCat("NVMe passthrough on ", ns.generic_device));
+        return absl::ErrnoToStatus(err, absl::StrCat(how, " on ", dev));
     }
   }
   return internal::NvmeStatusError(res, ns.generic_device);

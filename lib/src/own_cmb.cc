@@ -8,6 +8,7 @@
 #include "cmb/dma_buffer.h"
 #include "cmb/nvme_queue.h"
 #include "cmb/status_macros.h"
+#include "block_queue.h"
 
 namespace cmb {
 namespace {
@@ -69,30 +70,45 @@ OwnCmbVerdict PredictOwnCmb(const KernelRules& rules, const Controller& owner) {
   return v;
 }
 
+namespace {
+
+// The read, and with `write_back` the write of the same bytes, on `q`
+// (NvmeQueue or BlockQueue): the status of the first that failed, or OK.
+template <typename Queue>
+absl::StatusOr<absl::Status> ReadAndWriteBack(Queue& q, uint64_t lba, const DmaSpan& buf, bool write_back) {
+  constexpr std::chrono::milliseconds kWait(30000);
+  CMB_RETURN_IF_ERROR(q.Read(lba, buf, 0));
+  CMB_ASSIGN_OR_RETURN(Completion c, q.Wait(kWait));
+  if (!c.status.ok() || !write_back) return c.status;
+  // The bytes just read go back where they came from: content unchanged.
+  CMB_RETURN_IF_ERROR(q.Write(lba, buf, 1));
+  CMB_ASSIGN_OR_RETURN(c, q.Wait(kWait));
+  if (c.status.ok()) return c.status;
+  return Reworded(c.status, absl::StrCat("the read was accepted, the write back refused: ", c.status.message()));
+}
+
+}  // namespace
+
 absl::StatusOr<OwnCmbProbe> ProbeOwnCmb(const Namespace& ns, const PciAddress& owner, uint64_t lba, uint64_t bytes,
-                                        bool write_back) {
-  OwnCmbProbe p;
-  p.bytes = bytes;
-  p.wrote_back = write_back;
+                                        bool write_back, DataPath path) {
   if (bytes == 0 || ns.lba_size == 0 || bytes % ns.lba_size != 0)
     return absl::InvalidArgumentError(absl::StrCat("a ", bytes, "-byte proof is not a whole number of ", ns.lba_size,
                                                    "-byte LBAs"));
   CMB_ASSIGN_OR_RETURN(DmaBuffer mem, AllocateP2pMem(ns.root, owner, bytes));
   // The allocation is page-rounded; the commands move exactly `bytes`.
   CMB_ASSIGN_OR_RETURN(DmaSpan buf, mem.Slice(0, bytes));
-  CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(ns, {.depth = 1, .writable = write_back}, owner));
-  CMB_RETURN_IF_ERROR(q.Read(lba, buf, 0));
-  CMB_ASSIGN_OR_RETURN(Completion c, q.Wait(std::chrono::milliseconds(30000)));
-  if (c.status.ok() && write_back) {
-    // The bytes just read go back where they came from: content unchanged.
-    CMB_RETURN_IF_ERROR(q.Write(lba, buf, 1));
-    CMB_ASSIGN_OR_RETURN(c, q.Wait(std::chrono::milliseconds(30000)));
-    if (!c.status.ok()) c.status = Reworded(c.status, absl::StrCat("the read was accepted, the write "
-                                                                              "back refused: ", c.status.message()));
+  const QueueOptions qo{.depth = 1, .writable = write_back};
+  absl::StatusOr<absl::Status> done;
+  if (path == DataPath::kBlock) {
+    CMB_ASSIGN_OR_RETURN(std::unique_ptr<internal::BlockQueue> q, internal::BlockQueue::Open(ns, qo, owner));
+    done = ReadAndWriteBack(*q, lba, buf, write_back);
+  } else {
+    CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(ns, qo, owner));
+    done = ReadAndWriteBack(q, lba, buf, write_back);
   }
-  p.accepted = c.status.ok();
-  p.status = c.status.ok() ? "OK" : std::string(c.status.message());
-  return p;
+  if (!done.ok()) return done.status();
+  return OwnCmbProbe{.bytes = bytes, .wrote_back = write_back, .accepted = done->ok(),
+                     .status = done->ok() ? "OK" : std::string(done->message()), .path = path};
 }
 
 }  // namespace cmb

@@ -44,6 +44,8 @@ class _NamespaceInfo(ctypes.Structure):
 
 # cmb_copier_opts.flags (cmb.h): Copier(stripe=, sqpoll=, poll=).
 COPIER_STRIPE, COPIER_SQPOLL, COPIER_POLL = 1, 2, 4
+COPIER_PATH_PASSTHROUGH, COPIER_PATH_BLOCK = 8, 16
+_PATHS = {None: 0, "passthrough": COPIER_PATH_PASSTHROUGH, "block": COPIER_PATH_BLOCK}
 
 
 class _CopierOpts(ctypes.Structure):
@@ -294,10 +296,14 @@ class Copier(_Handle):
     def __init__(self, src: str, dsts: Union[str, Sequence[str]], *, via: Optional[str] = None,
                  allow_bounce: bool = False, force: bool = False, rate: int = 0, plan_bytes: int = 0,
                  stop_on_dst_failure: bool = False, stripe: bool = False, sqpoll: bool = False,
-                 poll: bool = False):
+                 poll: bool = False, path: Optional[str] = None):
+        """path: "passthrough" or "block" for every end; None: the planner picks per end."""
+        if path not in _PATHS:
+            raise ValueError(f"path {path!r}: one of 'passthrough', 'block' or None")
         names = [dsts] if isinstance(dsts, str) else list(dsts)
         arr = (_str * len(names))(*[n.encode() for n in names])
         flags = (COPIER_STRIPE if stripe else 0) | (COPIER_SQPOLL if sqpoll else 0) | (COPIER_POLL if poll else 0)
+        flags |= _PATHS[path]
         opts = _CopierOpts(via.encode() if via else None, int(allow_bounce), int(force), int(stop_on_dst_failure),
                            rate, plan_bytes, flags)
         self.p = _P()

@@ -110,9 +110,14 @@ TEST_F(CApi, BadCallsGetAnErrnoAndAMessage) {
   EXPECT_NE(std::string(cmb_last_error()).find("reserved"), std::string::npos) << cmb_last_error();
   EXPECT_EQ(cp, nullptr) << "no handle on failure";
   opts = {};
-  opts.flags = CMB_COPIER_POLL << 1;  // a bit no version defines yet
+  opts.flags = CMB_COPIER_PATH_BLOCK << 1;  // a bit no version defines yet
   EXPECT_EQ(cmb_copier_open(sys, "nvme1:1", twice, 1, &opts, &cp), -EINVAL);
   EXPECT_NE(std::string(cmb_last_error()).find("unknown bits in opts->flags"), std::string::npos) << cmb_last_error();
+  EXPECT_EQ(cp, nullptr) << "no handle on failure";
+  opts.flags = CMB_COPIER_PATH_BLOCK | CMB_COPIER_PATH_PASSTHROUGH;  // one path or the other
+  EXPECT_EQ(cmb_copier_open(sys, "nvme1:1", twice, 1, &opts, &cp), -EINVAL);
+  EXPECT_NE(std::string(cmb_last_error()).find("both CMB_COPIER_PATH_PASSTHROUGH and CMB_COPIER_PATH_BLOCK"),
+            std::string::npos) << cmb_last_error();
   EXPECT_EQ(cp, nullptr) << "no handle on failure";
   cmb_buffer* b = nullptr;
   EXPECT_EQ(cmb_p2p_alloc(sys, "nvme1", 4096, &b), -ENOENT) << cmb_last_error();

@@ -237,6 +237,25 @@ TEST(CopyPlan, UnreadableMountTableIsNotNotMounted) {
   EXPECT_TRUE(q->overridden.empty());
 }
 
+// An end this process may open only through its block device goes that way;
+// NVMe Copy is a passthrough command, so it cannot be asked to.
+TEST(CopyPlan, EachEndTakesThePathThisProcessMayOpen) {
+  Tree tr;
+  tr.t.Write("/dev/ng1n1", "");
+  tr.t.Write("/dev/nvme2n1", "");  // no /dev/ng2n1
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan({.count = 8});
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->src.path, cmb::DataPath::kPassthrough);
+  EXPECT_EQ(p->dst.path, cmb::DataPath::kBlock);
+  EXPECT_NE(absl::StrJoin(p->reasons, "\n").find("may open /dev/nvme2n1 but not /dev/ng2n1"), std::string::npos)
+      << absl::StrJoin(p->reasons, "\n");
+  cmb::CopyRequest copy{.src_lba = 0, .dst_lba = 100, .count = 8, .method = cmb::CopyMethod::kNvmeCopy};
+  copy.path = cmb::DataPath::kBlock;
+  absl::StatusOr<cmb::CopyPlan> c = tr.Plan(copy, "nvme1:1", "nvme1:1");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << c.status();
+  EXPECT_TRUE(Offers(c.status(), cmb::Fix::Option::kPath)) << c.status();
+}
+
 TEST(CopyPlan, MountedOrHeldDestinationNeedsForce) {
   Tree tr;
   tr.t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n30 22 259:20 / /mnt/x rw - xfs /dev/nvme2n1 rw\n");
@@ -388,20 +407,24 @@ struct Probes {
   std::vector<uint64_t> asked;  // bytes of every probe, in order
   std::vector<bool> wrote;      // whether each wrote back
   std::vector<uint64_t> at;     // and its LBA
-  bool full_ok = false, page_ok = true, fails_to_run = false;
+  std::vector<cmb::DataPath> paths;  // and its data path
+  // What the device takes: multi-page passthrough, one-page commands, and
+  // multi-page block-device commands.
+  bool full_ok = false, page_ok = true, block_ok = false, fails_to_run = false;
   std::function<absl::StatusOr<cmb::OwnCmbProbe>(const cmb::Namespace&, const cmb::PciAddress&, uint64_t, uint64_t,
-                                                 bool)>
+                                                 bool, cmb::DataPath)>
   Fn() {
     return [this](const cmb::Namespace& ns, const cmb::PciAddress& owner, uint64_t lba, uint64_t bytes,
-                  bool write_back) -> absl::StatusOr<cmb::OwnCmbProbe> {
+                  bool write_back, cmb::DataPath path) -> absl::StatusOr<cmb::OwnCmbProbe> {
       EXPECT_EQ(owner.ToString(), "0000:03:00.0") << "only the owner is probed";
       EXPECT_LE(lba + bytes / ns.lba_size, ns.capacity_blocks);
       asked.push_back(bytes);
       wrote.push_back(write_back);
       at.push_back(lba);
+      paths.push_back(path);
       if (fails_to_run) return absl::ResourceExhaustedError("p2pmem exhausted");
-      bool ok = bytes > 4096 ? full_ok : page_ok;
-      return cmb::OwnCmbProbe{bytes, write_back, ok, ok ? "OK" : "Invalid Use of Controller Memory Buffer"};
+      const bool ok = bytes <= 4096 ? page_ok : path == cmb::DataPath::kBlock ? block_ok : full_ok;
+      return cmb::OwnCmbProbe{bytes, write_back, ok, ok ? "OK" : "Invalid Use of Controller Memory Buffer", path};
     };
   }
 };
@@ -453,6 +476,73 @@ TEST(CopyPlanOwnCmb, QemusControllerOn73GetsOnePageCommandsAfterProvingThem) {
   absl::StatusOr<cmb::CopyPlan> b = tr.Plan(big, "nvme1:1", "nvme0:1");
   EXPECT_EQ(b.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(Has(b.status(), "at most 4096-byte commands into its own CMB")) << b.status();
+}
+
+// Since 7.3 passthrough describes a multi-page command with an SGL list in
+// host memory, which QEMU's controller refuses for data in its own CMB; the
+// block layer's own commands (PRPs) are not held to that. Where this process
+// may open the owner's block device, a multi-page read through it is tried,
+// and if the device takes it the owner's end goes that way with whole chunks.
+TEST(CopyPlanOwnCmb, On73TheOwnersEndTakesItsBlockDeviceWhenThatTakesWholeChunks) {
+  Tree tr;
+  tr.t.SetKernel("7.3.4+deb13-amd64", std::nullopt);
+  tr.t.Write("/dev/nvme0n1", "");  // the owner's block device, openable
+  Probes pr;
+  pr.block_ok = true;
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan(Req(pr), "nvme1:1", "nvme0:1");
+  ASSERT_TRUE(p.ok()) << p.status();
+  ASSERT_TRUE(p->own_cmb);
+  EXPECT_EQ(pr.paths, std::vector<cmb::DataPath>{cmb::DataPath::kBlock});
+  EXPECT_EQ(pr.asked, std::vector<uint64_t>{8192});
+  EXPECT_EQ(pr.wrote, std::vector<bool>{true}) << "the destination writes from it: the proof writes back";
+  EXPECT_EQ(p->own_cmb->path, cmb::DataPath::kBlock);
+  EXPECT_EQ(p->own_cmb->command_bytes_limit, 0u);
+  EXPECT_EQ(p->dst.path, cmb::DataPath::kBlock);
+  EXPECT_EQ(p->src.path, cmb::DataPath::kPassthrough) << "only the owner's end moves";
+  EXPECT_EQ(p->chunk_bytes, 512u << 10);
+  const std::string why = absl::StrJoin(p->reasons, "\n");
+  EXPECT_NE(why.find("8192-byte read and write-back of the same bytes through it (block): accepted"),
+            std::string::npos) << why;
+  EXPECT_NE(why.find("nvme0's end goes through its block device"), std::string::npos) << why;
+}
+
+TEST(CopyPlanOwnCmb, ABlockDeviceThatRefusesTooLeavesOnePagePassthrough) {
+  Tree tr;
+  tr.t.SetKernel("7.3.4+deb13-amd64", std::nullopt);
+  tr.t.Write("/dev/nvme0n1", "");
+  Probes pr;  // block_ok false: refused through the block device too
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan(Req(pr), "nvme1:1", "nvme0:1");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(pr.paths, (std::vector<cmb::DataPath>{cmb::DataPath::kBlock, cmb::DataPath::kPassthrough}));
+  EXPECT_EQ(pr.asked, (std::vector<uint64_t>{8192, 4096}));
+  EXPECT_EQ(p->dst.path, cmb::DataPath::kPassthrough);
+  EXPECT_EQ(p->chunk_bytes, 4096u);
+}
+
+TEST(CopyPlanOwnCmb, AnAskedPathIsTheOnlyOneTried) {
+  Tree tr;
+  tr.t.SetKernel("7.3.4+deb13-amd64", std::nullopt);
+  tr.t.Write("/dev/nvme0n1", "");
+  Probes pass;
+  pass.block_ok = true;
+  cmb::CopyRequest r = Req(pass);
+  r.path = cmb::DataPath::kPassthrough;
+  absl::StatusOr<cmb::CopyPlan> p = tr.Plan(r, "nvme1:1", "nvme0:1");
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(pass.paths, std::vector<cmb::DataPath>{cmb::DataPath::kPassthrough}) << "no block device proof";
+  EXPECT_EQ(p->chunk_bytes, 4096u);
+  // On 6.12 passthrough is predicted whole; an asked-for block path is proven all the same.
+  Tree old;
+  Probes block;
+  block.block_ok = true;
+  cmb::CopyRequest b = Req(block);
+  b.path = cmb::DataPath::kBlock;
+  absl::StatusOr<cmb::CopyPlan> q = old.Plan(b, "nvme1:1", "nvme0:1");
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(block.paths, std::vector<cmb::DataPath>{cmb::DataPath::kBlock});
+  EXPECT_EQ(q->src.path, cmb::DataPath::kBlock);
+  EXPECT_EQ(q->dst.path, cmb::DataPath::kBlock);
+  EXPECT_NE(absl::StrJoin(q->reasons, "\n").find("data path block on every end, as asked"), std::string::npos);
 }
 
 TEST(CopyPlanOwnCmb, AnotherControllerWithCdpmlsIsProvenWithAMultiPageRead) {

@@ -19,7 +19,8 @@ TEST(FixWords, EveryOptionIsACmbcpFlag) {
   const std::pair<Fix::Option, const char*> flags[] = {
       {Fix::Option::kAllowBounce, "pass --allow-bounce "}, {Fix::Option::kForce, "pass --force,"},
       {Fix::Option::kVia, "pass --via"},                   {Fix::Option::kChunkBytes, "pass --chunk"},
-      {Fix::Option::kQd, "pass --qd"},                     {Fix::Option::kMethod, "pass --method="}};
+      {Fix::Option::kQd, "pass --qd"},                     {Fix::Option::kMethod, "pass --method="},
+      {Fix::Option::kPath, "pass --path"}};
   std::set<std::string> seen;
   for (const auto& [option, flag] : flags) {
     const std::string w = cmbtools::FixInWords(cmb::SetOption(option));

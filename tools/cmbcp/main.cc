@@ -57,6 +57,7 @@ absl::Status BuildRequest(const cmb::SysRoot& root, const cmb::System& sys, cons
     else req.via = *a;
   }
   req.method = o.verify_only ? cmb::CopyMethod::kBounce : o.method;
+  req.path = o.path;
   req.allow_bounce = o.allow_bounce;
   req.stripe = o.stripe && !o.verify_only;  // verify-only reads through host memory
   req.chunk_bytes = o.verify_only ? 0 : o.chunk;

@@ -8,7 +8,7 @@ namespace cmbcp {
 namespace {
 
 enum LongOnly { kVia = 256, kAllowBounce, kChunk, kQd, kForce, kResume, kDryRun, kVerify, kVerifyOnly, kProgress,
-                kNoProgress, kVersion, kRate, kExtents, kStopOnError, kStripe, kSqpoll, kPoll };
+                kNoProgress, kVersion, kRate, kExtents, kStopOnError, kStripe, kSqpoll, kPoll, kPath };
 
 }  // namespace
 
@@ -33,7 +33,7 @@ const option kLong[] = {
     {"rate", required_argument, nullptr, kRate},  {"extents", required_argument, nullptr, kExtents},
     {"stop-on-error", no_argument, nullptr, kStopOnError}, {"stripe", no_argument, nullptr, kStripe},
     {"sqpoll", no_argument, nullptr, kSqpoll},    {"poll", no_argument, nullptr, kPoll},
-    {nullptr, 0, nullptr, 0}};
+    {"path", required_argument, nullptr, kPath},  {nullptr, 0, nullptr, 0}};
 
 std::optional<int> Number(const char* what, const char* text, uint64_t& out) {
   absl::StatusOr<uint64_t> v = cmb::ParseCount(text);
@@ -76,6 +76,10 @@ std::optional<int> SetMethodOption(int c, Options& o) {
     absl::StatusOr<cmb::CopyMethod> m = cmb::ParseCopyMethod(optarg);
     if (!m.ok()) return UsageError(std::string(m.status().message()));
     o.method = *m;
+  } else if (c == kPath) {
+    absl::StatusOr<cmb::DataPath> p = cmb::ParseDataPath(optarg);
+    if (!p.ok()) return UsageError(absl::StrCat("--path: ", p.status().message()));
+    o.path = *p;
   } else {  // -r, -w
     absl::StatusOr<cmb::SpdkRange> r = cmb::ParseSpdkRange(optarg);
     if (!r.ok()) return UsageError(absl::StrCat("-", std::string(1, static_cast<char>(c)), ": ", r.status().message()));
@@ -93,7 +97,7 @@ std::optional<int> SetValue(int c, Options& o) {
     case 'd': stop = Number("--dst-lba", optarg, o.dst_lba); o.dst_lba_set = true; return stop;
     case 'n': stop = Number("--count", optarg, v); o.count = v; return stop;
     case 'b': stop = Size("--bytes", optarg, v); o.bytes = v; return stop;
-    case 'c': case kVia: case 'm': case 'r': case 'w': return SetMethodOption(c, o);
+    case 'c': case kVia: case 'm': case 'r': case 'w': case kPath: return SetMethodOption(c, o);
     case kChunk: return Size("--chunk", optarg, o.chunk);
     case kQd:
       if ((stop = Number("--qd", optarg, v))) return stop;
@@ -172,6 +176,13 @@ Method:
                         within one namespace when the controller supports it,
                         else p2p, else an error saying why
       --allow-bounce    let auto fall back to copying through host memory
+      --path P          how every end's commands go: passthrough (NVMe commands
+                        on /dev/ngXnY) or block (O_DIRECT on /dev/nvmeXnY).
+                        Default: passthrough, except an end this process may
+                        open only as a block device, and on Linux >= 7.3 a
+                        controller writing from or reading into its own CMB,
+                        when a multi-page command through its block device is
+                        proven to work
       --chunk SIZE      bytes per command (default: max transfer, <= 1M)
       --qd N            commands in flight (default 16, limited by free CMB)
       --rate SIZE       copy at most SIZE bytes per second (K, M, G suffixes),

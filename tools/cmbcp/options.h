@@ -34,6 +34,7 @@ struct Options {
   bool src_lba_set = false, dst_lba_set = false;
   std::optional<uint64_t> count, bytes;
   cmb::CopyMethod method = cmb::CopyMethod::kAuto;
+  std::optional<cmb::DataPath> path;  // --path; unset: the planner picks per end
   bool stripe = false;  // --stripe: chunks alternate over every third-party CMB that reaches all ends
   bool allow_bounce = false, force = false, dry_run = false, verify = false, verify_only = false;
   uint64_t chunk = 0;

@@ -29,19 +29,22 @@ nlohmann::json EndJson(const cmb::CopyEnd& e, uint64_t lbas) {
           {"nsid", e.ns.nsid},
           {"lba_size", e.ns.lba_size},
           {"first_lba", e.lba},
-          {"lbas", lbas}};
+          {"lbas", lbas},
+          {"path", cmb::DataPathName(e.path)}};
 }
 
 static nlohmann::json OwnCmbJson(const std::optional<cmb::OwnCmbPlan>& o) {
   if (!o) return nullptr;
   nlohmann::json probes = nlohmann::json::array();
   for (const cmb::OwnCmbProbe& p : o->probes)
-    probes.push_back({{"bytes", p.bytes}, {"wrote_back", p.wrote_back}, {"accepted", p.accepted}, {"status", p.status}});
+    probes.push_back({{"bytes", p.bytes}, {"wrote_back", p.wrote_back}, {"accepted", p.accepted}, {"status", p.status},
+                      {"path", cmb::DataPathName(p.path)}});
   return {{"owner", o->owner},
           {"predicted", cmb::OwnCmbOutcomeName(o->predicted.outcome)},
           {"reason", o->predicted.reason},
           {"probes", probes},
-          {"command_bytes_limit", o->command_bytes_limit}};
+          {"command_bytes_limit", o->command_bytes_limit},
+          {"path", cmb::DataPathName(o->path)}};
 }
 
 nlohmann::json PlanJson(const cmb::CopyPlan& p) {
@@ -98,6 +101,18 @@ std::string MethodVia(const cmb::CopyPlan& p) {
                     : cmb::CopyMethodName(p.method);
 }
 
+// "path passthrough" when every end takes one path, else each end's.
+static std::string PathsText(const cmb::CopyPlan& p) {
+  std::vector<const cmb::CopyEnd*> ends{&p.src};
+  for (const cmb::CopyEnd* d : p.destinations()) ends.push_back(d);
+  bool same = true;
+  for (const cmb::CopyEnd* e : ends) same = same && e->path == p.src.path;
+  if (same) return absl::StrCat("path ", cmb::DataPathName(p.src.path));
+  std::vector<std::string> each;
+  for (const cmb::CopyEnd* e : ends) each.push_back(absl::StrCat(e->ns.name, " ", cmb::DataPathName(e->path)));
+  return absl::StrCat("paths ", absl::StrJoin(each, ", "));
+}
+
 void PrintPlan(const cmb::CopyPlan& p, bool verbose, size_t extents) {
   std::string via = !p.provider         ? ""
                     : p.stripe.empty() ? absl::StrCat(" through the CMB of ", p.provider->ToString())
@@ -108,9 +123,10 @@ void PrintPlan(const cmb::CopyPlan& p, bool verbose, size_t extents) {
                                 p.src.lba, p.dst.lba)
               : absl::StrFormat("%s LBAs %u..%u -> %s LBAs %u..%u", p.src.ns.name, p.src.lba,
                                 p.src.lba + p.src_lbas() - 1, DstNames(p), p.dst.lba, p.dst.lba + p.dst_lbas() - 1);
-  std::cout << absl::StrFormat("plan: %s %s, %u bytes (%s), %s%s, chunk %s, qd %u\n", cmb::CopyMethodName(p.method),
-                               what, p.bytes, cmbtools::HumanBytes(p.bytes), cmb::CopyMethodName(p.method), via,
-                               cmbtools::HumanBytes(p.chunk_bytes), p.qd);
+  std::cout << absl::StrFormat("plan: %s %s, %u bytes (%s), %s%s, chunk %s, qd %u, %s\n",
+                               cmb::CopyMethodName(p.method), what, p.bytes, cmbtools::HumanBytes(p.bytes),
+                               cmb::CopyMethodName(p.method), via, cmbtools::HumanBytes(p.chunk_bytes), p.qd,
+                               PathsText(p));
   if (verbose)
     for (const std::string& r : p.reasons) std::cout << "  " << r << "\n";
 }

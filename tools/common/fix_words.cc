@@ -36,6 +36,7 @@ std::string Flag(const cmb::Fix& f) {
     case Option::kChunkBytes: return absl::StrCat("pass --chunk", with);
     case Option::kQd: return absl::StrCat("pass --qd", with);
     case Option::kMethod: return absl::StrCat("pass --method=", f.value.empty() ? "auto" : f.value);
+    case Option::kPath: return absl::StrCat("pass --path", with);
   }
   return "";
 }

@@ -155,6 +155,10 @@ struct cmb_copier_opts {
 #define CMB_COPIER_STRIPE (1u << 0) /* spread chunks over every third-party CMB that all ends reach */
 #define CMB_COPIER_SQPOLL (1u << 1) /* IORING_SETUP_SQPOLL rings: a kernel thread submits */
 #define CMB_COPIER_POLL (1u << 2)   /* polled completions (IORING_SETUP_IOPOLL); needs nvme poll queues */
+/* Every end's data path (at most one of the two; neither: the planner picks per end, cmbcp(1) --path):
+ * NVMe passthrough on /dev/ngXnY, or O_DIRECT reads and writes on the block device /dev/nvmeXnY. */
+#define CMB_COPIER_PATH_PASSTHROUGH (1u << 3)
+#define CMB_COPIER_PATH_BLOCK (1u << 4)
 
 struct cmb_extent {
   uint64_t src_lba, dst_lba;

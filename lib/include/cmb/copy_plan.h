@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "cmb/data_path.h"
 #include "cmb/discovery.h"
 #include "cmb/extent_list.h"
 #include "cmb/namespace_spec.h"
@@ -63,10 +64,12 @@ struct CopyRequest {
   // The proof of the destination's own CMB writes back what it read (the same
   // bytes, at the start of the range); false: reads only, as a dry run wants.
   bool prove_with_writes = true;
+  // Every end's data path (data_path.h); nullopt: the planner picks per end.
+  std::optional<DataPath> path{};
   // How the planner proves a controller's own CMB (own_cmb.h); empty: a real
   // command with ProbeOwnCmb(). Tests put the device's answer here.
   std::function<absl::StatusOr<OwnCmbProbe>(const Namespace&, const PciAddress&, uint64_t lba, uint64_t bytes,
-                                            bool write_back)>
+                                            bool write_back, DataPath path)>
       probe_own_cmb{};
 };
 
@@ -78,6 +81,9 @@ struct OwnCmbPlan {
   std::vector<OwnCmbProbe> probes;   // in the order run; empty when the prediction sufficed
   uint64_t command_bytes_limit = 0;  // 0: none; else every command is at most this
   bool is_dst = false;               // the destination owns it (its commands write from it)
+  // The owner's data path: the block device where passthrough is held to one
+  // page and a block-device command of several pages was proven to work.
+  DataPath path = DataPath::kPassthrough;
 };
 
 // One side of the copy, self-contained (no pointers into the System).
@@ -87,6 +93,7 @@ struct CopyEnd {
   std::string serial;
   std::optional<PciAddress> address;
   uint64_t lba = 0;  // first LBA
+  DataPath path = DataPath::kPassthrough;  // how its commands reach it (the planner's reasons say why)
 };
 
 struct CopyPlan {

@@ -36,6 +36,7 @@ struct Fix {
     kChunkBytes,   // the command size
     kQd,           // the queue depth
     kMethod,       // how to copy: P2P, bounce, NVMe Copy
+    kPath,         // the data path of every end: passthrough or the block device (data_path.h)
   };
   // What to look at, for kInspect.
   enum class Look {

@@ -38,6 +38,7 @@ namespace cmb {
 struct IoContext {
   std::optional<PciAddress> client;    // the controller doing the DMA
   std::optional<PciAddress> provider;  // the CMB holding the buffer, if P2P
+  bool block = false;                  // on the block device (O_DIRECT), not passthrough on ngXnY
 };
 
 // Turns a failed command's raw result (Completion::res) into its status.

@@ -25,6 +25,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "cmb/data_path.h"
 #include "cmb/discovery.h"
 #include "cmb/kernel_rules.h"
 
@@ -52,13 +53,15 @@ struct OwnCmbProbe {
   bool wrote_back = false;  // the read was followed by a write of the same bytes
   bool accepted = false;
   std::string status;  // "OK", or the NVMe status / errno as the queue explained it
+  DataPath path = DataPath::kPassthrough;  // the path the commands took
 };
 
 // Reads `bytes` at `lba` of `ns` (a namespace of `owner`) into `owner`'s own
 // CMB and, with `write_back`, writes them back to the same LBAs from there.
 // An error Status means the probe could not be run (no p2pmem free, the
 // device cannot be opened); a refusal by the device or kernel is accepted=false.
+// `path`: through passthrough or the block device (data_path.h).
 absl::StatusOr<OwnCmbProbe> ProbeOwnCmb(const Namespace& ns, const PciAddress& owner, uint64_t lba, uint64_t bytes,
-                                        bool write_back);
+                                        bool write_back, DataPath path = DataPath::kPassthrough);
 
 }  // namespace cmb
