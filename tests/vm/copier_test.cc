@@ -89,6 +89,7 @@ class CopierTest : public ::testing::Test {
   cmb::CopyPlan Plan(const std::vector<std::string>& dsts, uint64_t bytes, uint64_t dst_lba = 0) {
     cmb::CopyRequest req{.src = Ref("src"), .dst_lba = dst_lba, .bytes = bytes,
                          .via = cmbtest::BySerial(sys_, "cmb").address, .method = cmb::CopyMethod::kP2p};
+    req.path = cmbtest::TestPath();
     std::vector<cmb::NamespaceRef> refs;
     for (const std::string& d : dsts) refs.push_back(Ref(d));
     absl::StatusOr<cmb::CopyPlan> p = cmb::PlanFanOut(root_, sys_, req, refs);
@@ -321,7 +322,7 @@ TEST_F(CopierTest, CmbcpFansOutAndVerifiesEveryDestination) {
   std::vector<uint8_t> src = Fill("src", span, 20);
   const std::vector<std::string> names{"dst", "dst2", "dst3"};
   std::vector<std::vector<uint8_t>> want;
-  std::string cmd = absl::StrCat(CMBCP_PATH, " ", cmbtest::BySerial(sys_, "src").name, ":1");
+  std::string cmd = absl::StrCat(cmbtest::WithTestPath(CMBCP_PATH), " ", cmbtest::BySerial(sys_, "src").name, ":1");
   for (size_t i = 0; i < 3; ++i) {
     want.push_back(Fill(names[i], span, 21 + i));
     std::memcpy(want[i].data() + at, src.data(), bytes);
@@ -349,7 +350,7 @@ TEST_F(CopierTest, CmbcpFansOutAndVerifiesEveryDestination) {
   }
   // The same namespace twice is refused before anything is opened.
   const std::string dst = cmbtest::BySerial(sys_, "dst").name + ":1";
-  cmbtest::CommandResult twice = cmbtest::RunCommand(absl::StrCat(CMBCP_PATH, " ", cmbtest::BySerial(sys_, "src").name,
+  cmbtest::CommandResult twice = cmbtest::RunCommand(absl::StrCat(cmbtest::WithTestPath(CMBCP_PATH), " ", cmbtest::BySerial(sys_, "src").name,
                                                                   ":1 ", dst, " ", dst, " --bytes 1M"));
   EXPECT_EQ(twice.status, 2) << twice.out;
   EXPECT_NE(twice.out.find("same namespace twice"), std::string::npos) << twice.out;
@@ -378,7 +379,7 @@ TEST_F(CopierTest, CmbcpCopiesAnExtentFile) {
   const std::string ends = absl::StrCat(cmbtest::BySerial(sys_, "src").name, ":1 ", cmbtest::BySerial(sys_, "dst").name,
                                         ":1 ", cmbtest::BySerial(sys_, "dst2").name, ":1");
   cmbtest::CommandResult r =
-      cmbtest::RunCommand(absl::StrCat(CMBCP_PATH, " ", ends, " --extents ", file, " --verify --no-progress -o json"));
+      cmbtest::RunCommand(absl::StrCat(cmbtest::WithTestPath(CMBCP_PATH), " ", ends, " --extents ", file, " --verify --no-progress -o json"));
   ASSERT_EQ(r.status, 0) << r.out;
   nlohmann::json j = nlohmann::json::parse(r.out.substr(r.out.find('{')));
   EXPECT_EQ(j["extents"], 200);
@@ -401,7 +402,7 @@ TEST_F(CopierTest, CmbcpCopiesAnExtentFile) {
     EXPECT_TRUE(got == want[i]) << "first difference at " << FirstDiff(got, want[i]);
   }
   std::ofstream("/tmp/bad.txt") << "0 0 8\n5 9\n";
-  cmbtest::CommandResult bad = cmbtest::RunCommand(absl::StrCat(CMBCP_PATH, " ", ends, " --extents /tmp/bad.txt"));
+  cmbtest::CommandResult bad = cmbtest::RunCommand(absl::StrCat(cmbtest::WithTestPath(CMBCP_PATH), " ", ends, " --extents /tmp/bad.txt"));
   EXPECT_EQ(bad.status, 2) << bad.out;
   EXPECT_NE(bad.out.find("line 2"), std::string::npos) << bad.out;
   EXPECT_TRUE(Read("dst", span) == want[0]) << "the refused list wrote";
@@ -423,7 +424,7 @@ TEST_F(CopierTest, CmbcpExtentsInterruptedReportEachDestinationsPrefix) {
   const std::string ends = absl::StrCat(cmbtest::BySerial(sys_, "src").name, ":1 ", cmbtest::BySerial(sys_, "dst").name,
                                         ":1 ", cmbtest::BySerial(sys_, "dst2").name, ":1");
   cmbtest::CommandResult r = cmbtest::RunCommand(absl::StrCat(
-      CMBCP_PATH, " ", ends, " --extents /tmp/int-extents.txt --rate 4M --progress -o json >/tmp/ext.json ",
+      cmbtest::WithTestPath(CMBCP_PATH), " ", ends, " --extents /tmp/int-extents.txt --rate 4M --progress -o json >/tmp/ext.json ",
       "2>/tmp/ext.err & pid=$!; for i in $(seq 600); do grep -Eq '^[1-9][0-9]* bytes .* copied, ' /tmp/ext.err && break; ",
       "sleep 0.1; done; ",
       "kill -INT $pid; wait $pid; echo rc=$?"));
@@ -498,7 +499,7 @@ TEST_F(CopierTest, CmbcpStopOnErrorStopsEveryDestinationWithItsPrefix) {
   std::string ends = absl::StrCat(cmbtest::BySerial(sys_, "src").name, ":1");
   for (const char* d : {"dst", "dst2", "dst3"}) absl::StrAppend(&ends, " ", cmbtest::BySerial(sys_, d).name, ":1");
   ::unlink("/tmp/fan.rc");  // the subshell lets go of RunCommand's pipe, or it would wait for cmbcp
-  ASSERT_EQ(cmbtest::RunCommand(absl::StrCat("(", CMBCP_PATH, " ", ends, " --bytes 256M --rate 2M --stop-on-error ",
+  ASSERT_EQ(cmbtest::RunCommand(absl::StrCat("(", cmbtest::WithTestPath(CMBCP_PATH), " ", ends, " --bytes 256M --rate 2M --stop-on-error ",
                                              "--progress -o json >/tmp/fan.json 2>/tmp/fan.err; echo $? >/tmp/fan.rc) >/dev/null 2>&1 &"))
                 .status, 0);
   for (int i = 0; i < 600 && cmbtest::RunCommand("grep -q ' copied, ' /tmp/fan.err").status != 0; ++i)

@@ -71,6 +71,23 @@ class PythonModule(unittest.TestCase):
             self.assertEqual(got[:4096], before[d][:4096], f"{d}: LBAs 0..7 changed")
             self.assertTrue(got[4096:] == data, f"{d}: the copy differs")
 
+    def test_the_block_device_path_is_exact_and_named_in_the_plan(self):
+        data = os.urandom(4 * MiB)
+        device_io(self.blk["src"], 0, data)
+        before = device_io(self.blk["dst3"], 0, size=8 * MiB)
+        with cmb.Copier(self.spec["src"], self.spec["dst3"], path="block") as c:
+            self.assertIn(" block", c.plan)
+            self.assertNotIn("passthrough", c.plan, c.plan)
+            rid = c.submit([(0, 2048, 4 * MiB // 512)])
+            done = c.wait(rid)
+            self.assertTrue(done.ok, done.error)
+        got = device_io(self.blk["dst3"], 0, size=8 * MiB)
+        self.assertTrue(got[2048 * 512:2048 * 512 + 4 * MiB] == data, "the copy differs")
+        self.assertTrue(got[:2048 * 512] == before[:2048 * 512], "bytes before the range changed")
+        self.assertTrue(got[2048 * 512 + 4 * MiB:] == before[2048 * 512 + 4 * MiB:], "bytes after it changed")
+        with self.assertRaises(ValueError):
+            cmb.Copier(self.spec["src"], self.spec["dst3"], path="nvme")
+
     def test_p2p_read_and_write_through_a_cmb_buffer(self):
         data = os.urandom(128 << 10)
         device_io(self.blk["src"], 0, data)
