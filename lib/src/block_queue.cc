@@ -17,12 +17,27 @@
 namespace cmb::internal {
 namespace {
 
+absl::StatusOr<UniqueFd> OpenDirect(const Namespace& ns, bool writable) {
+  absl::StatusOr<UniqueFd> fd = ns.root.Open(ns.block_device, (writable ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
+  if (fd.ok() || !absl::IsPermissionDenied(fd.status())) return fd;
+  // The access list grants generic nodes only: passthrough is the way in.
+  return WithFix(absl::PermissionDeniedError(absl::StrCat(
+                     "cannot open ", ns.block_device, writable ? " for writing" : "",
+                     ": permission denied (block devices are root's and group disk's; group '", AccessGroup(),
+                     "' is granted only generic nodes such as ", ns.generic_device, ")")),
+                 SetOption(Fix::Option::kPath, "passthrough"));
+}
+
+}  // namespace
+
 // The ring: `depth` entries, polled or with a submission thread as asked.
-absl::Status InitRing(io_uring& ring, const QueueOptions& o) {
+absl::Status BlockQueue::Ring::Init(const QueueOptions& o) {
   io_uring_params params{};
   if (o.sqpoll) params.flags |= IORING_SETUP_SQPOLL, params.sq_thread_idle = 10;  // ms
   if (o.iopoll) params.flags |= IORING_SETUP_IOPOLL;
   const int rc = io_uring_queue_init_params(o.depth, &ring, &params);
+  live = rc == 0;
+  sqpoll = o.sqpoll;
   if (rc == 0) return absl::OkStatus();
   if (rc == -EINVAL && (o.sqpoll || o.iopoll))
     return absl::FailedPreconditionError(absl::StrCat("io_uring refused a ", o.sqpoll ? "SQPOLL " : "",
@@ -35,18 +50,28 @@ absl::Status InitRing(io_uring& ring, const QueueOptions& o) {
   return absl::ErrnoToStatus(-rc, "io_uring_queue_init");
 }
 
-absl::StatusOr<UniqueFd> OpenDirect(const Namespace& ns, bool writable) {
-  absl::StatusOr<UniqueFd> fd = ns.root.Open(ns.block_device, (writable ? O_RDWR : O_RDONLY) | O_DIRECT | O_CLOEXEC);
-  if (fd.ok() || !absl::IsPermissionDenied(fd.status())) return fd;
-  return WithFix(absl::PermissionDeniedError(absl::StrCat(
-                     "cannot open ", ns.block_device, writable ? " for writing" : "", ": permission denied: group '",
-                     AccessGroup(), "' gets only the namespaces that ", DefaultAccessListPath(),
-                     " lists and that are not in use")),
-                 {.kind = Fix::Kind::kGrantAccess, .device = ns.block_device, .group = AccessGroup(),
-                  .list = DefaultAccessListPath()});
+BlockQueue::Ring::~Ring() {
+  if (!live) return;
+  // Commands in flight still DMA into caller memory: reap them, through signals.
+  if (queued > 0) {
+    const int rc = io_uring_submit(&ring);
+    if (rc >= 0) in_flight += sqpoll ? queued : static_cast<unsigned>(rc);
+    queued = 0;  // the kernel never saw the rest: nothing to reap
+  }
+  ReapCompletions(&ring, std::exchange(in_flight, 0));
+  io_uring_queue_exit(&ring);
 }
 
-}  // namespace
+absl::StatusOr<unsigned> BlockQueue::Ring::Submit() {
+  if (queued == 0) return 0u;
+  const int rc = io_uring_submit(&ring);
+  if (rc < 0) return absl::ErrnoToStatus(-rc, "io_uring_submit");
+  const unsigned n = sqpoll ? queued : static_cast<unsigned>(rc);  // as NvmeQueue::Submit
+  in_flight += n;
+  queued -= std::min(queued, n);
+  return n;
+}
+
 
 BlockQueue::BlockQueue(Namespace ns, UniqueFd fd, unsigned depth, std::optional<PciAddress> client, ExplainFn explain)
     : ns_(std::move(ns)), fd_(std::move(fd)), depth_(depth), client_(client), explain_(explain), slots_(depth) {}
@@ -63,28 +88,21 @@ absl::StatusOr<std::unique_ptr<BlockQueue>> BlockQueue::Open(const Namespace& ns
                    {.kind = Fix::Kind::kModuleParameter, .module = "nvme", .parameter = "poll_queues", .value = "2"});
   CMB_ASSIGN_OR_RETURN(UniqueFd fd, OpenDirect(ns, options.writable));
   std::unique_ptr<BlockQueue> q(new BlockQueue(ns, std::move(fd), options.depth, client, options.explain));
-  CMB_RETURN_IF_ERROR(InitRing(q->ring_, options));
-  q->ring_live_ = true;
-  q->sqpoll_ = options.sqpoll;
+  CMB_RETURN_IF_ERROR(q->data_.Init(options));
+  if (options.iopoll) {
+    q->flush_ = std::make_unique<Ring>();
+    CMB_RETURN_IF_ERROR(q->flush_->Init({.depth = 2, .sqpoll = options.sqpoll}));
+  }
   return q;
 }
 
-BlockQueue::~BlockQueue() {
-  if (!ring_live_) return;
-  // Commands in flight still DMA into caller memory: reap them, through signals.
-  if (queued_ > 0) {
-    const int rc = io_uring_submit(&ring_);
-    if (rc >= 0) in_flight_ += sqpoll_ ? queued_ : static_cast<unsigned>(rc);
-    queued_ = 0;  // the kernel never saw the rest: nothing to reap
-  }
-  ReapCompletions(&ring_, std::exchange(in_flight_, 0));
-  io_uring_queue_exit(&ring_);
-}
+BlockQueue::~BlockQueue() = default;
 
 absl::Status BlockQueue::Queue(bool write, uint64_t slba, const DmaSpan* buf, uint64_t tag) {
-  if (in_flight_ + queued_ >= depth_)
+  if (in_flight() + queued() >= depth_)
     return absl::ResourceExhaustedError(absl::StrCat("queue full (depth ", depth_, "): wait for completions"));
-  io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
+  Ring& r = buf == nullptr && flush_ ? *flush_ : data_;
+  io_uring_sqe* sqe = io_uring_get_sqe(&r.ring);
   if (sqe == nullptr) return absl::ResourceExhaustedError("no free submission entry");
   unsigned slot = 0;
   while (slots_[slot].busy) ++slot;
@@ -94,7 +112,7 @@ absl::Status BlockQueue::Queue(bool write, uint64_t slba, const DmaSpan* buf, ui
   io_uring_sqe_set_data64(sqe, slot);
   slots_[slot] = {.tag = tag, .bytes = buf ? buf->size() : 0, .write = write,
                   .provider = buf ? buf->provider() : std::nullopt, .busy = true};
-  ++queued_;
+  ++r.queued;
   return absl::OkStatus();
 }
 
@@ -132,13 +150,10 @@ absl::Status BlockQueue::Copy(uint64_t, uint32_t, uint64_t, uint64_t) {
 }
 
 absl::StatusOr<unsigned> BlockQueue::Submit() {
-  if (queued_ == 0) return 0u;
-  const int rc = io_uring_submit(&ring_);
-  if (rc < 0) return absl::ErrnoToStatus(-rc, "io_uring_submit");
-  const unsigned n = sqpoll_ ? queued_ : static_cast<unsigned>(rc);  // as NvmeQueue::Submit
-  in_flight_ += n;
-  queued_ -= std::min(queued_, n);
-  return n;
+  CMB_ASSIGN_OR_RETURN(unsigned n, data_.Submit());
+  if (!flush_) return n;
+  CMB_ASSIGN_OR_RETURN(unsigned f, flush_->Submit());
+  return n + f;
 }
 
 Completion BlockQueue::Decode(const io_uring_cqe& cqe) {
@@ -169,38 +184,47 @@ Completion BlockQueue::Decode(const io_uring_cqe& cqe) {
   return c;
 }
 
+void BlockQueue::Reap(Ring& r, std::vector<Completion>& out) {
+  io_uring_cqe* cqe = nullptr;
+  while (r.in_flight > 0 && io_uring_peek_cqe(&r.ring, &cqe) == 0) {
+    out.push_back(Decode(*cqe));
+    io_uring_cqe_seen(&r.ring, cqe);
+    --r.in_flight;
+  }
+}
+
 std::vector<Completion> BlockQueue::Poll() {
   std::vector<Completion> out;
-  io_uring_cqe* cqe = nullptr;
-  while (in_flight_ > 0 && io_uring_peek_cqe(&ring_, &cqe) == 0) {
-    out.push_back(Decode(*cqe));
-    io_uring_cqe_seen(&ring_, cqe);
-    --in_flight_;
-  }
+  Reap(data_, out);
+  if (flush_) Reap(*flush_, out);
   return out;
 }
 
 absl::StatusOr<Completion> BlockQueue::Wait(std::chrono::milliseconds timeout) {
-  if (queued_ > 0) CMB_RETURN_IF_ERROR(Submit().status());
-  if (in_flight_ == 0) return absl::FailedPreconditionError("no command in flight to wait for");
+  if (flush_) return absl::UnimplementedError("Wait on a polled block queue: use Poll");
+  if (data_.queued > 0) CMB_RETURN_IF_ERROR(Submit().status());
+  if (data_.in_flight == 0) return absl::FailedPreconditionError("no command in flight to wait for");
   __kernel_timespec ts{.tv_sec = timeout.count() / 1000, .tv_nsec = (timeout.count() % 1000) * 1000000};
   io_uring_cqe* cqe = nullptr;
   int rc;
-  do rc = io_uring_wait_cqe_timeout(&ring_, &cqe, &ts);
+  do rc = io_uring_wait_cqe_timeout(&data_.ring, &cqe, &ts);
   while (rc == -EINTR);
   if (rc == -ETIME)
     return absl::DeadlineExceededError(absl::StrCat("no completion from ", ns_.block_device, " within ",
                                                     timeout.count(), " ms"));
   if (rc < 0) return absl::ErrnoToStatus(-rc, "io_uring_wait_cqe");
   Completion c = Decode(*cqe);
-  io_uring_cqe_seen(&ring_, cqe);
-  --in_flight_;
+  io_uring_cqe_seen(&data_.ring, cqe);
+  --data_.in_flight;
   return c;
 }
 
 absl::Status BlockQueue::NotifyEventFd(int eventfd) {
-  const int rc = io_uring_register_eventfd(&ring_, eventfd);
-  if (rc < 0) return absl::ErrnoToStatus(-rc, "io_uring_register_eventfd");
+  for (Ring* r : {&data_, flush_.get()}) {
+    if (r == nullptr) continue;
+    const int rc = io_uring_register_eventfd(&r->ring, eventfd);
+    if (rc < 0) return absl::ErrnoToStatus(-rc, "io_uring_register_eventfd");
+  }
   return absl::OkStatus();
 }
 

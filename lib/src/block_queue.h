@@ -61,8 +61,8 @@ class __attribute__((visibility("hidden"))) BlockQueue final : public CommandQue
   // Waits up to `timeout` for one completion, submitting first if needed;
   // DeadlineExceeded when none came.
   absl::StatusOr<Completion> Wait(std::chrono::milliseconds timeout);
-  unsigned in_flight() const override { return in_flight_; }
-  unsigned queued() const override { return queued_; }
+  unsigned in_flight() const override { return data_.in_flight + (flush_ ? flush_->in_flight : 0); }
+  unsigned queued() const override { return data_.queued + (flush_ ? flush_->queued : 0); }
   // Signals `eventfd` on every completion (io_uring_register_eventfd).
   absl::Status NotifyEventFd(int eventfd);
   const Namespace& ns() const { return ns_; }
@@ -75,21 +75,37 @@ class __attribute__((visibility("hidden"))) BlockQueue final : public CommandQue
     std::optional<PciAddress> provider;
     bool busy = false;
   };
+  // One io_uring and its counts; the destructor reaps what is in flight.
+  struct Ring {
+    io_uring ring{};
+    bool live = false;
+    bool sqpoll = false;
+    unsigned in_flight = 0;  // submitted, not completed
+    unsigned queued = 0;     // prepared, not submitted
+    Ring() = default;
+    Ring(const Ring&) = delete;
+    Ring& operator=(const Ring&) = delete;
+    ~Ring();
+    absl::Status Init(const QueueOptions& o);
+    absl::StatusOr<unsigned> Submit();
+  };
   BlockQueue(Namespace ns, UniqueFd fd, unsigned depth, std::optional<PciAddress> client, ExplainFn explain);
   absl::Status Queue(bool write, uint64_t slba, const DmaSpan* buf, uint64_t tag);
   Completion Decode(const io_uring_cqe& cqe);
+  void Reap(Ring& r, std::vector<Completion>& out);
 
-  io_uring ring_{};
-  bool ring_live_ = false;
   Namespace ns_;
   UniqueFd fd_;
   unsigned depth_ = 0;
-  unsigned in_flight_ = 0;  // submitted, not completed
-  unsigned queued_ = 0;     // prepared, not submitted
-  bool sqpoll_ = false;
   std::optional<PciAddress> client_;
   ExplainFn explain_ = nullptr;
   std::vector<Slot> slots_;
+  // Declared last, so destroyed first: their destructors reap commands that
+  // still use the fd and the callers' buffers.
+  Ring data_;
+  // For IOPOLL queues: io_uring refuses FSYNC on a polled ring, so flushes
+  // go through a second, interrupt-driven one.
+  std::unique_ptr<Ring> flush_;
 };
 
 }  // namespace cmb::internal

@@ -20,7 +20,8 @@
 set -eu
 cmbcp=$1
 # With CMB_TEST_PATH set (passthrough, block), every copy takes that data path.
-run_cmbcp() { "$cmbcp" "$@" ${CMB_TEST_PATH:+--path "$CMB_TEST_PATH"}; }
+# (A word, not a function: a backgrounded function's $! is its subshell's.)
+path_opt=${CMB_TEST_PATH:+--path=$CMB_TEST_PATH}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$("$here/by-serial" src) dst=$("$here/by-serial" dst)
 fail() { echo "polling_test: FAIL: $*" >&2; exit 1; }
@@ -45,7 +46,7 @@ same() {  # same WHAT: dst holds src's range and nothing past it changed
 # 1. Polled completions.
 fresh
 r0=$(irqs "$src") w0=$(irqs "$dst")
-run_cmbcp "${src}:1" "${dst}:1" --bytes $bytes --method p2p --poll --no-progress -o json >/tmp/poll.json ||
+"$cmbcp" $path_opt "${src}:1" "${dst}:1" --bytes $bytes --method p2p --poll --no-progress -o json >/tmp/poll.json ||
   fail "cmbcp --poll exited $?: $(cat /tmp/poll.json)"
 r=$(($(irqs "$src") - r0)) w=$(($(irqs "$dst") - w0))  # before cmp's reads, which interrupt
 same "--poll"
@@ -57,7 +58,7 @@ qd=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["plan"]["qd
 # The control: the same copy without --poll.
 udevadm settle
 r0=$(irqs "$src") w0=$(irqs "$dst")
-run_cmbcp "${src}:1" "${dst}:1" --bytes $bytes --method p2p --no-progress >/dev/null || fail "cmbcp without --poll exited $?"
+"$cmbcp" $path_opt "${src}:1" "${dst}:1" --bytes $bytes --method p2p --no-progress >/dev/null || fail "cmbcp without --poll exited $?"
 r1=$(($(irqs "$src") - r0)) w1=$(($(irqs "$dst") - w0))
 [ "$r1" -ge $((chunks / qd)) ] && [ "$w1" -ge $((chunks / qd)) ] ||
   fail "the control copy without --poll raised $r1 and $w1 interrupts, fewer than $((chunks / qd)): the count is wrong"
@@ -67,7 +68,7 @@ echo "polling_test: --poll copied $bytes bytes in $chunks chunks with $r interru
 # 2. SQPOLL: rate-limited to 8 MiB/s, so the copy lasts at least 4 s and the
 # thread is seen however fast the machine.
 fresh
-run_cmbcp "${src}:1" "${dst}:1" --bytes $bytes --method p2p --sqpoll --rate 8M --no-progress >/tmp/sqpoll.out 2>&1 &
+"$cmbcp" $path_opt "${src}:1" "${dst}:1" --bytes $bytes --method p2p --sqpoll --rate 8M --no-progress >/tmp/sqpoll.out 2>&1 &
 pid=$!
 seen=0
 while kill -0 "$pid" 2>/dev/null; do
@@ -83,10 +84,10 @@ echo "polling_test: --sqpoll copied $bytes bytes with an iou-sqp thread"
 [ -n "${CMB_LIBRARY:-}" ] && [ -n "${PYTHONPATH:-}" ] || fail "CMB_LIBRARY and PYTHONPATH must name libcmb and python/"
 fresh
 python3 - "$src" "$dst" $bytes <<'PY' || fail "the polling Copier's event fd"
-import select, sys
+import os, select, sys
 import cmb
 src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
-with cmb.Copier(src + ":1", dst + ":1", poll=True) as c:
+with cmb.Copier(src + ":1", dst + ":1", poll=True, path=os.environ.get("CMB_TEST_PATH") or None) as c:
     rid = c.submit([(0, 0, n // 512)])
     calls = 0
     while True:
@@ -116,7 +117,7 @@ done
 [ "$(cat "/sys/block/${dst}n1/queue/io_poll")" = 0 ] || fail "${dst}n1 still polls after rebinding with poll_queues=0"
 dd if="/dev/${dst}n1" of=/tmp/before bs=1M count=$((mib + 1)) iflag=direct status=none
 rc=0
-run_cmbcp "${src}:1" "${dst}:1" --bytes $bytes --method p2p --poll --no-progress >/tmp/refused.out 2>&1 || rc=$?
+"$cmbcp" $path_opt "${src}:1" "${dst}:1" --bytes $bytes --method p2p --poll --no-progress >/tmp/refused.out 2>&1 || rc=$?
 [ "$rc" = 4 ] || fail "--poll without poll queues exited $rc, not 4: $(cat /tmp/refused.out)"
 grep -q "${dst}n1 has no poll queues" /tmp/refused.out || fail "the refusal does not name the cause: $(cat /tmp/refused.out)"
 grep -q "poll_queues=2" /tmp/refused.out || fail "the refusal does not name the fix: $(cat /tmp/refused.out)"

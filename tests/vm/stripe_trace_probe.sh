@@ -7,11 +7,12 @@
 # windows together hold exactly 2 x BYTES, and each about half of that
 # (40%..60%: the chunks alternate between the two CMBs).
 #
-#   stripe_trace_probe.sh CMBCP BYTES
+#   stripe_trace_probe.sh CMBCP BYTES [CMBCP OPTIONS...]   (e.g. --path block)
 set -euo pipefail
 # A failing command names itself, so no failure is silent.
 trap '__rc=$?; echo "stripe_trace_probe.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $__rc" >&2' ERR
 cmbcp=$1 bytes=$2
+extra=("${@:3}")  # further cmbcp options (--path block)
 here=$(cd "$(dirname "$0")" && pwd)
 src=$("$here/by-serial" src) dst=$("$here/by-serial" dst)
 cmb=$("$here/by-serial" --bdf cmb) cmb2=$("$here/by-serial" --bdf cmb2)
@@ -24,8 +25,15 @@ dd if=/dev/urandom of="/dev/${src}n1" bs=1M count="$mib" oflag=direct status=non
 dd if=/dev/urandom of=/tmp/guard bs=1M count=1 status=none
 dd if=/tmp/guard of="/dev/${dst}n1" bs=1M seek="$mib" count=1 oflag=direct status=none
 dd if=/dev/urandom of="/dev/${src}n1" bs=1M seek="$mib" count=1 oflag=direct status=none
-"$cmbcp" "${src}:1" "${dst}:1" --bytes "$bytes" --method p2p --stripe --no-progress -v -o json >"$CMB_VM_OUT/cmbcp.json"
+"$cmbcp" "${src}:1" "${dst}:1" --bytes "$bytes" --method p2p --stripe --no-progress -v -o json "${extra[@]}" \
+  >"$CMB_VM_OUT/cmbcp.json"
 cmp -n "$bytes" "/dev/${src}n1" "/dev/${dst}n1"
+for ((i = 0; i + 1 < ${#extra[@]}; i++)); do  # --path P: both ends took P
+  [[ ${extra[i]} == --path ]] || continue
+  python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["plan"]
+assert p["src"]["path"] == p["dst"]["path"] == sys.argv[2], (p["src"]["path"], p["dst"]["path"])' \
+    "$CMB_VM_OUT/cmbcp.json" "${extra[i + 1]}"
+done
 dd if="/dev/${dst}n1" of=/tmp/guard.after bs=1M skip="$mib" count=1 iflag=direct status=none
 cmp /tmp/guard /tmp/guard.after
 python3 - "$CMB_VM_OUT/cmbcp.json" "$bytes" "$cmb" "$cmb2" <<'PY'

@@ -177,6 +177,18 @@ grep -q "cannot hold /dev/${dst}n1 exclusively: no read permission" /tmp/udev-cp
 echo 1 >/proc/sys/vm/drop_caches
 cmp -n 4194304 "/dev/${src}n1" "/dev/${dst}n1" || fail "the member's copy differs"
 echo "udev_test: 2. pci=$cmb_bdf listed: the member copied 4 MiB src -> dst through the CMB: $(tail -1 /tmp/udev-cp.txt)"
+# The block devices stay root's and group disk's: the member's copy went
+# through passthrough, and asking for the block-device path is refused before
+# writing, naming passthrough as the way in.
+grep -q "^plan: p2p .*, path passthrough$" /tmp/udev-cp.txt || fail "the member's plan path: $(cat /tmp/udev-cp.txt)"
+dd if="/dev/${dst}n1" of=/tmp/udev-dst-before bs=1M count=8 iflag=direct status=none
+runs member 4 /tmp/udev-block.txt -- "$cmbcp" "${src}:1" "${dst}:1" --src-lba 16384 --bytes 4M --path block --no-progress
+grep -q "cannot open /dev/${dst}n1 for writing: permission denied" /tmp/udev-block.txt ||
+  fail "the member's --path block: $(cat /tmp/udev-block.txt)"
+grep -q "Fix: pass --path with passthrough" /tmp/udev-block.txt || fail "no fix named: $(cat /tmp/udev-block.txt)"
+dd if="/dev/${dst}n1" of=/tmp/udev-dst-after bs=1M count=8 iflag=direct status=none
+cmp /tmp/udev-dst-before /tmp/udev-dst-after || fail "the refused --path block changed /dev/${dst}n1"
+echo "udev_test: 2b. the member's --path block was refused (exit 4) before writing: $(head -1 /tmp/udev-block.txt)"
 
 # 3. dst, granted, gets a file system after the grant: udev sees no event, so
 # the node stays the group's until the next trigger. cmbcp refuses, and
