@@ -74,7 +74,7 @@ absl::StatusOr<unsigned> BlockQueue::Ring::Submit() {
 
 
 BlockQueue::BlockQueue(Namespace ns, UniqueFd fd, unsigned depth, std::optional<PciAddress> client, ExplainFn explain)
-    : ns_(std::move(ns)), fd_(std::move(fd)), depth_(depth), client_(client), explain_(explain), slots_(depth) {}
+    : ns_(std::move(ns)), fd_(std::move(fd)), depth_(depth), client_(client), explain_(explain), slots_(new Slot[depth]()) {}
 
 absl::StatusOr<std::unique_ptr<BlockQueue>> BlockQueue::Open(const Namespace& ns, const QueueOptions& options,
                                                             std::optional<PciAddress> client) {
@@ -159,7 +159,7 @@ absl::StatusOr<unsigned> BlockQueue::Submit() {
 Completion BlockQueue::Decode(const io_uring_cqe& cqe) {
   Completion c;
   const uint64_t slot = io_uring_cqe_get_data64(&cqe);
-  if (slot >= slots_.size() || !slots_[slot].busy) {
+  if (slot >= depth_ || !slots_[slot].busy) {
     c.status = absl::InternalError("completion for an unknown slot");
     return c;
   }

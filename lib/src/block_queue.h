@@ -99,7 +99,9 @@ class __attribute__((visibility("hidden"))) BlockQueue final : public CommandQue
   unsigned depth_ = 0;
   std::optional<PciAddress> client_;
   ExplainFn explain_ = nullptr;
-  std::vector<Slot> slots_;
+  // An array, not a vector: vector(n) of a private type instantiates a
+  // libstdc++ helper named after it, which libcmb.map's cmb::* would export.
+  std::unique_ptr<Slot[]> slots_;  // depth_ of them
   // Declared last, so destroyed first: their destructors reap commands that
   // still use the fd and the callers' buffers.
   Ring data_;
