@@ -10,6 +10,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config
   liburing-dev libnvme-dev libcap-dev libudev-dev libabsl-dev libgtest-dev libgmock-dev libisal-dev
+  libpci-dev pci.ids
   nlohmann-json3-dev zlib1g-dev libjson-c-dev
 )
 # Sanitizers and fuzzers (clang's runtime), the VM testbed (QEMU, the kernel's

@@ -1,0 +1,90 @@
+// PCI names (cmb/pci_names.h) from a pci.ids the test brings, under a fake
+// tree: names as lspci gives them, hex IDs without the file, nothing from a
+// malformed one, and a replaced file read again.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "cmb/pci_names.h"
+#include "fake_sysfs.h"
+
+namespace {
+
+// A few entries of the real pci.ids, in its format (tabs matter).
+constexpr char kPciIds[] =
+    "# test list\n"
+    "1b36  Red Hat, Inc.\n"
+    "\t000c  QEMU PCIe Root port\n"
+    "\t0010  QEMU NVM Express Controller\n"
+    "8086  Intel Corporation\n"
+    "\t29c0  82G33/G31/P35/P31 Express DRAM Controller\n"
+    "C 01  Mass storage controller\n"
+    "\t08  Non-Volatile memory controller\n"
+    "C 06  Bridge\n"
+    "\t00  Host bridge\n"
+    "\t04  PCI bridge\n";
+
+constexpr char kIdsPath[] = "/usr/share/misc/pci.ids";
+
+TEST(PciNames, FromThePciIdsOfTheTree) {
+  cmbtest::FakeSysfs t;
+  t.Write(kIdsPath, kPciIds);
+  EXPECT_EQ(cmb::PciDeviceName(t.root(), 0x1b36, 0x0010), "Red Hat, Inc. QEMU NVM Express Controller");
+  EXPECT_EQ(cmb::PciDeviceLabel(t.root(), 0x8086, 0x29c0),
+            "Intel Corporation 82G33/G31/P35/P31 Express DRAM Controller [8086:29c0]");
+  // lspci's words for a device the list does not know, of a vendor it does.
+  EXPECT_EQ(cmb::PciDeviceName(t.root(), 0x1b36, 0x0001), "Red Hat, Inc. Device 0001");
+  EXPECT_EQ(cmb::PciDeviceName(t.root(), 0x1234, 0x0001), std::nullopt);
+  EXPECT_EQ(cmb::PciDeviceLabel(t.root(), 0x1234, 0x0001), "1234:0001");
+  EXPECT_EQ(cmb::PciClassName(t.root(), 0x010802), "Non-Volatile memory controller");
+  EXPECT_EQ(cmb::PciClassName(t.root(), 0x060400), "PCI bridge");
+  // The base class with the number, as lspci says it.
+  EXPECT_EQ(cmb::PciClassName(t.root(), 0x010600), "Mass storage controller [0106]");
+  EXPECT_EQ(cmb::PciClassName(t.root(), 0x0c0330), std::nullopt);
+}
+
+TEST(PciNames, WithoutPciIdsHexIds) {
+  cmbtest::FakeSysfs t;  // no usr/share/misc/pci.ids, whatever the host has
+  EXPECT_EQ(cmb::PciDeviceName(t.root(), 0x1b36, 0x0010), std::nullopt);
+  EXPECT_EQ(cmb::PciDeviceLabel(t.root(), 0x1b36, 0x0010), "1b36:0010");
+  EXPECT_EQ(cmb::PciClassName(t.root(), 0x010802), std::nullopt);
+  EXPECT_EQ(cmb::PciIdString(0x8086, 0x0b25), "8086:0b25");
+}
+
+TEST(PciNames, MalformedPciIdsNamesNothingAndDoesNotExit) {
+  cmbtest::FakeSysfs t;
+  t.Write(kIdsPath, "1b36  Red Hat, Inc.\n\t0010  QEMU NVM Express Controller\n\tzz\n");
+  EXPECT_EQ(cmb::PciDeviceName(t.root(), 0x1b36, 0x0010), std::nullopt);
+  EXPECT_EQ(cmb::PciDeviceLabel(t.root(), 0x1b36, 0x0010), "1b36:0010");
+  t.Write(kIdsPath, "");  // empty: no names either
+  EXPECT_EQ(cmb::PciDeviceName(t.root(), 0x1b36, 0x0010), std::nullopt);
+}
+
+TEST(PciNames, AReplacedFileIsReadAgain) {
+  cmbtest::FakeSysfs t;
+  t.Write(kIdsPath, kPciIds);
+  EXPECT_EQ(cmb::PciDeviceName(t.root(), 0x1b36, 0x0010), "Red Hat, Inc. QEMU NVM Express Controller");
+  t.Remove(kIdsPath);
+  t.Write(kIdsPath, "1b36  Red Hat\n\t0010  NVMe\n");
+  EXPECT_EQ(cmb::PciDeviceName(t.root(), 0x1b36, 0x0010), "Red Hat NVMe");
+  t.Remove(kIdsPath);
+  EXPECT_EQ(cmb::PciDeviceName(t.root(), 0x1b36, 0x0010), std::nullopt);
+}
+
+TEST(PciNames, ManyThreadsOneDatabase) {
+  cmbtest::FakeSysfs t;
+  t.Write(kIdsPath, kPciIds);
+  std::vector<std::thread> threads;
+  std::vector<int> good(8, 0);
+  for (int i = 0; i < 8; ++i)
+    threads.emplace_back([&, i] {
+      for (int k = 0; k < 200; ++k)
+        good[i] += cmb::PciDeviceName(t.root(), 0x1b36, k % 2 ? 0x0010 : 0x000c).has_value();
+    });
+  for (std::thread& th : threads) th.join();
+  for (int g : good) EXPECT_EQ(g, 200);
+}
+
+}  // namespace
