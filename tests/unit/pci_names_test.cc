@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <tuple>
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_format.h"
+#include "cmb/p2p_path.h"
 #include "cmb/pci_names.h"
 #include "fake_sysfs.h"
 
@@ -19,6 +22,7 @@ constexpr char kPciIds[] =
     "\t000c  QEMU PCIe Root port\n"
     "\t0010  QEMU NVM Express Controller\n"
     "8086  Intel Corporation\n"
+    "\t0b25  Sapphire Rapids DSA\n"  // whitelisted since 7.2
     "\t29c0  82G33/G31/P35/P31 Express DRAM Controller\n"
     "C 01  Mass storage controller\n"
     "\t08  Non-Volatile memory controller\n"
@@ -85,6 +89,29 @@ TEST(PciNames, ManyThreadsOneDatabase) {
     });
   for (std::thread& th : threads) th.join();
   for (int g : good) EXPECT_EQ(g, 200);
+}
+
+// A P2P verdict's reason names the host bridge the whitelist decided on.
+TEST(PciNames, VerdictReasonsNameTheHostBridge) {
+  for (auto [device, name, verdict] :
+       {std::tuple{0x29c0, "(Intel Corporation 82G33/G31/P35/P31 Express DRAM Controller [8086:29c0]) is not in",
+                   cmb::PathVerdict::kUnsupported},
+        {0x0b25, "(Intel Corporation Sapphire Rapids DSA [8086:0b25]) is in", cmb::PathVerdict::kHostBridge}}) {
+    cmbtest::FakeSysfs t;
+    t.SetKernel("7.3.4", std::nullopt);
+    std::string hb = t.HostBridge("pci0000:00", 0x8086, static_cast<uint16_t>(device));
+    t.AddNvme(t.AddBridge(hb, "0000:00:1c.0"), "0000:01:00.0", "nvme0", {.cmb_mb = 64});
+    t.AddNvme(t.AddBridge(hb, "0000:00:1c.1"), "0000:02:00.0", "nvme1");
+    cmb::PciAddress prov = *cmb::PciAddress::Parse("0000:01:00.0"), client = *cmb::PciAddress::Parse("0000:02:00.0");
+    absl::StatusOr<cmb::P2pPath> bare = cmb::PredictP2pPath(t.root(), prov, client);
+    ASSERT_TRUE(bare.ok()) << bare.status();
+    EXPECT_NE(bare->reason.find(absl::StrFormat("(8086:%04x)", device)), std::string::npos) << bare->reason;
+    t.Write(kIdsPath, kPciIds);
+    absl::StatusOr<cmb::P2pPath> named = cmb::PredictP2pPath(t.root(), prov, client);
+    ASSERT_TRUE(named.ok()) << named.status();
+    EXPECT_EQ(named->verdict, verdict);
+    EXPECT_NE(named->reason.find(name), std::string::npos) << named->reason;
+  }
 }
 
 }  // namespace
