@@ -3,6 +3,8 @@
 // malformed one, and a replaced file read again.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <tuple>
 #include <thread>
@@ -12,25 +14,13 @@
 #include "cmb/p2p_path.h"
 #include "cmb/pci_names.h"
 #include "fake_sysfs.h"
+#include "run_command.h"
+#include "test_pci_ids.h"
 
 namespace {
 
-// A few entries of the real pci.ids, in its format (tabs matter).
-constexpr char kPciIds[] =
-    "# test list\n"
-    "1b36  Red Hat, Inc.\n"
-    "\t000c  QEMU PCIe Root port\n"
-    "\t0010  QEMU NVM Express Controller\n"
-    "8086  Intel Corporation\n"
-    "\t0b25  Sapphire Rapids DSA\n"  // whitelisted since 7.2
-    "\t29c0  82G33/G31/P35/P31 Express DRAM Controller\n"
-    "C 01  Mass storage controller\n"
-    "\t08  Non-Volatile memory controller\n"
-    "C 06  Bridge\n"
-    "\t00  Host bridge\n"
-    "\t04  PCI bridge\n";
-
-constexpr char kIdsPath[] = "/usr/share/misc/pci.ids";
+using cmbtest::kPciIds;
+constexpr const char* kIdsPath = cmbtest::kPciIdsPath;
 
 TEST(PciNames, FromThePciIdsOfTheTree) {
   cmbtest::FakeSysfs t;
@@ -112,6 +102,70 @@ TEST(PciNames, VerdictReasonsNameTheHostBridge) {
     EXPECT_EQ(named->verdict, verdict);
     EXPECT_NE(named->reason.find(name), std::string::npos) << named->reason;
   }
+}
+
+// cmbinfo names controllers, bridges and host bridges in its text and JSON
+// from the tree's pci.ids, and shows hex IDs without it.
+TEST(CmbinfoNames, TextAndJson) {
+  cmbtest::FakeSysfs t;
+  t.AddSwitchTestbed(1);
+  std::string cmd = "CMB_SYSFS_ROOT='" + t.dir() + "' " CMBINFO_PATH;
+  cmbtest::CommandResult bare = cmbtest::RunCommand(cmd + " --topology");
+  ASSERT_EQ(bare.status, 0) << bare.out;
+  EXPECT_NE(bare.out.find("  PCI      1b36:0010\n"), std::string::npos) << bare.out;
+  EXPECT_NE(bare.out.find("`- 0000:01:00.0  bridge 104c:8232, no ACS"), std::string::npos) << bare.out;
+  EXPECT_NE(bare.out.find("  pci0000:00  host bridge 0000:00:00.0 8086:29c0\n"), std::string::npos) << bare.out;
+  t.Write(kIdsPath, kPciIds);
+  cmbtest::CommandResult named = cmbtest::RunCommand(cmd + " --topology");
+  ASSERT_EQ(named.status, 0) << named.out;
+  EXPECT_NE(named.out.find("  PCI      Red Hat, Inc. QEMU NVM Express Controller [1b36:0010]\n"), std::string::npos)
+      << named.out;
+  EXPECT_NE(named.out.find("`- 0000:01:00.0  bridge Texas Instruments XIO3130 PCI Express Switch (Upstream) "
+                           "[104c:8232], no ACS"),
+            std::string::npos)
+      << named.out;
+  EXPECT_NE(named.out.find("host bridge 0000:00:00.0 Intel Corporation 82G33/G31/P35/P31 Express DRAM Controller"),
+            std::string::npos)
+      << named.out;
+  EXPECT_NE(named.out.find("`- 0000:03:00.0  nvme0 (Red Hat, Inc. QEMU NVM Express Controller [1b36:0010]) "
+                           "[CMB p2pmem]"),
+            std::string::npos)
+      << named.out;
+}
+
+TEST(CmbinfoNames, JsonTopologyAndControllerNames) {
+  cmbtest::FakeSysfs t;
+  t.AddSwitchTestbed(1);
+  std::string cmd = "CMB_SYSFS_ROOT='" + t.dir() + "' " CMBINFO_PATH " -o json";
+  nlohmann::json bare = nlohmann::json::parse(cmbtest::RunCommand(cmd).out);
+  EXPECT_EQ(bare["controllers"][0]["pci_id"], "1b36:0010");
+  EXPECT_TRUE(bare["controllers"][0]["pci_name"].is_null());
+  t.Write(kIdsPath, kPciIds);
+  nlohmann::json j = nlohmann::json::parse(cmbtest::RunCommand(cmd).out);
+  EXPECT_EQ(j["controllers"][0]["pci_name"], "Red Hat, Inc. QEMU NVM Express Controller");
+  // Host bridge, root port, switch up, two down ports, two controllers: parents first.
+  const nlohmann::json& topo = j["topology"];
+  ASSERT_EQ(topo.size(), 7u) << topo.dump(1);
+  EXPECT_EQ(topo[0]["id"], "pci0000:00");
+  EXPECT_EQ(topo[0]["kind"], "host_bridge");
+  EXPECT_EQ(topo[0]["address"], "0000:00:00.0");
+  EXPECT_EQ(topo[0]["name"], "Intel Corporation 82G33/G31/P35/P31 Express DRAM Controller");
+  EXPECT_EQ(topo[0]["class"], "Host bridge");
+  EXPECT_EQ(topo[1]["id"], "0000:00:1c.0");
+  EXPECT_EQ(topo[1]["parent"], "pci0000:00");
+  EXPECT_EQ(topo[1]["port"], "root_port");
+  EXPECT_EQ(topo[1]["acs"]["state"], "no_redirect");
+  EXPECT_EQ(topo[2]["name"], "Texas Instruments XIO3130 PCI Express Switch (Upstream)");
+  EXPECT_EQ(topo[2]["pci_id"], "104c:8232");
+  EXPECT_EQ(topo[2]["class"], "PCI bridge");
+  EXPECT_EQ(topo[2]["port"], "switch_upstream");
+  EXPECT_EQ(topo[2]["acs"]["state"], "no_capability");
+  EXPECT_EQ(topo[3]["port"], "switch_downstream");
+  EXPECT_EQ(topo[4]["kind"], "controller");
+  EXPECT_EQ(topo[4]["controller"], "nvme0");
+  EXPECT_EQ(topo[4]["parent"], "0000:02:00.0");
+  EXPECT_EQ(topo[4]["class"], "Non-Volatile memory controller");
+  EXPECT_TRUE(topo[4]["acs"].is_null());
 }
 
 }  // namespace
