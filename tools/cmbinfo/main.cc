@@ -8,6 +8,7 @@
 #include <iostream>
 #include <optional>
 
+#include "dot.h"
 #include "fix_words.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -39,7 +40,9 @@ p2pmem pools, namespaces, and which devices can do peer-to-peer DMA through
 each CMB (predicting the kernel's drivers/pci/p2pdma.c decision).
 
 Options:
-  -o, --output FORMAT   text (default) or json (schema: docs/json-schema.md)
+  -o, --output FORMAT   text (default), json (schema: docs/json-schema.md) or
+                        dot: the PCIe tree, CMBs, namespaces and P2P verdicts as a
+                        Graphviz graph (cmbinfo -o dot | dot -Tsvg > tree.svg)
   -v, --verbose         every CMB register field, ACS state, P2P fixes, a fio recipe per CMB
   -t, --topology        the PCIe tree above every NVMe controller
   -r, --root DIR        read sysfs/proc/dev under DIR instead of /
@@ -223,8 +226,8 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
   // udev passes device properties as the environment: under it only an
   // explicit --root moves the tree.
   if (!o.udev.empty() && !o.root_given) o.root = cmb::SysRoot("/");
-  if (o.output != "text" && o.output != "json") {
-    std::fprintf(stderr, "cmbinfo: unknown output format '%s' (use text or json)\n", o.output.c_str());
+  if (o.output != "text" && o.output != "json" && o.output != "dot") {
+    std::fprintf(stderr, "cmbinfo: unknown output format '%s' (use text, json or dot)\n", o.output.c_str());
     return kExitUsage;
   }
   return std::nullopt;
@@ -289,6 +292,10 @@ int main(int argc, char** argv) {
     cmbtools::AddGroupAccess(j, *sys, list, CMB_GROUP);
     cmbtools::AddTopology(j, Tree(o.root, *sys));
     std::cout << cmbtools::Dump(j) << "\n";
+    return sys->controllers.empty() ? kExitNoNvme : kExitOk;
+  }
+  if (o.output == "dot") {
+    std::cout << cmbtools::ToDot(Tree(o.root, *sys), *sys, paths);
     return sys->controllers.empty() ? kExitNoNvme : kExitOk;
   }
   return PrintText(o, *sys, paths, list);
