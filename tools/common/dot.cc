@@ -1,3 +1,4 @@
+// The Graphviz graph of cmbinfo -o dot (dot.h): one line per node and edge.
 #include "dot.h"
 
 #include "absl/strings/str_cat.h"

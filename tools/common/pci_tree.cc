@@ -1,3 +1,4 @@
+// Builds the named PCIe tree from discovery (pci_tree.h) and writes its JSON.
 #include "pci_tree.h"
 
 #include <map>
