@@ -27,7 +27,7 @@ namespace cmb::internal {
 class PciNames {
  public:
   // Loads the database at `path` (plain or gzip). NotFound when it cannot
-  // be opened, DataLoss when libpci finds it malformed.
+  // be opened, DataLoss (with libpci's message) when libpci finds it malformed.
   static absl::StatusOr<PciNames> Load(const std::string& path);
   // Where libpci looks by default ("/usr/share/misc/pci.ids.gz" as built).
   static std::string DefaultPath();
