@@ -20,7 +20,7 @@ _cmbinfo() {
   local cur prev
   cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
   case $prev in
-    -o|--output) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur"); return ;;
+    -o|--output) mapfile -t COMPREPLY < <(compgen -W "text json dot" -- "$cur"); return ;;
     -r|--root) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     --udev) mapfile -t COMPREPLY < <(compgen -W "$(_cmb_providers)" -- "$cur"); return ;;
     --devices) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "cmb/pci_names.h"
 #include "cmb/pci_topology.h"
 #include "cmb/status_macros.h"
 
@@ -79,7 +80,7 @@ HostBridgeCheck HostBridgeWhitelisted(const SysRoot& root, const KernelRules& ru
   const PciAddress& first = devs->front();
   absl::StatusOr<PciNode> node = LookupPciNode(root, first);
   if (!node.ok()) return {Tri::kUnknown, std::string(node.status().message())};
-  std::string id = absl::StrFormat("%04x:%04x", node->vendor, node->device);
+  std::string id = PciDeviceLabel(root, node->vendor, node->device);  // named when pci.ids knows it
   WhitelistHit w = FindWhitelistEntry(rules, node->vendor, node->device);
   if (std::optional<HostBridgeCheck> no = NotARootPort(root, host, first, id, w.hit != nullptr)) return *no;
   std::string bridge = absl::StrCat("host bridge ", first.ToString(), " (", id);

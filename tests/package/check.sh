@@ -34,7 +34,9 @@ for f in usr/bin/cmbinfo usr/bin/cmbcp usr/include/cmb/copy_engine.h usr/include
          usr/share/bash-completion/completions/cmbcp usr/share/bash-completion/completions/cmbinfo; do
   grep -qx "./$f" "$work/files" || fail "$f is not in the package"
 done
-dpkg-deb -f "$deb" Depends | grep -q liburing2 || fail "Depends lacks liburing2: $(dpkg-deb -f "$deb" Depends)"
+for dep in liburing2 libpci3 libisal2 pci.ids; do
+  dpkg-deb -f "$deb" Depends | grep -qw "$dep" || fail "Depends lacks $dep: $(dpkg-deb -f "$deb" Depends)"
+done
 dpkg-deb -e "$deb" "$work/control"
 grep -q "addgroup --system" "$work/control/postinst" || fail "postinst does not create the group"
 grep -qx "/etc/cmb/devices" "$work/control/conffiles" || fail "/etc/cmb/devices is not listed in conffiles"

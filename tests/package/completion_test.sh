@@ -30,4 +30,9 @@ done
 [[ $(complete_words _cmbcp cmbcp --method n) == nvme-copy ]] || fail "--method n does not complete to nvme-copy"
 [[ $(complete_words _cmbcp cmbcp -o "") == $'json\ntext' ]] || fail "-o does not complete to text/json"
 [[ $(complete_words _cmbinfo cmbinfo --output j) == json ]] || fail "cmbinfo --output j does not complete to json"
+# Every output format cmbinfo accepts (as its refusal of another lists them) completes.
+formats=$({ "$build/tools/cmbinfo" -o none 2>&1 || true; } | sed -n 's/.*(use \(.*\)).*/\1/p' | sed 's/,\| or / /g')
+[[ -n $formats ]] || fail "cmbinfo -o none does not list its formats"
+[[ $(complete_words _cmbinfo cmbinfo -o "" | tr '\n' ' ') == "$(tr ' ' '\n' <<<"$formats" | grep . | sort | tr '\n' ' ')" ]] ||
+  fail "cmbinfo -o completes to $(complete_words _cmbinfo cmbinfo -o "" | tr '\n' ' '), not to its formats: $formats"
 echo "completion test: value completion OK"

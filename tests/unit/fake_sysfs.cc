@@ -113,7 +113,10 @@ std::string FakeSysfs::AddPci(const std::string& parent, const std::string& bdf,
 
 std::string FakeSysfs::AddBridge(const std::string& parent, const std::string& bdf, uint8_t pcie_type,
                                  std::optional<uint16_t> acs_ctrl) {
-  return AddPci(parent, bdf, 0x1b36, 0x000c, 0x060400, MakeConfig(0x1b36, 0x000c, pcie_type, acs_ctrl));
+  // QEMU's IDs, as the VM testbed has them: pcie-root-port, x3130-upstream, xio3130-downstream.
+  uint16_t vendor = pcie_type == 4 ? 0x1b36 : 0x104c;
+  uint16_t device = pcie_type == 4 ? 0x000c : pcie_type == 5 ? 0x8232 : 0x8233;
+  return AddPci(parent, bdf, vendor, device, 0x060400, MakeConfig(vendor, device, pcie_type, acs_ctrl));
 }
 
 std::string FakeSysfs::AddNvme(const std::string& parent, const std::string& bdf, const std::string& name,

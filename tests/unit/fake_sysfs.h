@@ -57,7 +57,8 @@ class FakeSysfs {
   // A PCI function under `parent` (a /sys/devices path); returns its path.
   std::string AddPci(const std::string& parent, const std::string& bdf, uint16_t vendor, uint16_t device,
                      uint32_t class_code, std::vector<uint8_t> config);
-  // A bridge (root port 4, switch upstream 5, downstream 6) with optional ACS.
+  // A bridge (root port 4, switch upstream 5, downstream 6) with optional
+  // ACS, with QEMU's IDs for it (1b36:000c, 104c:8232, 104c:8233).
   std::string AddBridge(const std::string& parent, const std::string& bdf, uint8_t pcie_type = 4,
                         std::optional<uint16_t> acs_ctrl = uint16_t{0});
   // An NVMe controller with its namespaces, generic devices and p2pmem.

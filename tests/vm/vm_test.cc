@@ -174,6 +174,33 @@ TEST_F(VmTest, VerdictEqualsWhatTheKernelDoes) {
   EXPECT_EQ(checked, 3);
 }
 
+// cmbinfo -o dot on the real tree, parsed by Graphviz's dot (the guest runs
+// on the host's root file system, which scripts/deps.sh gives graphviz and
+// pci.ids); graph and SVG are left in $CMB_VM_OUT. The names come from the
+// real pci.ids through libpci, over the kernel's sysfs.
+TEST_F(VmTest, DotGraphParsesAndNamesTheHardware) {
+  const char* out = std::getenv("CMB_VM_OUT");
+  ASSERT_NE(out, nullptr);
+  std::string dot = absl::StrCat(out, "/cmbinfo-", Topology(), ".dot");
+  cmbtest::CommandResult r = cmbtest::RunCommand(absl::StrCat(CMBINFO_PATH " -o dot 2>/dev/null >", dot));
+  ASSERT_EQ(r.status, 0) << r.out;
+  cmbtest::CommandResult parse = cmbtest::RunCommand(absl::StrCat("dot -Tsvg -o ", dot, ".svg ", dot));
+  ASSERT_EQ(parse.status, 0) << "dot (graphviz) refused " << dot << ": " << parse.out;
+  EXPECT_EQ(parse.out, "") << "dot warned about " << dot;
+  nlohmann::json info = CmbinfoJson();
+  cmbtest::CommandResult arrows = cmbtest::RunCommand(absl::StrCat("grep -c '^  \"cmb:.* -> ' ", dot));
+  EXPECT_EQ(arrows.out, absl::StrCat(info["p2p"].size(), "\n")) << "one arrow per (CMB, client) pair";
+  for (const nlohmann::json& c : info["controllers"])
+    EXPECT_EQ(c["pci_name"], "Red Hat, Inc. QEMU NVM Express Controller") << c["name"];
+  int bridges = 0;
+  for (const nlohmann::json& n : info["topology"]) {
+    if (n["kind"] == "controller") continue;
+    EXPECT_TRUE(n["name"].is_string()) << n.dump();
+    bridges += n["kind"] == "bridge";
+  }
+  EXPECT_GT(bridges, 0);
+}
+
 // Round trips through the CMB: write a pattern from p2pmem to a namespace,
 // read it back into host memory, at several queue depths with random LBAs.
 TEST_F(VmTest, RoundTripsThroughP2pMemAtQueueDepths) {

@@ -6,10 +6,9 @@
 
 #include <cstdio>
 #include <iostream>
-#include <map>
 #include <optional>
-#include <set>
 
+#include "dot.h"
 #include "fix_words.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -19,9 +18,10 @@
 #include "cmb/kernel_rules.h"
 #include "cmb/own_cmb.h"
 #include "cmb/p2p_path.h"
-#include "cmb/pci_topology.h"
+#include "cmb/pci_names.h"
 #include "cmb/sysroot.h"
 #include "fio_recipe.h"
+#include "pci_tree.h"
 #include "report.h"
 #include "udev.h"
 
@@ -40,7 +40,9 @@ p2pmem pools, namespaces, and which devices can do peer-to-peer DMA through
 each CMB (predicting the kernel's drivers/pci/p2pdma.c decision).
 
 Options:
-  -o, --output FORMAT   text (default) or json (schema: docs/json-schema.md)
+  -o, --output FORMAT   text (default), json (schema: docs/json-schema.md) or
+                        dot: the PCIe tree, CMBs, namespaces and P2P verdicts as a
+                        Graphviz graph (cmbinfo -o dot | dot -Tsvg > tree.svg)
   -v, --verbose         every CMB register field, ACS state, P2P fixes, a fio recipe per CMB
   -t, --topology        the PCIe tree above every NVMe controller
   -r, --root DIR        read sysfs/proc/dev under DIR instead of /
@@ -121,12 +123,15 @@ void PrintNamespace(const cmb::Controller& c, const cmb::Namespace& n, const cmb
   std::cout << absl::StrFormat("           group %s: %s: %s\n", CMB_GROUP, d.granted ? "yes" : "no", d.reason);
 }
 
-void PrintController(const cmb::Controller& c, const cmb::AccessList& list, bool verbose) {
+void PrintController(const cmb::SysRoot& root, const cmb::Controller& c, const cmb::AccessList& list,
+                     bool verbose) {
   std::string link = c.link_speed.empty() ? "" : absl::StrCat("  link ", c.link_speed, " x", c.link_width);
   std::string iommu = c.iommu_domain.empty() ? "" : absl::StrCat("  iommu ", c.iommu_domain);
   std::cout << absl::StrFormat("%s  %s  %s  serial %s  fw %s%s%s\n", c.name,
                                c.address ? c.address->ToString() : c.transport, c.model, c.serial,
                                c.firmware, link, iommu);
+  if (c.address && (c.pci_vendor || c.pci_device))  // named as lspci names it, when pci.ids is there
+    std::cout << "  PCI      " << cmb::PciDeviceLabel(root, c.pci_vendor, c.pci_device) << "\n";
   PrintCmb(c, verbose);
   PrintP2pMem(c, list);
   for (const cmb::Namespace& n : c.namespaces) PrintNamespace(c, n, list);
@@ -166,46 +171,20 @@ void PrintFioRecipes(const cmb::System& sys, const std::vector<cmb::P2pPath>& pa
   for (const std::string& r : recipes) std::cout << "  " << r << "\n";
 }
 
-void PrintTopology(const cmb::SysRoot& root, const cmb::System& sys) {
-  // host bridge -> chain of bridges -> device; print as an indented tree.
-  std::map<std::string, std::set<std::vector<std::string>>> trees;
-  for (const cmb::Controller& c : sys.controllers) {
-    if (!c.address) continue;
-    absl::StatusOr<cmb::PciNode> n = cmb::LookupPciNode(root, *c.address);
-    if (!n.ok()) {
-      std::cerr << "cmbinfo: " << cmbtools::WithFixes(n.status()) << "\n";
+void PrintTopology(const cmbtools::PciTree& tree) {
+  std::cout << "\nPCIe topology:\n";
+  for (const cmbtools::TreeNode& n : tree.nodes) {
+    if (n.kind == cmbtools::NodeKind::kHostBridge) {
+      std::cout << "  " << n.id
+                << (n.function ? absl::StrCat("  host bridge ", n.function->ToString(), " ", n.label) : "") << "\n";
       continue;
     }
-    std::vector<std::string> chain;
-    for (auto it = n->upstream.rbegin(); it != n->upstream.rend(); ++it) chain.push_back(it->ToString());
-    chain.push_back(c.address->ToString());
-    trees[n->host_bridge].insert(chain);
-  }
-  std::cout << "\nPCIe topology:\n";
-  for (const auto& [host, chains] : trees) {
-    std::cout << "  " << host << "\n";
-    std::set<std::vector<std::string>> printed;
-    for (const std::vector<std::string>& chain : chains) {
-      for (size_t d = 0; d < chain.size(); ++d) {
-        std::vector<std::string> prefix(chain.begin(), chain.begin() + static_cast<long>(d) + 1);
-        if (!printed.insert(prefix).second) continue;
-        absl::StatusOr<cmb::PciAddress> a = cmb::PciAddress::Parse(chain[d]);
-        std::string what;
-        if (const cmb::Controller* c = a.ok() ? sys.FindByAddress(*a) : nullptr) {
-          what = absl::StrCat(c->name, c->p2pmem && c->p2pmem->published ? " [CMB p2pmem]" : "");
-        } else if (a.ok()) {
-          absl::StatusOr<cmb::PciNode> n = cmb::LookupPciNode(root, *a);
-          cmb::AcsRead acs = cmb::ReadAcs(root, *a);
-          std::string acs_s = acs.state == cmb::AcsState::kUnknown ? "ACS ?(needs root)"
-                              : acs.state == cmb::AcsState::kNoCapability
-                                  ? "no ACS"
-                                  : absl::StrCat("ACS ", cmb::AcsCtrlToString(acs.ctrl),
-                                                 acs.state == cmb::AcsState::kRedirect ? " REDIRECT" : "");
-          what = n.ok() ? absl::StrFormat("bridge %04x:%04x, %s", n->vendor, n->device, acs_s) : acs_s;
-        }
-        std::cout << std::string(4 + 2 * d, ' ') << "`- " << chain[d] << "  " << what << "\n";
-      }
-    }
+    if (n.parent.empty()) continue;  // not a PCI function under a host bridge
+    const cmb::Controller* c = n.controller;
+    std::string what = c ? absl::StrCat(c->name, " (", n.label, ")",
+                                        c->p2pmem && c->p2pmem->published ? " [CMB p2pmem]" : "")
+                         : absl::StrCat("bridge ", n.label.empty() ? "?" : n.label, ", ", cmbtools::AcsText(n.acs));
+    std::cout << std::string(2 + 2 * n.depth, ' ') << "`- " << n.id << "  " << what << "\n";
   }
 }
 
@@ -247,8 +226,8 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
   // udev passes device properties as the environment: under it only an
   // explicit --root moves the tree.
   if (!o.udev.empty() && !o.root_given) o.root = cmb::SysRoot("/");
-  if (o.output != "text" && o.output != "json") {
-    std::fprintf(stderr, "cmbinfo: unknown output format '%s' (use text or json)\n", o.output.c_str());
+  if (o.output != "text" && o.output != "json" && o.output != "dot") {
+    std::fprintf(stderr, "cmbinfo: unknown output format '%s' (use text, json or dot)\n", o.output.c_str());
     return kExitUsage;
   }
   return std::nullopt;
@@ -259,6 +238,13 @@ void PrintAccessList(const cmb::AccessList& list) {
   std::cout << absl::StrFormat("Group %s: may use what %s lists (%d entr%s)\n", CMB_GROUP, list.source,
                                list.entries.size(), list.entries.size() == 1 ? "y" : "ies");
   for (const std::string& w : list.warnings) std::cout << "  warning: " << w << "\n";
+}
+
+// The PCIe tree, with why a controller's place in it could not be read.
+cmbtools::PciTree Tree(const cmb::SysRoot& root, const cmb::System& sys) {
+  cmbtools::PciTree tree = cmbtools::BuildPciTree(root, sys);
+  for (const std::string& e : tree.errors) std::cerr << "cmbinfo: " << e << "\n";
+  return tree;
 }
 
 int PrintText(const Options& o, const cmb::System& sys, const std::vector<cmb::P2pPath>& paths,
@@ -280,11 +266,11 @@ int PrintText(const Options& o, const cmb::System& sys, const std::vector<cmb::P
   }
   for (const cmb::Controller& c : sys.controllers) {
     std::cout << "\n";
-    PrintController(c, list, o.verbose);
+    PrintController(o.root, c, list, o.verbose);
   }
   PrintPaths(sys, paths, o.verbose);
   if (o.verbose) PrintFioRecipes(sys, paths);
-  if (o.topology) PrintTopology(o.root, sys);
+  if (o.topology) PrintTopology(Tree(o.root, sys));
   return kExitOk;
 }
 
@@ -304,7 +290,12 @@ int main(int argc, char** argv) {
   if (o.output == "json") {
     nlohmann::json j = cmbtools::ToJson(*sys, paths);
     cmbtools::AddGroupAccess(j, *sys, list, CMB_GROUP);
+    cmbtools::AddTopology(j, Tree(o.root, *sys));
     std::cout << cmbtools::Dump(j) << "\n";
+    return sys->controllers.empty() ? kExitNoNvme : kExitOk;
+  }
+  if (o.output == "dot") {
+    std::cout << cmbtools::ToDot(Tree(o.root, *sys), *sys, paths);
     return sys->controllers.empty() ? kExitNoNvme : kExitOk;
   }
   return PrintText(o, *sys, paths, list);

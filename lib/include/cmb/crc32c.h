@@ -1,6 +1,6 @@
 // CRC-32C (Castagnoli, the checksum of iSCSI, ext4 metadata and NVMe's
 // end-to-end protection), used by `cmbcp --verify` to summarise ranges.
-// Uses the CPU's crc32 instruction (SSE4.2) when present, a table otherwise.
+// Computed by ISA-L (crc32_iscsi), which uses the CPU's fastest instructions.
 //
 //   uint32_t c = cmb::Crc32c(0, data, size);      // start with 0
 //   c = cmb::Crc32c(c, more, more_size);          // extend

@@ -8,7 +8,9 @@
 //   if (acs.state == cmb::AcsState::kRedirect) ...  // RR, CR or EC set
 //
 // Unprivileged reads of `config` stop after 64 bytes; the parsers then say
-// kUnknown rather than guess.
+// kUnknown rather than guess. (libpci's capability walk is not used: it reads
+// bytes it cannot read as 0xff, so an unprivileged ACS read would look like
+// "no ACS capability" and a switch path would be judged allowed.)
 //
 // Threads: reads a config file per call; safe from any thread.
 #pragma once
