@@ -1,9 +1,10 @@
 # shellcheck shell=bash disable=SC2154  # the caller sets cmbcp, p2pmem_test, imitation, src, dst, cmb_bdf, out
 # Shell functions for the benchmarks' guest halves (bench/inside.sh,
-# bench/owncmb_inside.sh), sourced, not run. The caller sets:
-#   cmbcp        the cmbcp binary
-#   p2pmem_test  the real p2pmem-test (bench/build-p2pmem-test.sh), or ""
-#   imitation    bench/p2pmem_sync, or ""
+# bench/owncmb_inside.sh, bench/profile_inside.sh), sourced, not run. The
+# caller sets (the programs as arrays: a command line, see staged):
+#   cmbcp        cmbcp
+#   p2pmem_test  the real p2pmem-test (bench/build-p2pmem-test.sh), or ()
+#   imitation    bench/p2pmem_sync, or ()
 #   src dst      the source and destination controllers (nvmeX), namespace 1 each
 #   cmb_bdf      the PCI address of the CMB the copies go through
 #   out          the JSON lines file the measurements go to
@@ -19,13 +20,38 @@
 # CPU and context switches of all its threads.
 
 bytes_of() { numfmt --from=iec "$1"; }
+# staged BINARY: copies BINARY and its shared libraries into the guest's
+# tmpfs and prints a command line that runs that copy through the dynamic
+# loader. Run from the host's root instead, every start reads them over 9p:
+# about 1,600 waits and a second of CPU for cmbcp under TCG, and both vary
+# from run to run more than a 256 MiB copy's own.
+staged() {
+  local b=$1 dir libs loader
+  dir=/tmp/stage/$(basename "$b")
+  mkdir -p "$dir/lib"
+  cp "$b" "$dir/"
+  # (The guest has no /dev/fd, so no process substitution.)
+  libs=$(ldd "$b" | awk '$2 == "=>" && $3 ~ /^\// {print $3}')
+  loader=$(ldd "$b" | awk '$1 ~ /^\/.*ld-linux/ {print $1}')
+  [[ -n $loader ]] || { echo "bench: ldd names no dynamic loader for $b" >&2; return 1; }
+  # shellcheck disable=SC2086  # one path a line, none with spaces
+  cp -L $libs "$loader" "$dir/lib/"
+  echo "$dir/lib/$(basename "$loader") --library-path $dir/lib $dir/$(basename "$b")"
+}
+# stage NAME BINARY: the array NAME becomes BINARY's staged command line
+# (failing when staging does).
+stage() {
+  local line
+  line=$(staged "$2")
+  read -ra "$1" <<<"$line"
+}
 record() { echo "$1" >>"$out"; echo "bench: $1" >&2; }
 jget() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
 
 # Zero the dst range first, so a method that copied nothing cannot pass the check.
 wipe() { blkdiscard -z -o 0 -l "$1" "/dev/${dst}n1"; }
 check() {  # check NAME BYTES
-  if ! "$cmbcp" "${src}:1" "${dst}:1" --bytes "$2" --verify-only --no-progress >/tmp/verify.out 2>&1; then
+  if ! "${cmbcp[@]}" "${src}:1" "${dst}:1" --bytes "$2" --verify-only --no-progress >/tmp/verify.out 2>&1; then
     cat /tmp/verify.out >&2; echo "bench: $1 copied wrong data" >&2; exit 1
   fi
 }
@@ -48,7 +74,7 @@ t = time.monotonic(); os.fsync(fd); print(f"{time.monotonic() - t:.6f}")' "$1"
 cmbcp_run() {  # cmbcp_run SIZE N ROUND METHOD [cmbcp options...]
   local size=$1 n=$2 round=$3 method=$4; shift 4
   wipe "$n"
-  timed "$cmbcp" "${src}:1" "${dst}:1" --bytes "$n" "$@" --no-progress -o json >/tmp/c.json
+  timed "${cmbcp[@]}" "${src}:1" "${dst}:1" --bytes "$n" "$@" --no-progress -o json >/tmp/c.json
   check "$method" "$n"
   # copy.cpu is the copy's alone (cmbcp_cpu_s_per_gib); GNU time's counts
   # the whole process, planning and the own-CMB proof included.
@@ -69,7 +95,7 @@ PY
 p2pmem_test_run() {  # p2pmem_test_run SIZE N ROUND: the real tool, 4 threads x 512 KiB
   local size=$1 n=$2 round=$3 rate f
   wipe "$n"
-  timed "$p2pmem_test" "/dev/${src}n1" "/dev/${dst}n1" "/sys/bus/pci/devices/$cmb_bdf/p2pmem/allocate" \
+  timed "${p2pmem_test[@]}" "/dev/${src}n1" "/dev/${dst}n1" "/sys/bus/pci/devices/$cmb_bdf/p2pmem/allocate" \
     --threads 4 --chunk_size 524288 --chunks $((n / 524288)) >/tmp/p2pmem-test.out 2>&1 ||
     { cat /tmp/p2pmem-test.out >&2; echo "bench: p2pmem-test failed" >&2; exit 1; }
   f=$(flush_s "/dev/${dst}n1")
@@ -90,7 +116,7 @@ PY
 imitation_run() {  # imitation_run SIZE N ROUND: bench/p2pmem_sync, p2pmem-test's pattern
   local size=$1 n=$2 round=$3 b c f
   wipe "$n"
-  timed "$imitation" "$cmb_bdf" "/dev/${src}n1" "/dev/${dst}n1" "$n" 512K 4 >/tmp/imitation.out
+  timed "${imitation[@]}" "$cmb_bdf" "/dev/${src}n1" "/dev/${dst}n1" "$n" 512K 4 >/tmp/imitation.out
   read -r b c f </tmp/imitation.out
   check p2pmem_sync "$n"
   record "{\"size\":\"$size\",\"bytes\":$n,\"round\":$round,\"method\":\"p2pmem_sync\",\"bytes_per_s\":$(python3 -c "print($b / ($c + $f))"),\"copy_bytes_per_s\":$(python3 -c "print($b / $c)"),\"flush_s\":$f,$(usage_json "$n")}"

@@ -15,7 +15,6 @@
 # and dd. How p2pmem-test is timed and flushed: bench/guest_lib.sh.
 set -euo pipefail
 build=$1 p2pmem_test=$2 rounds=$3; shift 3
-cmbcp=$build/tools/cmbcp imitation=$build/bench/p2pmem_sync
 out=$CMB_VM_OUT/bench.jsonl
 : >"$out"
 uname -r >"$CMB_VM_OUT/kernel"
@@ -23,6 +22,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/guest_lib.sh
 . "$here/guest_lib.sh"
 [[ -x $p2pmem_test ]] || { echo "bench: no p2pmem-test at $p2pmem_test (bench/build-p2pmem-test.sh builds it)" >&2; exit 1; }
+stage cmbcp "$build/tools/cmbcp"
+stage imitation "$build/bench/p2pmem_sync"
+stage p2pmem_test "$p2pmem_test"
 ctrl() { "$here/../tests/vm/by-serial" "$1"; }
 src=$(ctrl src) dst=$(ctrl dst)
 cmb_bdf=$("$here/../tests/vm/by-serial" --bdf cmb)
@@ -75,8 +77,7 @@ for size in "$@"; do
     esac
   }
   # Round -1: each method copies 2 MiB, so that what starting a process
-  # costs (its binary and libraries come over 9p, about 1,600 waits for
-  # cmbcp) can be taken off the CPU and context switches of the full copies.
+  # costs can be taken off the CPU and context switches of the full copies.
   for m in "${methods[@]}"; do run "$m" "$size" $((2 << 20)) -1; done
   for round in $(seq "$rounds"); do
     for i in "${!methods[@]}"; do run "${methods[(i + round - 1) % ${#methods[@]}]}" "$size" "$n" "$round"; done

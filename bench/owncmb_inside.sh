@@ -6,10 +6,12 @@
 # one method later; every copy checked with cmbcp --verify-only after the
 # destination range was zeroed. One JSON line per copy in $CMB_VM_OUT/owncmb.jsonl.
 #
-#   bench/owncmb_inside.sh BUILD_DIR P2PMEM_TEST ROUNDS SIZE
+#   bench/owncmb_inside.sh BUILD_DIR P2PMEM_TEST ROUNDS SIZE [CONFIG...]
+# Each CONFIG (cmbcp options) is one more method: cmbcp at its defaults plus
+# CONFIG, named "cmbcp CONFIG".
 set -euo pipefail
 build=$1 p2pmem_test=$2 rounds=$3 size=$4
-cmbcp=$build/tools/cmbcp imitation=""
+configs=("${@:5}")
 out=$CMB_VM_OUT/owncmb.jsonl
 : >"$out"
 uname -r >"$CMB_VM_OUT/kernel"
@@ -17,6 +19,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=bench/guest_lib.sh
 . "$here/guest_lib.sh"
 [[ -x $p2pmem_test ]] || { echo "owncmb: no p2pmem-test at $p2pmem_test (bench/build-p2pmem-test.sh builds it)" >&2; exit 1; }
+stage cmbcp "$build/tools/cmbcp"
+stage p2pmem_test "$p2pmem_test"
 src=$("$here/../tests/vm/by-serial" src) dst=$("$here/../tests/vm/by-serial" cmb)
 cmb_bdf=$("$here/../tests/vm/by-serial" --bdf cmb)
 n=$(bytes_of "$size")
@@ -24,12 +28,17 @@ n=$(bytes_of "$size")
 fio --name=fill --ioengine=io_uring_cmd --cmd_type=nvme --filename="/dev/ng${src#nvme}n1" --rw=write --bs=512k \
   --iodepth=16 --size="$n" --output-format=terse >/dev/null
 methods=(default passthrough p2pmem_test)
+for i in "${!configs[@]}"; do methods+=("config$i"); done
 for round in $(seq "$rounds"); do
   for i in "${!methods[@]}"; do
-    case ${methods[(i + round - 1) % ${#methods[@]}]} in
+    m=${methods[(i + round - 1) % ${#methods[@]}]}
+    case $m in
       default) cmbcp_run "$size" "$n" "$round" cmbcp_default --method p2p ;;
       passthrough) cmbcp_run "$size" "$n" "$round" cmbcp_passthrough --method p2p --path passthrough ;;
       p2pmem_test) p2pmem_test_run "$size" "$n" "$round" ;;
+      config*)
+        read -ra opts <<<"${configs[${m#config}]}"
+        cmbcp_run "$size" "$n" "$round" "cmbcp ${configs[${m#config}]}" --method p2p "${opts[@]}" ;;
     esac
   done
 done

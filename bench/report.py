@@ -56,8 +56,9 @@ def main():
         fio = [r for r in rs if r["method"] == "fio_p2p"]
         ceiling = max(fio, key=lambda r: r["bytes_per_s"])
 
-        print(f"\n== {size}: MB/s per round (median); CPU s/GiB of the whole process and its voluntary "
-              f"context switches (waits) per 512 KiB of payload, GNU time's, less a 2 MiB copy's (medians)")
+        print(f"\n== {size}: MB/s per round (median); CPU s/GiB (cmbcp: its copy.cpu; the others: GNU time's "
+              f"less a 2 MiB copy's) and voluntary context switches (waits) per 512 KiB of payload (GNU time's "
+              f"less a 2 MiB copy's); medians")
         print(f"{'method':<20} " + " ".join(f"{'round ' + str(k):>9}" for k in rounds) +
               f" {'median':>8} {'CPU':>6} {'waits/chunk':>11}  notes")
         for m in COMPARED:
@@ -67,13 +68,16 @@ def main():
             note = ""
             v0 = vals[0]
             if "qd" in v0:
-                note = (f"path {v0['path']}, chunk {v0['chunk'] >> 10} KiB, qd {v0['qd']}, copy.cpu "
-                        f"{med(v['cmbcp_cpu_s_per_gib'] for v in vals):.2f} s/GiB, peak RSS {v0['peak_rss_bytes'] / 2**20:.1f} MiB")
+                note = (f"path {v0['path']}, chunk {v0['chunk'] >> 10} KiB, qd {v0['qd']}, "
+                        f"peak RSS {v0['peak_rss_bytes'] / 2**20:.1f} MiB")
             if "flush_s" in v0:
                 note = (f"copy alone {med(v['copy_bytes_per_s'] for v in vals) / 1e6:.1f} MB/s, "
                         f"then the flush {med(v['flush_s'] for v in vals) * 1e3:.1f} ms")
+            # cmbcp's own copy.cpu counts the copy alone; for the others, GNU
+            # time's less the 2 MiB copy's (cmbcp's start-up varies too much for that).
+            cpu = med(v["cmbcp_cpu_s_per_gib"] if "cmbcp_cpu_s_per_gib" in v else marginal(v)[0] for v in vals)
             print(f"{m:<20} " + " ".join(f"{v['bytes_per_s'] / 1e6:9.1f}" for v in vals) +
-                  f" {med(v['bytes_per_s'] for v in vals) / 1e6:8.1f} {med(marginal(v)[0] for v in vals):6.2f}"
+                  f" {med(v['bytes_per_s'] for v in vals) / 1e6:8.1f} {cpu:6.2f}"
                   f" {med(marginal(v)[1] for v in vals):11.2f}  {note}")
         for m, r in once.items():  # one run each: its value in the median column
             extra = ""
@@ -120,7 +124,7 @@ def main():
                 print(f"{size}: copy.cpu s/GiB {m + ' / bounce':<28} = {c / b['cmbcp_cpu_s_per_gib']:.2f}")
         if "dd_direct" in once:
             print(f"{size}: cmbcp passthrough / dd iflag=direct oflag=direct = {p2p / once['dd_direct']['bytes_per_s']:.2f}")
-    rss = [r["peak_rss_bytes"] for r in rows if r["method"] in ("cmbcp_passthrough", "cmbcp_block")]
+    rss = [r["peak_rss_bytes"] for r in rows if r["method"] in ("cmbcp_passthrough", "cmbcp_block") and r["round"] != -1]
     print(f"\ncmbcp peak RSS over {', '.join(sizes)}, both paths: {min(rss) / 2**20:.1f} .. {max(rss) / 2**20:.1f} MiB"
           f"   (target: flat, < 16 MiB)")
     if len(sys.argv) == 3:

@@ -40,7 +40,8 @@ scripts/deps.sh >/dev/null
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target cmbcp cmbinfo p2pmem_sync >/dev/null
 p2pmem_test=$(bench/build-p2pmem-test.sh "$p2pmem_src" ${argconfig_src:+"$argconfig_src"})
-out=build/bench
+# Resolved: vm.sh mounts it in the guest by this name, where a symlinked build/ would not resolve.
+out=$(realpath -m build/bench)
 # Disks hold the largest size plus room (p2pmem-test's total must stay below
 # the device size); the guest keeps 2 GiB whatever the size.
 disk_mb=2048
@@ -49,9 +50,9 @@ for s in "${sizes[@]}"; do
   ((mb > disk_mb)) && disk_mb=$mb
 done
 tests/vm/vm.sh --topology switch --disk-mb "$disk_mb" --mem 2G --timeout 5400 --out "$out/run" -- \
-  bench/inside.sh "$PWD/build" "$p2pmem_test" "$rounds" "${sizes[@]}"
+  bench/inside.sh "$(realpath build)" "$p2pmem_test" "$rounds" "${sizes[@]}"
 tests/vm/vm.sh --trace --topology switch --out "$out/trace" -- \
-  tests/vm/cmbcp_trace_probe.sh "$PWD/build/tools/cmbcp" 67108864
+  tests/vm/cmbcp_trace_probe.sh "$(realpath build)/tools/cmbcp" 67108864
 trace=$(tests/vm/dma_trace.py "$out/trace/trace.log" --expect "$out/trace/dma-expect.json")
 echo "$trace"
 echo "guest kernel: $(cat "$out/run/kernel")"

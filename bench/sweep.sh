@@ -29,11 +29,12 @@ size=$1; shift
 scripts/deps.sh >/dev/null
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build --target cmbcp >/dev/null
-out=build/bench/sweep
+# Resolved: vm.sh mounts it in the guest by this name, where a symlinked build/ would not resolve.
+out=$(realpath -m build/bench/sweep)
 poll=()
 if [[ " $* " == *" --poll"* ]]; then poll=(--nvme-poll-queues 2); fi
 tests/vm/vm.sh "${poll[@]}" --topology "$topology" --disk-mb 2048 --mem 2G --timeout 3000 --out "$out" -- \
-  bench/sweep_inside.sh "$PWD/build" "$size" "$rounds" "$@"
+  bench/sweep_inside.sh "$(realpath build)" "$size" "$rounds" "$@"
 python3 - "$out/sweep.jsonl" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
