@@ -3,8 +3,12 @@
 # per measurement in $CMB_VM_OUT/sweep.jsonl.
 set -euo pipefail
 build=$1 size=$2 rounds=$3; shift 3
-cmbcp=$build/tools/cmbcp out=$CMB_VM_OUT/sweep.jsonl
+out=$CMB_VM_OUT/sweep.jsonl
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/guest_lib.sh
+. "$here/guest_lib.sh"
+# From the guest's tmpfs: a start over 9p costs about 1,600 waits (guest_lib.sh).
+stage cmbcp "$build/tools/cmbcp"
 src=$("$here/../tests/vm/by-serial" src) dst=$("$here/../tests/vm/by-serial" dst)
 cmb_bdf=$("$here/../tests/vm/by-serial" --bdf cmb)
 n=$(numfmt --from=iec "$size")
@@ -48,9 +52,9 @@ for round in $(seq "$rounds"); do
     blkdiscard -z -o 0 -l "$n" "/dev/${dst}n1"
     # shellcheck disable=SC2086
     /usr/bin/time -f '%w %c' -o /tmp/time.out \
-      "$cmbcp" "${src}:1" "${dst}:1" --bytes "$n" --method p2p $args --no-progress -o json >/tmp/c.json
+      "${cmbcp[@]}" "${src}:1" "${dst}:1" --bytes "$n" --method p2p $args --no-progress -o json >/tmp/c.json
     for r in "${restore[@]}"; do echo "${r%% *}" >"${r#* }"; done
-    "$cmbcp" "${src}:1" "${dst}:1" --bytes "$n" --verify-only --no-progress >/tmp/v.out 2>&1 ||
+    "${cmbcp[@]}" "${src}:1" "${dst}:1" --bytes "$n" --verify-only --no-progress >/tmp/v.out 2>&1 ||
       { cat /tmp/v.out >&2; echo "sweep: '$config' copied wrong data" >&2; exit 1; }
     read -r vcs ics </tmp/time.out
     record "{\"round\":$round,\"config\":\"$config\",\"bytes_per_s\":$(jget /tmp/c.json "d['copy']['bytes_done']/d['copy']['seconds']"),\"cpu_s_per_gib\":$(jget /tmp/c.json "d['copy']['cpu']['per_gib_s']"),\"sys_s\":$(jget /tmp/c.json "d['copy']['cpu']['sys_s']"),\"chunk\":$(jget /tmp/c.json "d['plan']['chunk']"),\"qd\":$(jget /tmp/c.json "d['plan']['qd']"),\"commands\":$(jget /tmp/c.json "d['copy']['commands']"),\"path\":\"$(jget /tmp/c.json "d['plan']['dst']['path']")\",\"vol_cs\":$vcs,\"invol_cs\":$ics}"
