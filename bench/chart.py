@@ -6,8 +6,10 @@ queue depth, one panel per size, from bench/run.sh's bench.jsonl.
 
 Per size: the fio P2P ceiling for each bs/qd (the read job alone, src -> CMB;
 the write job alone, CMB -> dst; both at once, as a copy rate: the slower of
-the two), then cmbcp p2p at its qd, cmbcp --qd 1, cmbcp's bounce through host
-memory and the p2pmem-test style copy. Each bar carries its value. The title
+the two), then cmbcp on each data path at its qd, cmbcp --qd 1, cmbcp's
+bounce through host memory, the real p2pmem-test and its imitation
+(bench/p2pmem_sync). A method measured in several rounds shows its median.
+Each bar carries its value. The title
 names the QEMU (env CMB_QEMU, as vm.sh: backports by default) and the size.
 Methods missing from the file (an interrupted run) are left out; a size with
 no row to plot, or a file without rows, is an error.
@@ -22,10 +24,12 @@ FIO_SERIES = [  # (title, colour, value of a fio_p2p row)
     ("fio P2P: both at once (copy rate: the slower job)", "#c44e52", lambda r: min(r["both_read"], r["both_write"])),
 ]
 COPIES = [  # (method, tic label, colour); the qd comes from the row when it has one
-    ("cmbcp_p2p", "cmbcp p2p", "#8172b2"),
+    ("cmbcp_passthrough", "cmbcp\\npassthrough", "#8172b2"),
+    ("cmbcp_block", "cmbcp\\nblock", "#64b5cd"),
     ("cmbcp_qd1", "cmbcp --qd 1", "#937860"),
     ("cmbcp_bounce", "cmbcp bounce\\n(host memory)", "#8c8c8c"),
-    ("p2pmem_test_style", "p2pmem-test\\nstyle", "#ccb974"),
+    ("p2pmem_test", "p2pmem-test\\n4 x 512 KiB", "#ccb974"),
+    ("p2pmem_sync", "its imitation\\n(p2pmem_sync)", "#da8bc3"),
 ]
 
 
@@ -70,7 +74,12 @@ def main():
         w(f"set multiplot layout {len(sizes)},1")
     for si, size in enumerate(sizes):
         fio = [r for r in rows if r["size"] == size and r["method"] == "fio_p2p"]
-        by = {r["method"]: r for r in rows if r["size"] == size}
+        by = {}
+        for r in rows:
+            if r["size"] == size and r["method"] != "fio_p2p" and r.get("round") != -1:  # -1: 2 MiB baselines
+                by.setdefault(r["method"], []).append(r)
+        # Several rounds of a method: the median row of them.
+        by = {m: sorted(rs, key=lambda r: r["bytes_per_s"])[(len(rs) - 1) // 2] for m, rs in by.items()}
         bars = []  # (x, MB/s, series index)
         tics = []  # (label, x)
         x = 0.0

@@ -4,26 +4,30 @@
 # boot, check each copy with cmbcp --verify-only, and append one JSON line per
 # measurement to $CMB_VM_OUT/bench.jsonl.
 #
-#   bench/inside.sh BUILD_DIR SIZE...     (sizes like 64M 1G)
+#   bench/inside.sh BUILD_DIR P2PMEM_TEST ROUNDS SIZE...     (sizes like 256M 1G)
+#
+# Per size: fio fills src; fio's P2P ceiling (bs x qd sweep); a 2 MiB copy
+# by each of the four methods compared (round -1: what starting one costs);
+# then ROUNDS rounds of the four copies compared (cmbcp --path passthrough, cmbcp --path
+# block, the real p2pmem-test with 4 threads and 512 KiB chunks, and
+# bench/p2pmem_sync, its imitation), each round starting one method later so
+# that none always runs first; then once cmbcp --qd 1, cmbcp --method bounce
+# and dd. How p2pmem-test is timed and flushed: bench/guest_lib.sh.
 set -euo pipefail
-build=$1; shift
-cmbcp=$build/tools/cmbcp
+build=$1 p2pmem_test=$2 rounds=$3; shift 3
 out=$CMB_VM_OUT/bench.jsonl
 : >"$out"
-ctrl() { "$(dirname "$0")/../tests/vm/by-serial" "$1"; }
+uname -r >"$CMB_VM_OUT/kernel"
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=bench/guest_lib.sh
+. "$here/guest_lib.sh"
+[[ -x $p2pmem_test ]] || { echo "bench: no p2pmem-test at $p2pmem_test (bench/build-p2pmem-test.sh builds it)" >&2; exit 1; }
+stage cmbcp "$build/tools/cmbcp"
+stage imitation "$build/bench/p2pmem_sync"
+stage p2pmem_test "$p2pmem_test"
+ctrl() { "$here/../tests/vm/by-serial" "$1"; }
 src=$(ctrl src) dst=$(ctrl dst)
-cmb_bdf=$("$(dirname "$0")/../tests/vm/by-serial" --bdf cmb)
-bytes_of() { numfmt --from=iec "$1"; }
-record() { echo "$1" >>"$out"; echo "bench: $1" >&2; }
-jget() { python3 -c "import json,sys; d=json.load(open('$1')); print($2)"; }
-
-# Zero the dst range first, so a method that copied nothing cannot pass the check.
-wipe() { blkdiscard -z -o 0 -l "$1" "/dev/${dst}n1"; }
-check() {  # check NAME BYTES
-  if ! "$cmbcp" "${src}:1" "${dst}:1" --bytes "$2" --verify-only --no-progress >/tmp/verify.out 2>&1; then
-    cat /tmp/verify.out >&2; echo "bench: $1 copied wrong data" >&2; exit 1
-  fi
-}
+cmb_bdf=$("$here/../tests/vm/by-serial" --bdf cmb)
 fio_bw() {  # fio_bw read|write DEVICE BYTES -> bytes/s
   fio --thread --name=bench --ioengine=io_uring_cmd --cmd_type=nvme --filename="$2" --rw="$1" --bs=512k --iodepth=16 \
     --size="$3" --output-format=json >/tmp/fio.json
@@ -48,9 +52,9 @@ fio_p2p() {
     { echo "bench: fio failed: $*" >&2; exit 1; }
   python3 -c "import json; d=json.load(open('/tmp/fio.json')); print(*[j['read']['bw_bytes'] + j['write']['bw_bytes'] for j in d['jobs']])"
 }
-
 for size in "$@"; do
   n=$(bytes_of "$size")
+  ((n % (4 * 524288) == 0)) || { echo "bench: $size is not a multiple of 2 MiB (4 threads x 512 KiB)" >&2; exit 1; }
   echo "bench: === $size ($n bytes)" >&2
   # Fill src with incompressible data (fio's write, also the src write ceiling).
   record "{\"size\":\"$size\",\"method\":\"fio_write_src\",\"bytes_per_s\":$(fio_bw write "/dev/ng${src#nvme}n1" "$n")}"
@@ -63,18 +67,23 @@ for size in "$@"; do
       record "{\"size\":\"$size\",\"method\":\"fio_p2p\",\"bs\":\"$bs\",\"qd\":$qd,\"read\":$r,\"write\":$w,\"both_read\":$br,\"both_write\":$bw,\"bytes_per_s\":$(python3 -c "print(min($br, $bw))")}"
     done
   done
-  for m in "p2p:" "qd1:--qd 1" "bounce:--method bounce"; do
-    name=${m%%:*} args=${m#*:}
-    wipe "$n"
-    # shellcheck disable=SC2086
-    "$cmbcp" "${src}:1" "${dst}:1" --bytes "$n" $args --no-progress -o json >/tmp/c.json
-    check "$name" "$n"
-    record "{\"size\":\"$size\",\"method\":\"cmbcp_$name\",\"bytes_per_s\":$(jget /tmp/c.json "d['copy']['bytes_done']/d['copy']['seconds']"),\"peak_rss_bytes\":$(jget /tmp/c.json "d['peak_rss_bytes']"),\"chunk\":$(jget /tmp/c.json "d['plan']['chunk']"),\"qd\":$(jget /tmp/c.json "d['plan']['qd']"),\"cpu_s_per_gib\":$(jget /tmp/c.json "d['copy']['cpu']['per_gib_s']")}"
+  methods=(passthrough block p2pmem_test p2pmem_sync)
+  run() {  # run METHOD SIZE BYTES ROUND
+    case $1 in
+      passthrough) cmbcp_run "$2" "$3" "$4" cmbcp_passthrough --method p2p --path passthrough ;;
+      block) cmbcp_run "$2" "$3" "$4" cmbcp_block --method p2p --path block ;;
+      p2pmem_test) p2pmem_test_run "$2" "$3" "$4" ;;
+      p2pmem_sync) imitation_run "$2" "$3" "$4" ;;
+    esac
+  }
+  # Round -1: each method copies 2 MiB, so that what starting a process
+  # costs can be taken off the CPU and context switches of the full copies.
+  for m in "${methods[@]}"; do run "$m" "$size" $((2 << 20)) -1; done
+  for round in $(seq "$rounds"); do
+    for i in "${!methods[@]}"; do run "${methods[(i + round - 1) % ${#methods[@]}]}" "$size" "$n" "$round"; done
   done
-  wipe "$n"
-  read -r b s <<<"$("$build/bench/p2pmem_sync" "$cmb_bdf" "/dev/${src}n1" "/dev/${dst}n1" "$n" 512K 4)"
-  check p2pmem_sync "$n"
-  record "{\"size\":\"$size\",\"method\":\"p2pmem_test_style\",\"bytes_per_s\":$(python3 -c "print($b/$s)")}"
+  cmbcp_run "$size" "$n" 0 cmbcp_qd1 --method p2p --qd 1
+  cmbcp_run "$size" "$n" 0 cmbcp_bounce --method bounce
   wipe "$n"
   t0=$(date +%s.%N)
   dd if="/dev/${src}n1" of="/dev/${dst}n1" bs=512K count=$((n / 524288)) iflag=direct oflag=direct status=none

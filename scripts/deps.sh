@@ -14,14 +14,15 @@ build_pkgs=(
   nlohmann-json3-dev zlib1g-dev libjson-c-dev
 )
 # Sanitizers and fuzzers (clang's runtime), the VM testbed (QEMU, the kernel's
-# build dependencies, an initramfs), udev for the rules test, fio and gnuplot
-# (its chart) for the bench, Universal Ctags for the function-length check,
-# Graphviz for the unit test that parses cmbinfo -o dot.
+# build dependencies, an initramfs), udev for the rules test, fio, gnuplot
+# (its chart) and GNU time (CPU and context switches per copy) for the bench,
+# Universal Ctags for the function-length check, Graphviz for the unit test
+# that parses cmbinfo -o dot.
 test_pkgs=(
   clang libclang-rt-14-dev
   qemu-system-x86 qemu-utils cpio gzip xz-utils busybox-static kmod
   bc flex bison libelf-dev libssl-dev dwarves python3 rsync
-  udev fio util-linux procps e2fsprogs debootstrap gnuplot-nox universal-ctags graphviz
+  udev fio util-linux procps e2fsprogs debootstrap gnuplot-nox time universal-ctags graphviz
 )
 
 pkgs=("${build_pkgs[@]}")
