@@ -34,7 +34,7 @@ namespace {
 thread_local std::jmp_buf* t_on_error = nullptr;
 thread_local char t_error[256];
 
-[[noreturn]] void OnLibpciError(char* msg, ...) {
+__attribute__((noreturn)) void OnLibpciError(char* msg, ...) {  // GNU form: part of the type, as libpci's PCI_NONRET field wants (clang)
   va_list ap;
   va_start(ap, msg);
   std::vsnprintf(t_error, sizeof t_error, msg, ap);
