@@ -101,7 +101,7 @@ def main():
             x += 1.0
         if not bars:
             sys.exit(f"chart.py: {path}: nothing to plot for size {size}")
-        w(f"set title {quote(f'cmb bench on QEMU {qemu}, {size} per copy: MB/s by method and queue depth (one boot)')} font ',12'")
+        w(f"set title {quote(f'cmb bench on QEMU {qemu}, {size} per copy: MB/s by method and queue depth (one boot; copies run in rounds: their median)')} font ',12'")
         w("set xtics (" + ", ".join(f"{quote(l)} {p:.2f}" for l, p in tics) + ")")
         w(f"set xrange [-0.7:{x - 0.3:.2f}]")
         plots = []

@@ -34,6 +34,13 @@ profile() {  # profile NAME CMD...: CMD under perf; the reports into profile-NAM
     echo "== $name: $*"
     perf report -i /tmp/perf.data --stdio --sort comm --percent-limit 0.5 2>/dev/null | grep -v '^$'
     perf report -i /tmp/perf.data --stdio --sort comm,sym --percent-limit 0.7 2>/dev/null | grep -v '^$'
+    # Where inside the submission functions the samples fall (disassembled
+    # from /proc/kcore): the hottest instructions, with their share.
+    for sym in nvme_submit_cmds.part.0 nvme_queue_rq; do
+      echo "-- hottest instructions of $sym"
+      perf annotate -i /tmp/perf.data --stdio -s "$sym" 2>/dev/null |
+        awk -F: '$1 ~ /^ *[0-9]+\.[0-9]+ *$/ && $1 + 0 >= 2 {print}' | sort -rn | head -n 6
+    done
   } >"$CMB_VM_OUT/profile-$name.txt"
 }
 for path in passthrough block; do
