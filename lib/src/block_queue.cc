@@ -79,13 +79,7 @@ BlockQueue::BlockQueue(Namespace ns, UniqueFd fd, unsigned depth, std::optional<
 absl::StatusOr<std::unique_ptr<BlockQueue>> BlockQueue::Open(const Namespace& ns, const QueueOptions& options,
                                                             std::optional<PciAddress> client) {
   if (ns.block_device.empty()) return absl::FailedPreconditionError(absl::StrCat(ns.name, " has no block device"));
-  if (options.depth == 0 || options.depth > 4096)
-    return absl::InvalidArgumentError(absl::StrCat("queue depth ", options.depth, " is not in 1..4096"));
-  if (options.iopoll && !ns.io_poll)
-    return WithFix(absl::FailedPreconditionError(absl::StrCat(
-                       ns.name, " has no poll queues (queue/io_poll is 0), so polled completions would still ",
-                       "wait for interrupts")),
-                   {.kind = Fix::Kind::kModuleParameter, .module = "nvme", .parameter = "poll_queues", .value = "2"});
+  CMB_RETURN_IF_ERROR(CheckQueueOptions(ns, options));
   CMB_ASSIGN_OR_RETURN(UniqueFd fd, OpenDirect(ns, options.writable));
   std::unique_ptr<BlockQueue> q(new BlockQueue(ns, std::move(fd), options.depth, client, options.explain));
   CMB_RETURN_IF_ERROR(q->data_.Init(options));

@@ -27,6 +27,11 @@
 #pragma GCC visibility push(hidden)
 namespace cmb::internal {
 
+// The checks both data paths make of their options before opening anything:
+// a depth in 1..4096, and poll queues for IOPOLL (with the module parameter
+// that adds them as the fix).
+absl::Status CheckQueueOptions(const Namespace& ns, const QueueOptions& options);
+
 class __attribute__((visibility("hidden"))) CommandQueue {  // explicit: see CopyMachine
  public:
   virtual ~CommandQueue() = default;

@@ -22,6 +22,7 @@ extern "C" {  // libnvme 1.3 headers lack C++ guards
 #include "cmb/dma_buffer.h"
 #include "cmb/kernel_rules.h"
 #include "nvme_status.h"
+#include "command_queue.h"
 #include "ring_reap.h"
 #include "cmb/status_macros.h"
 
@@ -87,12 +88,9 @@ NvmeQueue::~NvmeQueue() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOptions& options,
-                                          std::optional<PciAddress> client) {
-  if (ns.generic_device.empty())
-    return absl::FailedPreconditionError(absl::StrCat(
-        ns.name, " has no generic char device (/dev/ngXnY): NVMe passthrough needs Linux >= ",
-        KernelSince::kPassthrough.ToString()));
+namespace internal {
+
+absl::Status CheckQueueOptions(const Namespace& ns, const QueueOptions& options) {
   if (options.depth == 0 || options.depth > 4096)
     return absl::InvalidArgumentError(absl::StrCat("queue depth ", options.depth, " is not in 1..4096"));
   if (options.iopoll && !ns.io_poll)
@@ -100,6 +98,18 @@ absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOption
                        ns.name, " has no poll queues (queue/io_poll is 0), so polled completions would still ",
                        "wait for interrupts")),
                    {.kind = Fix::Kind::kModuleParameter, .module = "nvme", .parameter = "poll_queues", .value = "2"});
+  return absl::OkStatus();
+}
+
+}  // namespace internal
+
+absl::StatusOr<NvmeQueue> NvmeQueue::Open(const Namespace& ns, const QueueOptions& options,
+                                          std::optional<PciAddress> client) {
+  if (ns.generic_device.empty())
+    return absl::FailedPreconditionError(absl::StrCat(
+        ns.name, " has no generic char device (/dev/ngXnY): NVMe passthrough needs Linux >= ",
+        KernelSince::kPassthrough.ToString()));
+  CMB_RETURN_IF_ERROR(internal::CheckQueueOptions(ns, options));
   auto ring = std::make_unique<Ring>();
   io_uring_params params{};
   params.flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32;
