@@ -24,8 +24,10 @@ _cmbinfo() {
     -r|--root) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
     --udev) mapfile -t COMPREPLY < <(compgen -W "$(_cmb_providers)" -- "$cur"); return ;;
     --devices) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+    --path) mapfile -t COMPREPLY < <(compgen -W "passthrough block" -- "$cur"); return ;;
+    --bytes) return ;;
   esac
-  mapfile -t COMPREPLY < <(compgen -W "--output --verbose --topology --root --devices --udev --help --version" -- "$cur")
+  mapfile -t COMPREPLY < <(compgen -W "--output --verbose --topology --root --devices --udev --probe --bytes --path --report --help --version" -- "$cur")
 }
 
 _cmbcp() {

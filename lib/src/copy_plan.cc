@@ -168,13 +168,6 @@ uint64_t LargestCommand(const CopyRequest& req, const CopyPlan& plan) {
   return most;
 }
 
-// Whether this process may open `device` (read, and write when `writable`),
-// as open(2) would decide by its effective IDs.
-bool CanOpen(const SysRoot& root, const std::string& device, bool writable) {
-  if (device.empty()) return false;
-  return ::faccessat(AT_FDCWD, root.Host(device).c_str(), writable ? R_OK | W_OK : R_OK, AT_EACCESS) == 0;
-}
-
 // `s`, with copying through host memory as a fix unless the request asked
 // for P2P only or named its CMB (bouncing needs neither).
 absl::Status OrBounce(const CopyRequest& req, absl::Status s) {
@@ -343,7 +336,7 @@ absl::StatusOr<OwnCmbPlan> CheckOwnCmb(const KernelRules& rules, const CopyReque
   // describes with a list; one page: one it describes inline.
   uint64_t multi = std::min(std::max(2 * page, lba_size), largest / lba_size * lba_size);
   if (largest > page && multi > page) {
-    const bool may_block = !req.path && CanOpen(e.ns.root, e.ns.block_device, write_back);
+    const bool may_block = !req.path && e.ns.root.MayOpen(e.ns.block_device, write_back);
     CMB_ASSIGN_OR_RETURN(bool ok, ProveMultiPage(o, probe, multi, may_block));
     if (ok) return o;
   }
@@ -523,7 +516,7 @@ absl::Status ChoosePaths(const SysRoot& root, const CopyRequest& req, CopyPlan& 
     const bool writes = e != &plan.src;
     if (req.path) e->path = *req.path;
     else if (plan.own_cmb && e->controller == plan.own_cmb->owner) e->path = plan.own_cmb->path;
-    else if (!CanOpen(root, e->ns.generic_device, writes) && CanOpen(root, e->ns.block_device, writes)) {
+    else if (!root.MayOpen(e->ns.generic_device, writes) && root.MayOpen(e->ns.block_device, writes)) {
       e->path = DataPath::kBlock;
       plan.reasons.push_back(absl::StrCat(e->ns.name, " through its block device: this process may open ",
                                           e->ns.block_device, " but not ", e->ns.generic_device));

@@ -47,6 +47,11 @@ bool SysRoot::Exists(absl::string_view path) const {
   return Open(path, O_PATH).ok();
 }
 
+bool SysRoot::MayOpen(absl::string_view path, bool writable) const {
+  if (path.empty()) return false;
+  return ::faccessat(AT_FDCWD, Host(path).c_str(), writable ? R_OK | W_OK : R_OK, AT_EACCESS) == 0;
+}
+
 absl::StatusOr<UniqueFd> SysRoot::Open(absl::string_view path, int flags) const {
   flags |= O_CLOEXEC;
   if (is_live()) {

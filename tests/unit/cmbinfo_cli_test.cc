@@ -226,3 +226,82 @@ TEST(CmbinfoCli, UdevGrantsOnlyListedNamespacesNotInUse) {
 }
 
 }  // namespace
+
+namespace {
+
+// --probe where the kernel lets no pair reach the CMB (a root complex; no
+// p2pmem/allocate for the owner): nothing is read, exit 0, and it says why.
+TEST(CmbinfoCli, ProbeWithNoAllowedPairReadsNothingAndSaysWhy) {
+  cmbtest::FakeSysfs t;
+  std::string hb = t.HostBridge();
+  t.AddNvme(t.AddBridge(hb, "0000:00:1c.0"), "0000:01:00.0", "nvme0", {.cmb_mb = 64, .allocate = false});
+  t.AddNvme(t.AddBridge(hb, "0000:00:1c.1"), "0000:02:00.0", "nvme1");
+  CliRun r = Cmbinfo(t.dir(), "--probe");
+  EXPECT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("Nothing was read: the kernel allows P2P DMA for none of these pairs"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("nvme0 CMB <- nvme1n1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("not read: the verdict is unsupported"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Not proven: the write direction"), std::string::npos) << r.out;
+  CliRun j = Cmbinfo(t.dir(), "--probe -o json");
+  ASSERT_EQ(j.status, 0) << j.out;
+  nlohmann::json probe = nlohmann::json::parse(j.out)["probe"];
+  EXPECT_EQ(probe["bytes"], 4 << 20);
+  ASSERT_EQ(probe["pairs"].size(), 2u);
+  for (const nlohmann::json& p : probe["pairs"]) {
+    EXPECT_EQ(p["tried"], false) << p.dump();
+    EXPECT_TRUE(p["match"].is_null()) << p.dump();
+    EXPECT_TRUE(p["skipped"].is_string()) << p.dump();
+    for (const char* k : {"provider", "client", "namespace", "bytes", "p2p_mb_s", "host_mb_s", "error"})
+      EXPECT_TRUE(p.contains(k)) << k;
+  }
+}
+
+// A pair that is tried but cannot be read (no device node in a fake tree)
+// is an error: exit 1, with the cause in the pair's error.
+TEST(CmbinfoCli, ProbeThatCannotReadExitsOneWithTheCause) {
+  cmbtest::FakeSysfs t;
+  AddSwitchPair(t);
+  t.SetKernel("7.3.4+deb13-amd64", std::nullopt);
+  CliRun j = Cmbinfo(t.dir(), "--probe --bytes 64K -o json");
+  EXPECT_EQ(j.status, 1) << j.out;
+  nlohmann::json probe = nlohmann::json::parse(j.out)["probe"];
+  EXPECT_EQ(probe["bytes"], 65536);
+  EXPECT_EQ(probe["exit"], 1);
+  ASSERT_FALSE(probe["pairs"].empty());
+  for (const nlohmann::json& p : probe["pairs"]) {
+    EXPECT_EQ(p["tried"], true) << p.dump();
+    EXPECT_EQ(p["bytes"], 65536) << p.dump();
+    EXPECT_TRUE(p["error"].is_string()) << p.dump();
+  }
+}
+
+TEST(CmbinfoCli, ProbeOptionsThatDoNotFitAreUsageErrors) {
+  cmbtest::FakeSysfs t;
+  AddSwitchPair(t);
+  for (const char* args : {"--bytes 1M", "--path block", "--probe --bytes 0", "--probe --bytes lots",
+                           "--probe --path nowhere", "--report -o json", "--probe -o dot"}) {
+    CliRun r = Cmbinfo(t.dir(), args);
+    EXPECT_EQ(r.status, 2) << args << ": " << r.out;
+    EXPECT_NE(r.out.find("cmbinfo: "), std::string::npos) << args << ": " << r.out;
+  }
+}
+
+// --report is shareable: model, PCI names, CMB and verdicts, but no serial
+// number or namespace identity.
+TEST(CmbinfoCli, ReportLeavesOutSerialsAndNamespaceIds) {
+  cmbtest::FakeSysfs t;
+  AddSwitchPair(t);
+  t.SetKernel("7.3.4+deb13-amd64", std::nullopt);
+  CliRun r = Cmbinfo(t.dir(), "--report");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_EQ(r.out.find("serial-nvme"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("eui."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("kernel 7.3.4+deb13-amd64"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("QEMU NVMe Ctrl"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CMB: 64 MiB in BAR2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("- nvme0 -> nvme1: switch, distance 4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("(no read proof: add --probe)"), std::string::npos) << r.out;
+}
+
+}  // namespace

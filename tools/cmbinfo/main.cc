@@ -16,12 +16,14 @@
 #include "cmb/access_list.h"
 #include "cmb/discovery.h"
 #include "cmb/kernel_rules.h"
+#include "cmb/namespace_spec.h"
 #include "cmb/own_cmb.h"
 #include "cmb/p2p_path.h"
 #include "cmb/pci_names.h"
 #include "cmb/sysroot.h"
 #include "fio_recipe.h"
 #include "pci_tree.h"
+#include "probe.h"
 #include "report.h"
 #include "udev.h"
 
@@ -52,10 +54,22 @@ Options:
       --udev NAME       KEY=VALUE lines for udev's IMPORT{program} about NAME:
                         a PCI address (BDF), a controller (nvme0) or a generic
                         device (ng0n1), with the group's grant (CMB_GRANT) and why
+      --probe           prove P2P reads on this machine, without writing: every
+                        namespace whose controller the kernel lets reach a CMB
+                        reads --bytes into that CMB and into host memory, and
+                        the two must match (CRC-32C); refused pairs are listed
+      --bytes SIZE      how much each pair reads (default 4M; capped at the
+                        namespace and the free p2pmem)
+      --path PATH       passthrough (/dev/ngXnY) or block (/dev/nvmeXnY, O_DIRECT);
+                        default passthrough, or block where only it may be opened
+      --report          a summary to paste into a bug report or the compatibility
+                        list: no serial numbers, namespace IDs or mount points
+                        (with --probe, the proof's results too)
   -h, --help            this text
       --version         version
 
-Exit status: 0 ok, 1 error, 2 usage error, 3 no NVMe controller found.
+Exit status: 0 ok, 1 error, 2 usage error, 3 no NVMe controller found,
+5 (--probe) the bytes read through a CMB differ from those read through host memory.
 ACS redirect bits live in extended PCI config space, which only root can read:
 unprivileged, switch paths show verdict "unknown" instead of a guess.
 )", CMB_GROUP, cmb::DefaultAccessListPath());
@@ -193,8 +207,75 @@ struct Options {
   std::string udev;  // --udev NAME
   std::string devices = cmb::DefaultAccessListPath();
   bool verbose = false, topology = false, root_given = false;
+  bool probe = false, report = false;
+  cmb::ReadProofOptions proof;
   cmb::SysRoot root = cmb::SysRoot::FromEnvironment();
 };
+
+// --bytes and --path into `proof`; the exit status when the value is bad.
+std::optional<int> ParseProofOption(int opt, const char* arg, cmb::ReadProofOptions& proof) {
+  if (opt == 'B') {
+    absl::StatusOr<uint64_t> n = cmb::ParseSize(arg);
+    if (n.ok() && *n > 0) {
+      proof.bytes = *n;
+      return std::nullopt;
+    }
+    std::fprintf(stderr, "cmbinfo: --bytes '%s': %s\n", arg,
+                 n.ok() ? "must be more than 0" : std::string(n.status().message()).c_str());
+    return kExitUsage;
+  }
+  absl::StatusOr<cmb::DataPath> p = cmb::ParseDataPath(arg);
+  if (p.ok()) {
+    proof.path = *p;
+    return std::nullopt;
+  }
+  std::fprintf(stderr, "cmbinfo: --path: %s\n", std::string(p.status().message()).c_str());
+  return kExitUsage;
+}
+
+void PrintKernel(const cmb::System& sys) {
+  std::cout << absl::StrFormat("Kernel %s: userspace P2PDMA %s (%s); %s\n",
+                               sys.kernel.release.empty() ? "?" : sys.kernel.release,
+                               cmb::SupportName(sys.kernel.p2pdma),
+                               cmbtools::WithFixes(sys.kernel.evidence, sys.kernel.fixes),
+                               sys.rules.Describe());
+}
+
+// Options that do not go together; the exit status when some are given.
+std::optional<int> CheckModes(const Options& o) {
+  const char* bad = nullptr;
+  if (o.report && o.output != "text") bad = "--report writes text; leave out -o";
+  else if (o.probe && o.output == "dot") bad = "--probe writes text or json, not dot";
+  else if ((o.probe || o.report) && !o.udev.empty()) bad = "--udev answers udev alone: leave out --probe and --report";
+  else if (!o.probe && (o.proof.bytes != cmb::ReadProofOptions{}.bytes || o.proof.path))
+    bad = "--bytes and --path size and route --probe's reads: add --probe";
+  if (!bad) return std::nullopt;
+  std::fprintf(stderr, "cmbinfo: %s\n", bad);
+  return kExitUsage;
+}
+
+// --probe (with --report, the summary): the exit status of the proof.
+int Probe(const Options& o, const cmb::System& sys, const std::vector<cmb::P2pPath>& paths) {
+  if (o.report) {
+    std::optional<cmbinfo::ProbeRun> run;
+    if (o.probe) run = cmbinfo::RunProbes(sys, paths, o.proof, nullptr);
+    cmbinfo::PrintReport(std::cout, o.root, sys, paths, run ? &*run : nullptr);
+    return run ? cmbinfo::ProbeExit(*run) : kExitOk;
+  }
+  if (o.output == "json") {
+    nlohmann::json j = cmbtools::ToJson(sys, paths);
+    cmbinfo::ProbeRun run = cmbinfo::RunProbes(sys, paths, o.proof, nullptr);
+    j["probe"] = cmbinfo::ProbeJson(run);
+    std::cout << cmbtools::Dump(j) << "\n";
+    return cmbinfo::ProbeExit(run);
+  }
+  PrintKernel(sys);
+  cmbinfo::ProbeRun run{.bytes_asked = o.proof.bytes};
+  cmbinfo::PrintProbeHeader(std::cout, run);
+  run = cmbinfo::RunProbes(sys, paths, o.proof, &std::cout);
+  cmbinfo::PrintProbeSummary(std::cout, run);
+  return cmbinfo::ProbeExit(run);
+}
 
 // The options, or the exit status when cmbinfo is done (help, version, error).
 std::optional<int> Parse(int argc, char** argv, Options& o) {
@@ -203,6 +284,8 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
       {"topology", no_argument, nullptr, 't'},     {"root", required_argument, nullptr, 'r'},
       {"help", no_argument, nullptr, 'h'},         {"version", no_argument, nullptr, 'V'},
       {"udev", required_argument, nullptr, 'U'},   {"devices", required_argument, nullptr, 'D'},
+      {"probe", no_argument, nullptr, 'P'},        {"bytes", required_argument, nullptr, 'B'},
+      {"path", required_argument, nullptr, 'A'},   {"report", no_argument, nullptr, 'R'},
       {nullptr, 0, nullptr, 0}};
   int opt;
   while ((opt = getopt_long(argc, argv, "o:vtr:h", kLong, nullptr)) != -1) {
@@ -215,6 +298,12 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
       case 'V': std::printf("cmbinfo %s\n", CMB_VERSION); return kExitOk;
       case 'U': o.udev = optarg; break;
       case 'D': o.devices = optarg; break;
+      case 'P': o.probe = true; break;
+      case 'R': o.report = true; break;
+      case 'B':
+      case 'A':
+        if (std::optional<int> bad = ParseProofOption(opt, optarg, o.proof)) return bad;
+        break;
       default: Usage(stderr); return kExitUsage;
     }
   }
@@ -230,7 +319,7 @@ std::optional<int> Parse(int argc, char** argv, Options& o) {
     std::fprintf(stderr, "cmbinfo: unknown output format '%s' (use text, json or dot)\n", o.output.c_str());
     return kExitUsage;
   }
-  return std::nullopt;
+  return CheckModes(o);
 }
 
 // The access list's state: where it is, how many entries, what was wrong.
@@ -249,11 +338,7 @@ cmbtools::PciTree Tree(const cmb::SysRoot& root, const cmb::System& sys) {
 
 int PrintText(const Options& o, const cmb::System& sys, const std::vector<cmb::P2pPath>& paths,
               const cmb::AccessList& list) {
-  std::cout << absl::StrFormat("Kernel %s: userspace P2PDMA %s (%s); %s\n",
-                               sys.kernel.release.empty() ? "?" : sys.kernel.release,
-                               cmb::SupportName(sys.kernel.p2pdma),
-                               cmbtools::WithFixes(sys.kernel.evidence, sys.kernel.fixes),
-                               sys.rules.Describe());
+  PrintKernel(sys);
   if (!sys.kernel.iommus.empty())
     std::cout << "IOMMU " << absl::StrJoin(sys.kernel.iommus, ", ")
               << ": on. The kernel sets ACS redirect on every port that has ACS, which sends P2P through the "
@@ -287,6 +372,7 @@ int main(int argc, char** argv) {
   cmb::AccessList list = cmb::LoadAccessList(o.devices);
   if (!o.udev.empty()) return cmbinfo::PrintUdev(o.root, *sys, list, o.udev);
   std::vector<cmb::P2pPath> paths = cmbtools::AllPaths(o.root, *sys);
+  if (o.probe || o.report) return sys->controllers.empty() ? kExitNoNvme : Probe(o, *sys, paths);
   if (o.output == "json") {
     nlohmann::json j = cmbtools::ToJson(*sys, paths);
     cmbtools::AddGroupAccess(j, *sys, list, CMB_GROUP);

@@ -41,6 +41,10 @@ class SysRoot {
   std::string Host(absl::string_view path) const;
 
   bool Exists(absl::string_view path) const;
+  // Whether this process may open the in-tree path for reading (and writing
+  // when `writable`), as open(2) would decide by its effective IDs; false
+  // for an empty path.
+  bool MayOpen(absl::string_view path, bool writable) const;
   // open(2) of an absolute in-tree path. Under a tree, the path and every
   // symlink in it resolve inside the tree (openat2 RESOLVE_IN_ROOT), so an
   // absolute link such as dev/ng1n1 -> /dev/ng1n1 stays in the tree.
