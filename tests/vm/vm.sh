@@ -27,12 +27,16 @@
 # concurrent 4 MiB bounce buffers per NVMe device; debian is the system's
 # qemu-system-x86_64 (bookworm: 7.2); ram is the performance testbed, QEMU 10
 # built with a RAM-backed CMB (tests/vm/qemu/build-ram-cmb.sh, bench/ only).
+# --append ARGS: more kernel command line (module parameters of the modules
+# the initramfs loads: nvme-core.multipath=N).
+# --modules "nvmet nvme-loop": more kernel modules (and what they need),
+# loaded at boot (Debian's kernels; not the lts one, which has none).
 # Fails loudly (exit 125) when the guest does not boot or times out.
 set -euo pipefail
 # A failing command names itself, so no failure is silent.
 trap 'echo "vm.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
-topology=switch kernel_kind=${CMB_KERNEL:-backports} qemu_kind=${CMB_QEMU:-backports} timeout=600 poll_queues=0 out="" trace=0 trace_also="" hotplug=0 disk_mb=2048 mem=2G
+topology=switch kernel_kind=${CMB_KERNEL:-backports} qemu_kind=${CMB_QEMU:-backports} timeout=600 poll_queues=0 out="" trace=0 trace_also="" hotplug=0 disk_mb=2048 mem=2G extra_modules="" extra_append=""
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 while (($#)); do
   case "$1" in
@@ -45,6 +49,8 @@ while (($#)); do
     --trace-also) trace=1 trace_also=$2; shift 2 ;;
     --hotplug) hotplug=1; shift ;;
     --disk-mb) disk_mb=$2; shift 2 ;;
+    --modules) extra_modules=$2; shift 2 ;;
+    --append) extra_append+=" $2"; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
     --nvme-poll-queues) [[ $2 =~ ^[0-9]+$ ]] || { echo "vm.sh: --nvme-poll-queues wants a number, not '$2'" >&2; exit 2; }; poll_queues=$2; shift 2 ;;
     -h|--help) usage ;;
@@ -107,6 +113,7 @@ qemu_extra+=(-accel "tcg,thread=single")
 # the testbed needs (Debian builds 9p and nvme as modules), dependencies
 # first, as modinfo reads them from the kernel's own module tree.
 mods=() mod_files=()
+[[ -z $extra_modules || $kernel_kind != lts ]] || die "--modules: the lts test kernel has no modules"
 if [[ $kernel_kind != lts ]]; then
   moddir="$(dirname "$kernel")/modules/$kver"
   [[ -d $moddir ]] || die "no modules for $kver in $moddir"
@@ -123,7 +130,7 @@ if [[ $kernel_kind != lts ]]; then
     mods+=("$m") mod_files+=("$f")
   }
   # virtio_pci: a module in 6.1. ext4: the tests mount one on a destination to see it refused.
-  for m in virtio_pci 9pnet_virtio 9p nvme ext4; do add_module "$m"; done
+  for m in virtio_pci 9pnet_virtio 9p nvme ext4 $extra_modules; do add_module "$m"; done
 fi
 initrd_key=$( (cat "$here/init.sh" "$0"; echo "$kernel_kind $kernel $kver ${mods[*]}") | sha256sum | cut -c1-16)
 initrd="$cache/initrd-$initrd_key.cgz"
@@ -184,6 +191,7 @@ qemu=("$qemu_bin" -machine q35 -m "$mem" -smp 2 -nographic -no-reboot -net none
       -virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap")
 append="console=ttyS0 panic=-1 quiet loglevel=4 cmb.out=$out"
 ((poll_queues)) && append+=" nvme.poll_queues=$poll_queues"
+append+=$extra_append
 # Host directories under /tmp the job needs: the guest mounts its own tmpfs there.
 keep=()
 for p in "$PWD" "$@"; do

@@ -22,6 +22,7 @@
 #include "cmb/pci_names.h"
 #include "cmb/sysroot.h"
 #include "fio_recipe.h"
+#include "nvmet_view.h"
 #include "pci_tree.h"
 #include "probe.h"
 #include "report.h"
@@ -241,6 +242,14 @@ void PrintKernel(const cmb::System& sys) {
                                sys.rules.Describe());
 }
 
+// The nvmet target's configfs tree; nullopt (said on stderr) when unreadable.
+std::optional<cmb::NvmetConfig> Nvmet(const cmb::SysRoot& root) {
+  absl::StatusOr<cmb::NvmetConfig> t = cmb::ReadNvmetConfig(root);
+  if (t.ok()) return *t;
+  std::cerr << "cmbinfo: the NVMe-oF target's configuration could not be read: " << t.status().message() << "\n";
+  return std::nullopt;
+}
+
 // Options that do not go together; the exit status when some are given.
 std::optional<int> CheckModes(const Options& o) {
   const char* bad = nullptr;
@@ -356,6 +365,7 @@ int PrintText(const Options& o, const cmb::System& sys, const std::vector<cmb::P
   PrintPaths(sys, paths, o.verbose);
   if (o.verbose) PrintFioRecipes(sys, paths);
   if (o.topology) PrintTopology(Tree(o.root, sys));
+  if (std::optional<cmb::NvmetConfig> t = Nvmet(o.root)) cmbtools::PrintNvmet(std::cout, o.root, sys, *t);
   return kExitOk;
 }
 
@@ -377,6 +387,8 @@ int main(int argc, char** argv) {
     nlohmann::json j = cmbtools::ToJson(*sys, paths);
     cmbtools::AddGroupAccess(j, *sys, list, CMB_GROUP);
     cmbtools::AddTopology(j, Tree(o.root, *sys));
+    std::optional<cmb::NvmetConfig> t = Nvmet(o.root);
+    j["nvmet"] = t ? cmbtools::NvmetJson(o.root, *sys, *t) : nlohmann::json();
     std::cout << cmbtools::Dump(j) << "\n";
     return sys->controllers.empty() ? kExitNoNvme : kExitOk;
   }
