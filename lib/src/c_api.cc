@@ -54,6 +54,8 @@ std::string FixForC(const cmb::Fix& f) {
     case cmb::Fix::Kind::kModuleParameter:
       return absl::StrCat("set module parameter ", f.module, ".", f.parameter, "=", f.value,
                           ", then rebind the device to ", f.module);
+    case cmb::Fix::Kind::kBootParameter:
+      return absl::StrCat("boot with ", f.module, ".", f.parameter, "=", f.value, " on the kernel command line");
     case cmb::Fix::Kind::kSetOption: return OptionForC(f);
     case cmb::Fix::Kind::kGrantAccess:
       return absl::StrCat("run as root, or have ", f.device, " listed in ", f.list, " for group ", f.group,

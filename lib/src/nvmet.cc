@@ -218,7 +218,7 @@ NvmetP2pPrediction PredictNvmetP2p(const SysRoot& root, const System& sys, const
     p.provider = ns.p2pmem_device();
     // Without native multipath, /dev/nvmeXnY is the controller's own disk, under its PCI function.
     if (b.multipath_head)
-      p.fixes.push_back({.kind = Fix::Kind::kModuleParameter, .module = "nvme_core", .parameter = "multipath",
+      p.fixes.push_back({.kind = Fix::Kind::kBootParameter, .module = "nvme_core", .parameter = "multipath",
                          .value = "N"});
     return p;
   }

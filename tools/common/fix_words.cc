@@ -49,6 +49,9 @@ std::string FixInWords(const cmb::Fix& f) {
     case cmb::Fix::Kind::kKernel:
       return absl::StrCat("boot a kernel with ", f.need,
                           " (Debian: linux-image-amd64 from trixie-backports); see cmb(7), KERNEL REQUIREMENTS");
+    case cmb::Fix::Kind::kBootParameter:
+      return absl::StrCat("add ", f.module, ".", f.parameter, "=", f.value,
+                          " to the kernel command line and reboot (the parameter cannot change at run time)");
     case cmb::Fix::Kind::kModuleParameter:
       return absl::StrCat("load ", f.module, " with ", f.parameter, "=", f.value, " (options ", f.module, " ",
                           f.parameter, "=", f.value, " in /etc/modprobe.d/), or echo ", f.value, " >/sys/module/",

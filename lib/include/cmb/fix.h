@@ -24,6 +24,7 @@ struct Fix {
     kInspect,          // look at `look` (of `device`, when it names one)
     kKernel,           // a kernel with `need` (Linux >= ... with CONFIG_...)
     kModuleParameter,  // load `module` with `parameter`=`value`, then rebind the device to it
+    kBootParameter,    // `module`.`parameter`=`value` on the kernel command line, and a reboot (read-only at run time)
     kGrantAccess,      // root, or the access list naming `device` for `group` (cmb-devices(5))
     kSetOption,        // set the copy request's `option` (to `value`, when the fix names one)
   };
@@ -54,7 +55,7 @@ struct Fix {
   Option option = Option::kAllowBounce;
   std::string device{};   // kInspect, kGrantAccess: "/dev/ng1n1", "0000:03:00.0", "nvme1"
   std::string need{};     // kKernel: "Linux >= 6.2 with CONFIG_PCI_P2PDMA"
-  std::string module{}, parameter{}, value{};  // kModuleParameter; value also kSetOption ("at most 4096")
+  std::string module{}, parameter{}, value{};  // kModuleParameter, kBootParameter; value also kSetOption ("at most 4096")
   std::string group{}, list{};                 // kGrantAccess: "cmb", "/etc/cmb/devices"
   bool operator==(const Fix&) const = default;
 };

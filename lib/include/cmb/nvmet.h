@@ -43,9 +43,9 @@ namespace cmb {
 inline constexpr const char* kNvmetConfigfs = "/sys/kernel/config/nvmet";
 
 struct NvmetNamespace {
-  std::string subsystem;    // the subsystem's NQN, as configfs names its directory
+  std::string subsystem{};  // the subsystem's NQN, as configfs names its directory
   uint32_t nsid = 0;
-  std::string device_path;  // the backing block device or file; empty when unset
+  std::string device_path{};  // the backing block device or file; empty when unset
   bool enabled = false;
   // The p2pmem attribute: nullopt when configfs has none (no CONFIG_PCI_P2PDMA).
   std::optional<std::string> p2pmem_raw{};
@@ -56,13 +56,13 @@ struct NvmetNamespace {
 };
 
 struct NvmetPort {
-  std::string id;  // the port's directory: its number
-  std::string trtype, adrfam, traddr, trsvcid;
+  std::string id{};  // the port's directory: its number
+  std::string trtype{}, adrfam{}, traddr{}, trsvcid{};
   std::vector<std::string> subsystems{};  // NQNs linked under ports/<id>/subsystems
 };
 
 struct NvmetSubsystem {
-  std::string nqn;
+  std::string nqn{};
   bool allow_any_host = false;
   std::vector<std::string> allowed_hosts{};
   std::vector<NvmetNamespace> namespaces{};
