@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace cmb {
 namespace {
@@ -114,11 +115,15 @@ RulePresence KernelRules::Has(const KernelFact& fact) const {
 
 std::string KernelRules::Arrival(const KernelFact& fact) {
   std::string s = absl::StrCat(fact.commit, ", Linux ", fact.since.ToString());
+  std::vector<std::string> unknown;  // series that took it at a point not known
   for (const StableBackport& b : fact.stable) {
-    absl::StrAppend(&s, "; ", b.major, ".", b.minor, ".y");
-    if (b.from_patch >= 0) absl::StrAppend(&s, " from ", b.major, ".", b.minor, ".", b.from_patch);
-    else if (b.seen_in >= 0) absl::StrAppend(&s, " (seen in ", b.major, ".", b.minor, ".", b.seen_in, ")");
+    if (b.from_patch >= 0) absl::StrAppend(&s, "; ", b.major, ".", b.minor, ".y from ", b.major, ".", b.minor, ".",
+                                           b.from_patch);
+    else if (b.seen_in >= 0) absl::StrAppend(&s, "; ", b.major, ".", b.minor, ".y (seen in ", b.major, ".", b.minor,
+                                             ".", b.seen_in, ")");
+    else unknown.push_back(absl::StrCat(b.major, ".", b.minor, ".y"));
   }
+  if (!unknown.empty()) absl::StrAppend(&s, "; ", absl::StrJoin(unknown, ", "), " at points not known");
   return s;
 }
 

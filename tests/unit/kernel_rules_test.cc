@@ -76,6 +76,7 @@ TEST(KernelRules, CmbAlignmentCheckOnBothSidesOfEachArrival) {
   EXPECT_EQ(arrival.find("56cf7ef0d490, Linux 6.14"), 0u) << arrival;
   EXPECT_TRUE(absl::StrContains(arrival, "6.12.y from 6.12.23")) << arrival;
   EXPECT_TRUE(absl::StrContains(arrival, "6.1.y (seen in 6.1.176)")) << arrival;
+  EXPECT_TRUE(absl::StrContains(arrival, "5.10.y, 6.6.y, 6.13.y at points not known")) << arrival;
   EXPECT_EQ(KernelRules::kMemremapCompatAlign, 2u << 20);
 }
 
