@@ -380,7 +380,9 @@ absl::StatusOr<std::vector<const Controller*>> CandidateProviders(const System& 
     if (c == nullptr) return absl::NotFoundError(absl::StrCat(asked, ": no NVMe controller there"));
     if (!c->p2pmem)
       return absl::FailedPreconditionError(absl::StrCat(asked, " (", c->name, "), has no p2pmem pool: ",
-                                                        c->cmb_note.empty() ? "no CMB registered" : c->cmb_note));
+                                                        !c->p2pmem_note.empty() ? c->p2pmem_note
+                                                        : c->cmb_note.empty()   ? "no CMB registered"
+                                                                                : c->cmb_note));
     if (!c->p2pmem->published)
       return absl::FailedPreconditionError(absl::StrCat(
           asked, ": it is not published (the nvme driver publishes only CMBs that support both reads and writes, "

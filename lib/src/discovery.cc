@@ -20,6 +20,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "cmb/status_macros.h"
 
@@ -343,6 +345,96 @@ void ReadCmbRegisters(const SysRoot& root, const std::string& dir, Controller& c
   }
 }
 
+// The BAR that holds the CMB, from sysfs `resource`: one "start end flags"
+// line per resource, BARs 0 to 5 first; a BAR not assigned reads all zeros.
+void ReadCmbBar(const SysRoot& root, Controller& c) {
+  if (!c.cmb || !c.address) return;
+  std::string pci = "/sys/bus/pci/devices/" + c.address->ToString();
+  absl::StatusOr<std::string> text = root.Read(pci + "/resource");
+  if (!text.ok()) return;
+  const int bir = c.cmb->loc.bir;
+  std::vector<absl::string_view> lines = absl::StrSplit(*text, '\n', absl::SkipEmpty());
+  if (bir >= static_cast<int>(lines.size())) return;
+  std::vector<absl::string_view> f = absl::StrSplit(lines[bir], ' ', absl::SkipEmpty());
+  uint64_t start = 0, end = 0;
+  if (f.size() < 2 || !absl::SimpleHexAtoi(f[0], &start) || !absl::SimpleHexAtoi(f[1], &end) || end <= start)
+    return;
+  c.cmb_bar = PciBar{.index = bir, .start = start, .size = end - start + 1,
+                     .mappable = root.Exists(absl::StrCat(pci, "/resource", bir))};
+}
+
+// What in the CMB's size or BAR start fails nvme_map_cmb()'s alignment
+// check (it does not look at the offset); empty if nothing.
+std::string MisalignedCmb(const CmbRegisters& r, const PciBar& bar) {
+  // The driver first clamps the CMB to what the BAR holds past the offset.
+  const uint64_t size = std::min(r.size_bytes, bar.size - r.offset_bytes);
+  const uint64_t align = KernelRules::kMemremapCompatAlign;
+  std::vector<std::string> bad;
+  if (size % align) bad.push_back(absl::StrFormat("its size, %u bytes, is not a multiple of 2 MiB", size));
+  if (bar.start % align)
+    bad.push_back(absl::StrFormat("BAR %d starts at 0x%x, not on a 2 MiB boundary", bar.index, bar.start));
+  return absl::StrJoin(bad, "; ");
+}
+
+// Whether the running kernel skips a misaligned CMB (KernelFacts::CmbAlignment).
+std::string MisalignedWhy(const KernelRules& rules) {
+  const std::string arrival = KernelRules::Arrival(KernelFacts::CmbAlignment());
+  switch (rules.cmb_alignment_check) {
+    case RulePresence::kYes:
+      return absl::StrCat("the nvme driver skips such a CMB without a log line (nvme_map_cmb; ", arrival, ")");
+    case RulePresence::kMaybe:
+      return absl::StrCat("this kernel's stable series took the check that skips such a CMB at a point release "
+                          "cmb does not know (", arrival, "); without it, memory hotplug refuses the range");
+    case RulePresence::kNo: break;
+  }
+  return absl::StrCat("this kernel predates the check that skips such a CMB (", arrival,
+                      "), so memory hotplug refuses the range and the kernel logs \"failed to register the CMB\"");
+}
+
+// Why a CMB past nvme_map_cmb()'s own checks was not registered, in the
+// order pci_p2pdma_add_resource() fails: the stub without P2PDMA, no provider
+// for unmappable BARs (7.1), then memory hotplug's alignment of the range
+// itself (check_pfn_span() in __add_pages, which warns "Misaligned").
+std::string RegistrationFailure(const KernelRules& rules, const KernelSupport& k, const PciBar& bar,
+                                uint64_t offset, bool logged_failure) {
+  if (logged_failure && k.p2pdma == Support::kNo)
+    return "the kernel failed to register it (kernel log: \"failed to register the CMB\"), as kernels without "
+           "CONFIG_PCI_P2PDMA do";
+  if (!bar.mappable && rules.non_mappable_bars_refused)
+    return absl::StrCat("the kernel marks this function's BARs as not mappable (no resource", bar.index,
+                        " file) and gives such functions no P2P provider (",
+                        KernelRules::Arrival(KernelFacts::NonMappableBars()), ")");
+  if ((bar.start + offset) % KernelRules::kMemremapCompatAlign)
+    return absl::StrFormat("misaligned (it starts at 0x%x, BAR %d plus offset 0x%x, not on a 2 MiB boundary): "
+                           "memory hotplug refuses the range, and the kernel logs \"failed to register the CMB\"",
+                           bar.start + offset, bar.index, offset);
+  return "";
+}
+
+// Why the kernel published no pool for a CMB whose registers show, in the
+// order nvme_map_cmb() checks: offset past the BAR, size or BAR start off
+// the 2 MiB grid (silent since KernelFacts::CmbAlignment), then registration.
+std::string NotPublishedNote(const KernelRules& rules, const KernelSupport& k, const Controller& c,
+                             bool logged_failure) {
+  if (!c.cmb || c.p2pmem) return "";
+  const std::string head = "registers present, not published: ";
+  const std::string no_p2pdma = k.p2pdma == Support::kNo ? "; this kernel also lacks P2PDMA support" : "";
+  if (const std::optional<PciBar>& bar = c.cmb_bar) {
+    if (c.cmb->offset_bytes > bar->size)
+      return absl::StrFormat("%sthe CMB's offset 0x%x lies beyond BAR %d (%u bytes), so the nvme driver skips it%s",
+                             head, c.cmb->offset_bytes, bar->index, bar->size, no_p2pdma);
+    if (const std::string bad = MisalignedCmb(*c.cmb, *bar); !bad.empty())
+      return absl::StrCat(head, "misaligned (", bad, "): ", MisalignedWhy(rules), no_p2pdma);
+    if (std::string why = RegistrationFailure(rules, k, *bar, c.cmb->offset_bytes, logged_failure); !why.empty())
+      return head + why;
+  }
+  if (logged_failure)
+    return absl::StrCat(head, "the kernel failed to register it (kernel log: \"failed to register the CMB\")");
+  if (k.p2pdma == Support::kNo) return absl::StrCat(head, "this kernel lacks P2PDMA support (", k.evidence, ")");
+  return absl::StrCat(head, "the kernel did not register it for P2PDMA",
+                      c.cmb_bar ? "" : " (where its BAR lies could not be read, so its alignment is not known)");
+}
+
 // The controller's namespaces, by nsid: nvmeXnY entries, and the heads of
 // native multipath's hidden paths (nvmeScCnN is a path of nvmeSnN).
 absl::Status ReadNamespaces(const SysRoot& root, const std::string& dir, const DeviceUse& use, Controller& c) {
@@ -413,6 +505,7 @@ absl::StatusOr<Controller> ReadController(const SysRoot& root, const std::string
   }
   if (c.address) ReadPciFunction(root, c);
   ReadCmbRegisters(root, dir, c);
+  ReadCmbBar(root, c);
   CMB_RETURN_IF_ERROR(ReadNamespaces(root, dir, use, c));
   return c;
 }
@@ -420,7 +513,10 @@ absl::StatusOr<Controller> ReadController(const SysRoot& root, const std::string
 }  // namespace
 
 absl::StatusOr<Controller> DiscoverController(const SysRoot& root, const std::string& name) {
-  return ReadController(root, name, ReadDeviceUse(root));
+  CMB_ASSIGN_OR_RETURN(Controller c, ReadController(root, name, ReadDeviceUse(root)));
+  KernelSupport k;  // unknown: one controller's view reads no kernel log or config
+  c.p2pmem_note = NotPublishedNote(KernelRules::ForRunning(root), k, c, false);
+  return c;
 }
 
 KernelSupport DetectKernelSupport(const SysRoot& root, const std::vector<Controller>& controllers) {
@@ -498,6 +594,8 @@ absl::StatusOr<System> Discover(const SysRoot& root) {
         " (kernel log), as kernels built without CONFIG_PCI_P2PDMA do (Debian trixie's 6.12 and bookworm's 6.1)");
     sys.kernel.fixes.push_back({.kind = Fix::Kind::kKernel, .need = "CONFIG_PCI_P2PDMA"});
   }
+  for (Controller& c : sys.controllers)
+    c.p2pmem_note = NotPublishedNote(sys.rules, sys.kernel, c, unregistered.count(c.name) > 0);
   return sys;
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace cmb {
 namespace {
@@ -67,9 +68,63 @@ const std::vector<WhitelistRule>& KernelRules::AllWhitelist() {
     add(kGoogle, -1, false, {7, 1, 0}, std::nullopt, "Google SoC (any device, PCI_ANY_ID)");
     for (int32_t d : {0x2f95, 0x2f96, 0x2f97, 0x2f98})
       add(kNvidia, d, false, {7, 3, 0}, std::nullopt, "NVIDIA CPU (Vera Rubin)");
+    // None after 7.3 is known: no newer tree was read, and no later entry was
+    // found in the patch archives searched. Zhaoxin's host bridges (1d17:1003,
+    // 1005-1007 same-bridge, 1008) are in a distribution's 6.6 vendor tree
+    // only, not in mainline 7.3.4 (read), so they are not rules here.
     return r;
   }();
   return kRules;
+}
+
+const KernelFact& KernelFacts::CmbAlignment() {
+  static const KernelFact kFact{"56cf7ef0d490",
+                                KernelSince::kCmbAlignment,
+                                {{.major = 6, .minor = 12, .from_patch = 23},
+                                 {.major = 6, .minor = 1, .seen_in = 176},
+                                 {.major = 5, .minor = 10},
+                                 {.major = 6, .minor = 6},
+                                 {.major = 6, .minor = 13}},
+                                "the nvme driver skips a CMB whose size or BAR start is not 2 MiB aligned"};
+  return kFact;
+}
+
+const KernelFact& KernelFacts::PoollessProviders() {
+  static const KernelFact kFact{"372d6d1b8ae3", KernelSince::kPoolless, {},
+                                "P2P providers without a memory pool; only a published pool serves p2pmem"};
+  return kFact;
+}
+
+const KernelFact& KernelFacts::NonMappableBars() {
+  static const KernelFact kFact{"951ebc18d181", KernelSince::kNonMappableBars, {},
+                                "no P2P provider on a function whose BARs cannot be mapped"};
+  return kFact;
+}
+
+RulePresence KernelRules::Has(const KernelFact& fact) const {
+  KernelVersion k = version.value_or(kNewestKnown);
+  if (k >= fact.since) return RulePresence::kYes;
+  for (const StableBackport& b : fact.stable) {
+    if (k.major != b.major || k.minor != b.minor) continue;
+    if (b.from_patch >= 0) return k.patch >= b.from_patch ? RulePresence::kYes : RulePresence::kNo;
+    // A point release at or past one read with it has it too (stable only adds).
+    return b.seen_in >= 0 && k.patch >= b.seen_in ? RulePresence::kYes : RulePresence::kMaybe;
+  }
+  return RulePresence::kNo;
+}
+
+std::string KernelRules::Arrival(const KernelFact& fact) {
+  std::string s = absl::StrCat(fact.commit, ", Linux ", fact.since.ToString());
+  std::vector<std::string> unknown;  // series that took it at a point not known
+  for (const StableBackport& b : fact.stable) {
+    if (b.from_patch >= 0) absl::StrAppend(&s, "; ", b.major, ".", b.minor, ".y from ", b.major, ".", b.minor, ".",
+                                           b.from_patch);
+    else if (b.seen_in >= 0) absl::StrAppend(&s, "; ", b.major, ".", b.minor, ".y (seen in ", b.major, ".", b.minor,
+                                             ".", b.seen_in, ")");
+    else unknown.push_back(absl::StrCat(b.major, ".", b.minor, ".y"));
+  }
+  if (!unknown.empty()) absl::StrAppend(&s, "; ", absl::StrJoin(unknown, ", "), " at points not known");
+  return s;
 }
 
 RulePresence KernelRules::Has(const WhitelistRule& rule) const {
@@ -104,10 +159,22 @@ KernelRules KernelRules::For(absl::string_view release) {
   r.passthrough = k >= KernelSince::kPassthrough;
   r.sqe_mixed = k >= KernelSince::kSqeMixed;
   r.amd_zen_rule = k >= KernelSince::kAmdZenP2p;
+  r.cmb_alignment_check = r.Has(KernelFacts::CmbAlignment());
+  r.poolless_providers = k >= KernelSince::kPoolless;
+  r.non_mappable_bars_refused = k >= KernelSince::kNonMappableBars;
   r.multi_page_p2p = k >= KernelSince::kHostListP2p ? P2pDataPointer::kHostList
                      : k < KernelSince::kUnreadSglLayout ? P2pDataPointer::kInCommand
                                                       : P2pDataPointer::kUnknown;
   return r;
+}
+
+const char* RulePresenceName(RulePresence p) {
+  switch (p) {
+    case RulePresence::kYes: return "yes";
+    case RulePresence::kNo: return "no";
+    case RulePresence::kMaybe: return "maybe";
+  }
+  return "no";
 }
 
 const char* P2pDataPointerName(P2pDataPointer p) {

@@ -88,6 +88,26 @@ TEST(CmbinfoCli, NamesTheKernelRulesItApplied) {
   }
 }
 
+// A CMB whose registers show but whose size is off the 2 MiB grid: cmbinfo
+// says why it has no pool, in text and JSON, instead of a bare "none".
+TEST(CmbinfoCli, SaysAMisalignedCmbIsPresentButNotPublished) {
+  cmbtest::FakeSysfs t;
+  t.SetKernel("7.3.4+deb13-amd64", "CONFIG_PCI_P2PDMA=y\n");
+  t.AddNvme(t.HostBridge(), "0000:00:04.0", "nvme0", {.cmb_mb = 3, .pool = false, .cmb_bar_bytes = 4u << 20});
+  CliRun r = Cmbinfo(t.dir(), "");
+  EXPECT_NE(r.out.find("p2pmem   none: registers present, not published: misaligned ("), std::string::npos)
+      << r.out;
+  CliRun j = Cmbinfo(t.dir(), "-o json");
+  nlohmann::json doc = nlohmann::json::parse(j.out);
+  const nlohmann::json& c = doc["controllers"][0];
+  EXPECT_TRUE(c["p2pmem"].is_null());
+  ASSERT_TRUE(c["p2pmem_note"].is_string());
+  EXPECT_EQ(c["p2pmem_note"].get<std::string>().rfind("registers present, not published: misaligned", 0), 0u);
+  EXPECT_EQ(doc["kernel"]["rules"]["cmb_alignment_check"], "yes");
+  EXPECT_EQ(doc["kernel"]["rules"]["poolless_providers"], true);
+  EXPECT_EQ(doc["kernel"]["rules"]["non_mappable_bars_refused"], true);
+}
+
 // The pair of a CMB's controller with itself says what its own CMB takes on
 // the tree's kernel (own_cmb.h); other pairs have no own_cmb.
 TEST(CmbinfoCli, PredictsWhatAControllersOwnCmbTakes) {

@@ -1,6 +1,8 @@
 // Discovery over fake sysfs trees laid out like the kernel's.
 #include <gtest/gtest.h>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "cmb/discovery.h"
 #include "fake_sysfs.h"
@@ -77,6 +79,151 @@ TEST(Discovery, PublishedZeroIsNotAProvider) {
   EXPECT_FALSE(sys->controllers[0].p2pmem->published);
   EXPECT_FALSE(sys->controllers[0].cmb->sz.rds);
   EXPECT_TRUE(sys->Providers().empty());
+}
+
+// One controller whose CMB registers show (as 7.3.4 shows them after probe)
+// but which has no p2pmem pool, under `release` with P2PDMA built in.
+cmb::Controller Unpublished(FakeSysfs& t, const std::string& release, cmbtest::NvmeOptions o,
+                            const std::string& config = "CONFIG_PCI_P2PDMA=y\n") {
+  t.SetKernel(release, config);
+  o.pool = false;
+  t.AddNvme(t.HostBridge(), "0000:00:04.0", "nvme0", o);
+  absl::StatusOr<cmb::System> sys = cmb::Discover(t.root());
+  EXPECT_TRUE(sys.ok());
+  EXPECT_TRUE(sys->Providers().empty());
+  return sys->controllers.at(0);
+}
+
+constexpr uint64_t kMiB = 1 << 20;
+
+// 56cf7ef0d490: the size the driver keeps (the CMB clamped to its BAR) must
+// be a multiple of 2 MiB. 3 MiB in a 4 MiB BAR is not; 4 MiB is.
+TEST(Discovery, MisalignedCmbSizeIsNamedAndAnAlignedOneIsNot) {
+  FakeSysfs t;
+  cmb::Controller c = Unpublished(t, "7.3.4+deb13-amd64", {.cmb_mb = 3, .cmb_bar_bytes = 4 * kMiB});
+  ASSERT_TRUE(c.cmb);
+  ASSERT_TRUE(c.cmb_bar);
+  EXPECT_EQ(c.cmb_bar->index, 2);
+  EXPECT_EQ(c.cmb_bar->size, 4 * kMiB);
+  EXPECT_EQ(c.p2pmem_note.find("registers present, not published: misaligned ("), 0u) << c.p2pmem_note;
+  EXPECT_TRUE(absl::StrContains(c.p2pmem_note, "3145728 bytes, is not a multiple of 2 MiB")) << c.p2pmem_note;
+  EXPECT_TRUE(absl::StrContains(c.p2pmem_note, "without a log line")) << c.p2pmem_note;
+  EXPECT_TRUE(absl::StrContains(c.p2pmem_note, "56cf7ef0d490")) << c.p2pmem_note;
+
+  FakeSysfs u;
+  cmb::Controller d = Unpublished(u, "7.3.4+deb13-amd64", {.cmb_mb = 4});
+  EXPECT_FALSE(absl::StrContains(d.p2pmem_note, "misaligned")) << d.p2pmem_note;
+  EXPECT_EQ(d.p2pmem_note.find("registers present, not published: the kernel did not register it"), 0u)
+      << d.p2pmem_note;
+}
+
+// The driver checks the BAR's start (pci_resource_start), after clamping the
+// size to the BAR: 3 MiB of CMB in a 2 MiB BAR keeps 2 MiB and is aligned.
+TEST(Discovery, MisalignedBarStartOnBothSidesAndTheClampFirst) {
+  FakeSysfs t;
+  cmb::Controller c = Unpublished(t, "7.3.4", {.cmb_mb = 4, .cmb_bar_start = (uint64_t{0x38} << 32) + kMiB});
+  EXPECT_TRUE(absl::StrContains(c.p2pmem_note, "misaligned (BAR 2 starts at 0x3800100000, not on a 2 MiB boundary)"))
+      << c.p2pmem_note;
+  FakeSysfs u;
+  cmb::Controller d = Unpublished(u, "7.3.4", {.cmb_mb = 4, .cmb_bar_start = (uint64_t{0x38} << 32) + 2 * kMiB});
+  EXPECT_FALSE(absl::StrContains(d.p2pmem_note, "misaligned")) << d.p2pmem_note;
+  FakeSysfs w;
+  cmb::Controller e = Unpublished(w, "7.3.4", {.cmb_mb = 3, .cmb_bar_bytes = 2 * kMiB});
+  EXPECT_FALSE(absl::StrContains(e.p2pmem_note, "misaligned")) << e.p2pmem_note;
+}
+
+// 6.12.y took the check in 6.12.23: before it the kernel tries, memory
+// hotplug refuses, and the log says so; 6.1.y took it at a point not known.
+TEST(Discovery, MisalignedCmbWordsFollowTheStablePointRelease) {
+  FakeSysfs t;
+  cmb::Controller before = Unpublished(t, "6.12.22", {.cmb_mb = 3, .cmb_bar_bytes = 4 * kMiB});
+  EXPECT_TRUE(absl::StrContains(before.p2pmem_note, "misaligned")) << before.p2pmem_note;
+  EXPECT_TRUE(absl::StrContains(before.p2pmem_note, "predates the check")) << before.p2pmem_note;
+  FakeSysfs u;
+  cmb::Controller after = Unpublished(u, "6.12.23", {.cmb_mb = 3, .cmb_bar_bytes = 4 * kMiB});
+  EXPECT_TRUE(absl::StrContains(after.p2pmem_note, "without a log line")) << after.p2pmem_note;
+  FakeSysfs w;
+  cmb::Controller maybe = Unpublished(w, "6.1.150", {.cmb_mb = 3, .cmb_bar_bytes = 4 * kMiB});
+  EXPECT_TRUE(absl::StrContains(maybe.p2pmem_note, "at a point release cmb does not know")) << maybe.p2pmem_note;
+}
+
+// nvme_map_cmb() also returns silently when the CMB's offset lies past the BAR.
+TEST(Discovery, CmbOffsetBeyondItsBarIsNamed) {
+  FakeSysfs t;
+  t.SetKernel("7.3.4", "CONFIG_PCI_P2PDMA=y\n");
+  std::string dev = t.AddNvme(t.HostBridge(), "0000:00:04.0", "nvme0", {.cmb_mb = 4, .pool = false});
+  t.Write(dev + "/nvme/nvme0/cmbloc", absl::StrCat((8u << 12) | 0x62, "\n"));  // OFST 8 MiB, BIR 2
+  absl::StatusOr<cmb::System> sys = cmb::Discover(t.root());
+  ASSERT_TRUE(sys.ok());
+  const std::string& note = sys->controllers[0].p2pmem_note;
+  EXPECT_TRUE(absl::StrContains(note, "the CMB's offset 0x800000 lies beyond BAR 2 (4194304 bytes)")) << note;
+}
+
+// The driver's check ignores the offset, but memory hotplug wants the range
+// itself aligned: 1 MiB into the BAR fails there (logged), 2 MiB does not.
+TEST(Discovery, CmbStartOffTheGridPastTheDriversCheck) {
+  for (uint32_t ofst_mb : {1u, 2u}) {
+    FakeSysfs t;
+    t.SetKernel("7.3.4", "CONFIG_PCI_P2PDMA=y\n");
+    std::string dev =
+        t.AddNvme(t.HostBridge(), "0000:00:04.0", "nvme0", {.cmb_mb = 4, .pool = false, .cmb_bar_bytes = 8 * kMiB});
+    t.Write(dev + "/nvme/nvme0/cmbloc", absl::StrCat((ofst_mb << 12) | 0x62, "\n"));
+    absl::StatusOr<cmb::System> sys = cmb::Discover(t.root());
+    ASSERT_TRUE(sys.ok());
+    const std::string& note = sys->controllers[0].p2pmem_note;
+    EXPECT_EQ(absl::StrContains(note, "misaligned (it starts at 0x3800100000, BAR 2 plus offset 0x100000"),
+              ofst_mb == 1)
+        << note;
+    EXPECT_FALSE(absl::StrContains(note, "without a log line")) << note;
+  }
+}
+
+// Without CONFIG_PCI_P2PDMA the driver logs its failure; an aligned CMB is
+// then not called misaligned, and a misaligned one is named first.
+TEST(Discovery, P2pdmaOffIsToldApartFromMisaligned) {
+  FakeSysfs t;
+  t.Write("/dev/kmsg", "4,101,2100,-;nvme nvme0: failed to register the CMB\n");
+  cmb::Controller off = Unpublished(t, "7.3.4", {.cmb_mb = 4}, "# CONFIG_PCI_P2PDMA is not set\n");
+  EXPECT_TRUE(absl::StrContains(off.p2pmem_note, "failed to register the CMB")) << off.p2pmem_note;
+  EXPECT_FALSE(absl::StrContains(off.p2pmem_note, "misaligned")) << off.p2pmem_note;
+  FakeSysfs u;
+  cmb::Controller both = Unpublished(u, "7.3.4", {.cmb_mb = 3, .cmb_bar_bytes = 4 * kMiB},
+                                     "# CONFIG_PCI_P2PDMA is not set\n");
+  EXPECT_TRUE(absl::StrContains(both.p2pmem_note, "misaligned")) << both.p2pmem_note;
+  EXPECT_TRUE(absl::StrContains(both.p2pmem_note, "also lacks P2PDMA support")) << both.p2pmem_note;
+}
+
+// 951ebc18d181 (7.1): no provider on a function with non_mappable_bars, which
+// sysfs shows by hiding its resourceN files.
+TEST(Discovery, UnmappableBarsNamedFromTheirRelease) {
+  FakeSysfs t;
+  cmb::Controller c = Unpublished(t, "7.1.0", {.cmb_mb = 4, .bar_files = false});
+  ASSERT_TRUE(c.cmb_bar);
+  EXPECT_FALSE(c.cmb_bar->mappable);
+  EXPECT_TRUE(absl::StrContains(c.p2pmem_note, "BARs as not mappable (no resource2 file)")) << c.p2pmem_note;
+  EXPECT_TRUE(absl::StrContains(c.p2pmem_note, "951ebc18d181")) << c.p2pmem_note;
+  FakeSysfs u;
+  cmb::Controller d = Unpublished(u, "7.0.9", {.cmb_mb = 4, .bar_files = false});
+  EXPECT_FALSE(absl::StrContains(d.p2pmem_note, "not mappable")) << d.p2pmem_note;
+}
+
+// Since 6.19 a function can hold P2P state without a pool (vfio-pci's
+// providers): only a published p2pmem pool makes a provider.
+TEST(Discovery, OnlyAPublishedPoolIsAProvider) {
+  FakeSysfs t;
+  t.SetKernel("7.3.4", "CONFIG_PCI_P2PDMA=y\n");
+  std::string hb = t.HostBridge();
+  t.AddNvme(hb, "0000:00:04.0", "nvme0", {.cmb_mb = 64});
+  t.AddNvme(hb, "0000:00:05.0", "nvme1", {.cmb_mb = 64, .published = false, .cmbsz_flags = 0x3});
+  // An NVMe function handed to vfio-pci: not an nvme controller, no p2pmem/.
+  std::string vfio = t.AddPci(hb, "0000:00:06.0", 0x1b36, 0x0010, 0x010802, cmbtest::MakeConfig(0x1b36, 0x0010, 0, std::nullopt));
+  t.WriteResources(vfio, uint64_t{0x39} << 32, 64 * kMiB);
+  absl::StatusOr<cmb::System> sys = cmb::Discover(t.root());
+  ASSERT_TRUE(sys.ok());
+  ASSERT_EQ(sys->controllers.size(), 2u);
+  EXPECT_EQ(sys->Providers(), std::vector<size_t>{0});
+  EXPECT_TRUE(sys->rules.poolless_providers);
+  EXPECT_TRUE(sys->controllers[1].p2pmem_note.empty());  // it has a pool, unpublished
 }
 
 TEST(Discovery, MissingCmbAttributesWithP2pmemSaysUnknown) {

@@ -138,10 +138,13 @@ std::string FakeSysfs::AddNvme(const std::string& parent, const std::string& bdf
       Write(c + "/cmbsz", absl::StrCat((o.cmb_mb << 12) | (2u << 8) | o.cmbsz_flags, "\n"));
     }
     uint64_t size = uint64_t{o.cmb_mb} << 20;
-    Write(p + "/p2pmem/size", absl::StrCat(size, "\n"));
-    Write(p + "/p2pmem/available", absl::StrCat(size - 65536, "\n"));
-    Write(p + "/p2pmem/published", o.published ? "1\n" : "0\n");
-    if (o.allocate) Write(p + "/p2pmem/allocate", "");
+    WriteResources(p, o.cmb_bar_start, o.cmb_bar_bytes ? o.cmb_bar_bytes : size, o.bar_files);
+    if (o.pool) {
+      Write(p + "/p2pmem/size", absl::StrCat(size, "\n"));
+      Write(p + "/p2pmem/available", absl::StrCat(size - 65536, "\n"));
+      Write(p + "/p2pmem/published", o.published ? "1\n" : "0\n");
+      if (o.allocate) Write(p + "/p2pmem/allocate", "");
+    }
   }
   std::string num = name.substr(4);
   for (int i = 1; i <= o.namespaces; ++i) {
@@ -163,6 +166,23 @@ std::string FakeSysfs::AddNvme(const std::string& parent, const std::string& bdf
     Link("/sys/class/nvme-generic/" + ng, "../../" + (c + "/" + ng).substr(5));
   }
   return p;
+}
+
+// sysfs `resource` as pci-sysfs.c prints it: BAR0 (16 KiB of registers) and
+// BAR2 (the CMB), the rest unassigned, then the ROM; resourceN for each BAR.
+void FakeSysfs::WriteResources(const std::string& pci, uint64_t bar2_start, uint64_t bar2_bytes, bool files) {
+  const uint64_t bar0 = 0xfebd0000;
+  auto line = [](uint64_t start, uint64_t bytes, uint64_t flags) {
+    return bytes ? absl::StrFormat("0x%016x 0x%016x 0x%016x\n", start, start + bytes - 1, flags)
+                 : absl::StrFormat("0x%016x 0x%016x 0x%016x\n", 0, 0, 0);
+  };
+  std::string text = line(bar0, 16384, 0x140204) + line(0, 0, 0) + line(bar2_start, bar2_bytes, 0x14220c);
+  for (int i = 3; i < 7; ++i) text += line(0, 0, 0);
+  Write(pci + "/resource", text);
+  if (files) {
+    Write(pci + "/resource0", "");
+    Write(pci + "/resource2", "");
+  }
 }
 
 void FakeSysfs::TruncateConfigs() {

@@ -33,6 +33,11 @@ struct NvmeOptions {
   uint32_t max_hw_sectors_kb = 512;
   uint32_t max_segments = 128;
   bool io_poll = false;         // queue/io_poll: poll queues (nvme poll_queues > 0)
+  bool pool = true;             // the kernel registered the CMB: p2pmem/ exists
+  // BAR2, the CMB's (sysfs `resource`): start, and size (0: the CMB's size).
+  uint64_t cmb_bar_start = uint64_t{0x38} << 32;
+  uint64_t cmb_bar_bytes = 0;
+  bool bar_files = true;        // resourceN files (absent with non_mappable_bars)
 };
 
 class FakeSysfs {
@@ -72,6 +77,9 @@ class FakeSysfs {
   void TruncateConfigs();
   void SetCpu(const std::string& vendor, int family);
   void SetKernel(const std::string& release, const std::optional<std::string>& boot_config);
+  // A PCI function's sysfs `resource`: BAR0 and BAR2 at `bar2_start`, and
+  // their resourceN files when `files`.
+  void WriteResources(const std::string& pci, uint64_t bar2_start, uint64_t bar2_bytes, bool files = true);
 
  private:
   std::string dir_;

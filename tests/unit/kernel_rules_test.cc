@@ -55,6 +55,42 @@ TEST(KernelRules, EachFactOnBothSidesOfItsRelease) {
   EXPECT_EQ(KernelRules::For("7.3.4+deb13-amd64").unreachable_errno, EINVAL);
 }
 
+// 56cf7ef0d490 (nvme_map_cmb skips a misaligned CMB): mainline 6.14; in
+// 6.12.y from 6.12.23 (its stable review); in 6.1.y at a point not known, but
+// read in 6.1.176; older series that took it at unknown points are maybes.
+TEST(KernelRules, CmbAlignmentCheckOnBothSidesOfEachArrival) {
+  using cmb::RulePresence;
+  struct Case {
+    const char* release;
+    RulePresence want;
+  } cases[] = {{"6.13.0", RulePresence::kMaybe},    {"6.14.0", RulePresence::kYes},
+               {"6.12.22", RulePresence::kNo},      {"6.12.23", RulePresence::kYes},
+               {"6.12.117+deb13-amd64", RulePresence::kYes},
+               {"6.1.175", RulePresence::kMaybe},   {"6.1.176", RulePresence::kYes},
+               {"6.6.80", RulePresence::kMaybe},    {"5.15.190", RulePresence::kNo},
+               {"6.11.11", RulePresence::kNo},      {"7.3.4+deb13-amd64", RulePresence::kYes},
+               {"not a release", RulePresence::kYes}};
+  for (const Case& c : cases)
+    EXPECT_EQ(KernelRules::For(c.release).cmb_alignment_check, c.want) << c.release;
+  std::string arrival = KernelRules::Arrival(cmb::KernelFacts::CmbAlignment());
+  EXPECT_EQ(arrival.find("56cf7ef0d490, Linux 6.14"), 0u) << arrival;
+  EXPECT_TRUE(absl::StrContains(arrival, "6.12.y from 6.12.23")) << arrival;
+  EXPECT_TRUE(absl::StrContains(arrival, "6.1.y (seen in 6.1.176)")) << arrival;
+  EXPECT_TRUE(absl::StrContains(arrival, "5.10.y, 6.6.y, 6.13.y at points not known")) << arrival;
+  EXPECT_EQ(KernelRules::kMemremapCompatAlign, 2u << 20);
+}
+
+// 6.19's pool-less providers (372d6d1b8ae3) and 7.1's refusal of functions
+// with unmappable BARs (951ebc18d181), each on both sides of its release.
+TEST(KernelRules, ProviderRulesOnBothSidesOfTheirReleases) {
+  EXPECT_FALSE(KernelRules::For("6.18.9").poolless_providers);
+  EXPECT_TRUE(KernelRules::For("6.19.0").poolless_providers);
+  EXPECT_FALSE(KernelRules::For("7.0.12").non_mappable_bars_refused);
+  EXPECT_TRUE(KernelRules::For("7.1.0").non_mappable_bars_refused);
+  EXPECT_STREQ(cmb::KernelFacts::PoollessProviders().commit, "372d6d1b8ae3");
+  EXPECT_STREQ(cmb::KernelFacts::NonMappableBars().commit, "951ebc18d181");
+}
+
 // How multi-page P2P data is described: in the command up to 6.12 (read),
 // a host-memory SGL list from 7.3 (read), unknown in between (not read).
 TEST(KernelRules, MultiPageP2pDataPointerByRelease) {

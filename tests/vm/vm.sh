@@ -10,7 +10,7 @@
 # Kept in --out (default: a new directory under /tmp): console.log, dmesg.txt,
 # trace.log (QEMU's pci_nvme_map_addr DMA trace, with --trace; --trace-also
 # 'pci_nvme_map_sgl,pci_nvme_err_*' adds events, e.g. to see SGL descriptors), rc.
-# Topologies: switch rc split lba4k iommu zen stock shared owncmb fanout twocmb (see docs/testbed.md).
+# Topologies: switch rc split lba4k iommu zen stock shared owncmb fanout twocmb smallcmb (see docs/testbed.md).
 # --nvme-poll-queues N: nvme loads with poll_queues=N, so namespaces can take
 # polled completions (cmbcp --poll; queue/io_poll is 1).
 # --hotplug: PCIe native hotplug (pciehp) instead of ACPI's, and a QMP monitor;
@@ -247,6 +247,11 @@ case $topology in
     # Two third-party CMBs (cmb, cmb2: 64 MiB each), a source and a destination, behind one switch.
     root_port rp0 1; switch sw rp0 10 4
     nvme cmb swd0 "$cmb"; nvme cmb2 swd1 "$cmb"; nvme src swd2; nvme dst swd3 ;;
+  smallcmb)
+    # A 1 MiB CMB: BAR2 is 1 MiB, not a multiple of memremap_compat_align()
+    # (2 MiB), so nvme_map_cmb() skips it (56cf7ef0d490), next to a plain source.
+    root_port rp0 1; switch sw rp0 10 2
+    nvme cmb swd0 "cmb_size_mb=1"; nvme src swd1 ;;
   shared)
     # One namespace of an NVMe subsystem, shared by two controllers (c_pa,
     # c_pb; a subsystem gives both its serial, "shared"),
@@ -258,7 +263,7 @@ case $topology in
            -device "nvme,id=c_pa,serial=shared,subsys=subsys0,bus=swd2"
            -device "nvme,id=c_pb,serial=shared,subsys=subsys0,bus=swd3"
            -device "nvme-ns,drive=d_shared,bus=c_pa,nsid=1,shared=on") ;;
-  *) die "unknown topology '$topology' (switch rc split lba4k iommu zen stock shared owncmb fanout twocmb)" ;;
+  *) die "unknown topology '$topology' (switch rc split lba4k iommu zen stock shared owncmb fanout twocmb smallcmb)" ;;
 esac
 case $topology in
   zen) qemu+=(-cpu EPYC) ;;

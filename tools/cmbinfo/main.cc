@@ -117,8 +117,8 @@ void PrintP2pMem(const cmb::Controller& c, const cmb::AccessList& list) {
                                    d.reason);
     }
   } else if (c.cmb) {
-    std::cout << "  p2pmem   none: the kernel did not register this CMB for P2PDMA"
-                 " (CONFIG_PCI_P2PDMA off, or the CMB is not 2 MiB aligned)\n";
+    std::cout << "  p2pmem   none: "
+              << (c.p2pmem_note.empty() ? "the kernel did not register this CMB for P2PDMA" : c.p2pmem_note) << "\n";
   }
 }
 

@@ -52,6 +52,7 @@ nlohmann::json ToJson(const cmb::Controller& c) {
     j["cmb"] = nullptr;
   }
   j["cmb_note"] = c.cmb_note.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.cmb_note);
+  j["p2pmem_note"] = c.p2pmem_note.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.p2pmem_note);
   j["iommu_domain"] = c.iommu_domain.empty() ? nlohmann::json(nullptr) : nlohmann::json(c.iommu_domain);
   if (c.p2pmem) {
     j["p2pmem"] = {{"size_bytes", c.p2pmem->size_bytes},
@@ -137,7 +138,10 @@ nlohmann::json ToJson(const cmb::System& sys, const std::vector<cmb::P2pPath>& p
                    {"p2pmem_allocate", rules.p2pmem_allocate},
                    {"passthrough", rules.passthrough},
                    {"sqe_mixed", rules.sqe_mixed},
-                   {"multi_page_p2p", cmb::P2pDataPointerName(rules.multi_page_p2p)}}}};
+                   {"multi_page_p2p", cmb::P2pDataPointerName(rules.multi_page_p2p)},
+                   {"cmb_alignment_check", RulePresenceName(rules.cmb_alignment_check)},
+                   {"poolless_providers", rules.poolless_providers},
+                   {"non_mappable_bars_refused", rules.non_mappable_bars_refused}}}};
   j["controllers"] = nlohmann::json::array();
   for (const cmb::Controller& c : sys.controllers) j["controllers"].push_back(ToJson(c));
   j["p2p"] = nlohmann::json::array();

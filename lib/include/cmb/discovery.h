@@ -87,6 +87,15 @@ struct Namespace {
 // `why` (optional) gets what matched ("NGUID 5254...").
 bool SameNamespace(const Namespace& a, const Namespace& b, std::string* why = nullptr);
 
+// One memory BAR of a PCI function.
+struct PciBar {
+  int index = 0;
+  uint64_t start = 0, size = 0;
+  // The kernel shows a resourceN file for it: not so when it marks the
+  // function's BARs non_mappable_bars (pci-sysfs.c, 7.3.4).
+  bool mappable = true;
+};
+
 struct Controller {
   std::string name;       // "nvme0"
   std::string transport;  // "pcie"
@@ -99,6 +108,12 @@ struct Controller {
   std::optional<CmbRegisters> cmb;  // only when the kernel shows cmbloc/cmbsz
   std::string cmb_note;  // why cmb is absent or odd ("attributes missing; p2pmem present")
   std::optional<P2pMem> p2pmem;
+  // The BAR the CMB lies in (CMBLOC.BIR), from the function's sysfs `resource`
+  // (CPU addresses, as pci_resource_start); absent when unset or unreadable.
+  std::optional<PciBar> cmb_bar;
+  // Why a CMB whose registers show has no p2pmem pool, in plain words:
+  // "registers present, not published: misaligned (...)". Empty otherwise.
+  std::string p2pmem_note;
   std::vector<Namespace> namespaces;
   // The IOMMU domain of the PCI function (iommu_group/type: "DMA", "DMA-FQ",
   // "identity", ...); empty when no IOMMU manages it.

@@ -44,6 +44,53 @@ struct KernelSince {
   static constexpr KernelVersion kSqeMixed{6, 19, 0};        // IORING_SETUP_SQE_MIXED
   static constexpr KernelVersion kUnreadSglLayout{6, 13, 0}; // from here to kHostListP2p: multi-page P2P layout not read
   static constexpr KernelVersion kHostListP2p{7, 3, 0};      // multi-page P2P: SGL list in host memory
+  static constexpr KernelVersion kCmbAlignment{6, 14, 0};    // nvme_map_cmb() skips a misaligned CMB
+  static constexpr KernelVersion kPoolless{6, 19, 0};        // P2P providers without a memory pool
+  static constexpr KernelVersion kNonMappableBars{7, 1, 0};  // no provider on a function with non_mappable_bars
+};
+
+// A stable series that took a mainline change: from a known point release,
+// or at an unknown one (then `seen_in`, a point release whose source was read
+// and has it, when there is one).
+struct StableBackport {
+  int major = 0, minor = 0;  // the series: 6.12
+  int from_patch = -1;       // first point release with it (6.12.23); -1: not known
+  int seen_in = -1;          // a point release read with it (6.1.176); -1: none read
+};
+
+// One change of what the kernel does, with the commit that made it and where
+// cmb read it (kmod-notes/README.md, "Newer kernels' rules").
+struct KernelFact {
+  const char* commit = "";   // upstream commit, 12 hex digits
+  KernelVersion since;       // first mainline release with it
+  std::vector<StableBackport> stable;
+  const char* what = "";     // one line for messages
+};
+
+struct KernelFacts {
+  // 56cf7ef0d490 "nvme-pci: skip CMB blocks incompatible with PCI P2P DMA"
+  // (drivers/nvme/host/pci.c, nvme_map_cmb): after clamping the CMB to its
+  // BAR, the driver returns without registering it when the size or the BAR's
+  // start (pci_resource_start, not start + offset) is not a multiple of
+  // memremap_compat_align(), and logs nothing. Mainline 6.14 (posted Feb 2025,
+  // merged among the 6.14-rc fixes; the 6.13-stable review carries it).
+  // 6.12.y from 6.12.23 (patch 260/423 of the 6.12.23-rc1 review, 2025-04-08);
+  // read in 6.12.117. 6.1.y: read in 6.1.176, first point release not known.
+  // 5.10, 6.6 and 6.13 stable reviews carry it too, at points not read.
+  static const KernelFact& CmbAlignment();
+  // 372d6d1b8ae3 "PCI/P2PDMA: Refactor to separate core P2P functionality from
+  // memory allocation" and siblings (6.19): struct p2pdma_provider per BAR;
+  // pcim_p2pdma_init() gives a function P2P state without a pool (vfio-pci,
+  // mlx5 in 7.3.4), and only pci_p2pdma_add_resource() creates the pool and
+  // the p2pmem/ sysfs group. pci_has_p2pmem() is true only when published.
+  static const KernelFact& PoollessProviders();
+  // 951ebc18d181 "PCI/P2PDMA: Avoid returning a provider for
+  // non_mappable_bars": pcim_p2pdma_init() fails -EOPNOTSUPP and
+  // pcim_p2pdma_provider() returns NULL for a function whose BARs are marked
+  // non_mappable_bars (7.3.4 read; set only by s390's fixup for IBM ISM). Such
+  // a function has no resourceN files (__pci_resource_attr_is_visible). The
+  // 7.1 arrival is the project notes'; no tagged tree was read for it.
+  static const KernelFact& NonMappableBars();
 };
 
 // One entry of pci_p2pdma_whitelist[] (drivers/pci/p2pdma.c): a host bridge
@@ -61,6 +108,7 @@ struct WhitelistRule {
 // Whether a rule holds in a kernel: kYes, kNo, or kMaybe for a stable series
 // that took the change at an unknown point release.
 enum class RulePresence { kYes, kNo, kMaybe };
+const char* RulePresenceName(RulePresence p);  // "yes", "no", "maybe"
 
 // How the nvme driver describes a passthrough command's data in P2P memory
 // to a controller that supports SGLs, when the data spans more than one page.
@@ -103,16 +151,32 @@ struct KernelRules {
   // cpu_supports_p2pdma(): AMD family >= 0x17 passes through the root
   // complex (5.2+, unchanged through 7.3).
   bool amd_zen_rule = true;
+  // nvme_map_cmb() skips a CMB whose size or BAR start is not a multiple of
+  // memremap_compat_align() (KernelFacts::CmbAlignment): kMaybe in a stable
+  // series that took it at a point release not known.
+  RulePresence cmb_alignment_check = RulePresence::kNo;
+  // The alignment: SUBSECTION_SIZE (2 MiB) on every architecture with the
+  // generic memremap_compat_align() (mm/memremap.c); powerpc book3s64 with the
+  // hash MMU wants its linear page size when that is larger.
+  static constexpr uint64_t kMemremapCompatAlign = uint64_t{2} << 20;
+  bool poolless_providers = false;     // 6.19: P2P state without a pool exists; only a published pool counts
+  bool non_mappable_bars_refused = false;  // 7.1: no provider on a function with non_mappable_bars
 
   static KernelRules For(absl::string_view release);
   // The running kernel's rules: /proc/sys/kernel/osrelease through `root`.
   static KernelRules ForRunning(const SysRoot& root);
 
-  // Every whitelist entry cmb knows, with its arrival.
+  // Every whitelist entry cmb knows, with its arrival: pci_p2pdma_whitelist[]
+  // of 6.12.117 and 7.3.4 (read). No entry after 7.3 is known (no newer tree
+  // read); Zhaoxin's host bridges are in a distribution's vendor tree only,
+  // not in mainline, so they are not here (kmod-notes/README.md).
   static const std::vector<WhitelistRule>& AllWhitelist();
   RulePresence Has(const WhitelistRule& rule) const;
+  RulePresence Has(const KernelFact& fact) const;
   // "since 7.2, and in 7.1.y stable" for messages.
   static std::string Arrival(const WhitelistRule& rule);
+  // "56cf7ef0d490, Linux 6.14; 6.12.y from 6.12.23; 6.1.y (seen in 6.1.176)".
+  static std::string Arrival(const KernelFact& fact);
   // One line for the user: "rules of Linux 7.3 (kernel 7.3.4+deb13-amd64)", with a
   // note when the kernel is newer than the rules or its release unparsable.
   std::string Describe() const;
