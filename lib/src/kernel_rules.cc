@@ -103,6 +103,7 @@ KernelRules KernelRules::For(absl::string_view release) {
   r.p2pmem_allocate = k >= KernelSince::kP2pmemAllocate;
   r.passthrough = k >= KernelSince::kPassthrough;
   r.sqe_mixed = k >= KernelSince::kSqeMixed;
+  r.rdma_host_p2p = k >= KernelSince::kRdmaHostP2p;
   r.amd_zen_rule = k >= KernelSince::kAmdZenP2p;
   r.multi_page_p2p = k >= KernelSince::kHostListP2p ? P2pDataPointer::kHostList
                      : k < KernelSince::kUnreadSglLayout ? P2pDataPointer::kInCommand

@@ -44,6 +44,7 @@ struct KernelSince {
   static constexpr KernelVersion kSqeMixed{6, 19, 0};        // IORING_SETUP_SQE_MIXED
   static constexpr KernelVersion kUnreadSglLayout{6, 13, 0}; // from here to kHostListP2p: multi-page P2P layout not read
   static constexpr KernelVersion kHostListP2p{7, 3, 0};      // multi-page P2P: SGL list in host memory
+  static constexpr KernelVersion kRdmaHostP2p{7, 1, 0};      // nvme-rdma namespaces take P2P pages (23528aa3320a)
 };
 
 // One entry of pci_p2pdma_whitelist[] (drivers/pci/p2pdma.c): a host bridge
@@ -97,6 +98,10 @@ struct KernelRules {
   bool p2pmem_allocate = false;   // p2pmem/allocate, p2pmem_alloc_mmap(): 6.2
   bool passthrough = false;       // IORING_OP_URING_CMD on /dev/ngXnY with SQE128|CQE32: 5.19
   bool sqe_mixed = false;         // IORING_SETUP_SQE_MIXED: 6.19
+  // nvme_rdma_supports_pci_p2pdma(): an nvme-rdma host's namespaces accept
+  // P2P pages when its RDMA device is a PCI function (7.1, commit
+  // 23528aa3320a). nvme-tcp, nvme-fc and nvme-loop never do.
+  bool rdma_host_p2p = false;
   P2pDataPointer multi_page_p2p = P2pDataPointer::kUnknown;
   // The largest command that is always one inline descriptor: one page.
   static constexpr uint64_t kSingleDescriptorBytes = 4096;
