@@ -464,9 +464,8 @@ absl::Status JudgeFabricEnd(const System& sys, const CopyRequest& req, CopyEnd& 
   unknown.name = e.controller;
   FabricClient f = JudgeFabricClient(sys.rules, c ? *c : unknown);
   if (!f.eligible) {
-    absl::Status s = absl::FailedPreconditionError(
-        absl::StrCat(f.reason, ": P2P needs both ends to take P2P memory",
-                     f.fix.empty() ? "" : absl::StrCat(". Fix: ", f.fix)));
+    absl::Status s =
+        absl::FailedPreconditionError(absl::StrCat(f.reason, f.fix.empty() ? "" : absl::StrCat(". Fix: ", f.fix)));
     return OrBounce(req, s);
   }
   e.dma_client = f.dma_client;
