@@ -83,6 +83,8 @@ TEST(CmbcpCli, FabricNamespaceNamesTheRule) {
   nlohmann::json p = nlohmann::json::parse(r.out)["plan"];
   EXPECT_EQ(p["method"], "bounce");
   EXPECT_NE(p.dump().find("never take P2P memory"), std::string::npos) << p.dump();
+  EXPECT_EQ(p["src"]["dma_client"], "0000:04:00.0");
+  EXPECT_TRUE(p["dst"]["dma_client"].is_null());
 }
 
 TEST(CmbcpCli, DryRunJsonShowsThePlan) {
