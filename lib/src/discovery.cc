@@ -439,11 +439,13 @@ RouteHit RouteV4(const SysRoot& root, const in_addr& dst) {
   if (!table.ok()) return best;
   for (absl::string_view line : absl::StrSplit(*table, '\n', absl::SkipEmpty())) {
     std::vector<absl::string_view> f = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-    uint32_t net = 0, mask = 0, metric = 0;
+    uint32_t net = 0, mask = 0, metric = 0, flags = 0;
     if (f.size() < 8 || !absl::SimpleHexAtoi(f[1], &net) || !absl::SimpleHexAtoi(f[7], &mask) ||
-        !absl::SimpleAtoi(f[6], &metric))
+        !absl::SimpleAtoi(f[6], &metric) || !absl::SimpleHexAtoi(f[3], &flags))
       continue;  // the header line, or a malformed one
-    if ((dst.s_addr & mask) == net) BetterRoute(best, f[0], std::popcount(mask), metric);
+    constexpr uint32_t kUp = 0x0001, kReject = 0x0200;  // RTF_UP, RTF_REJECT
+    if ((flags & kUp) && !(flags & kReject) && (dst.s_addr & mask) == net)
+      BetterRoute(best, f[0], std::popcount(mask), metric);
   }
   return best;
 }

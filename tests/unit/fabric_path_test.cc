@@ -105,6 +105,31 @@ TEST(FabricDiscovery, RdmaFindsTheRnicByRouteAndItsPciFunction) {
   EXPECT_TRUE(absl::StrContains(f.rnic->how, "route to 10.0.0.2 leaves through eth1")) << f.rnic->how;
 }
 
+// IPv6: the longest prefix of /proc/net/ipv6_route picks the interface.
+TEST(FabricDiscovery, RdmaFindsTheRnicByAnIpv6Route) {
+  FakeSysfs t;
+  t.AddSwitchTestbed();
+  AddRnicUnderSwitch(t);
+  t.AddRdmaDevice("rxe0", "", "eth0");
+  const std::string any(32, '0');
+  t.Write("/proc/net/ipv6_route",
+          any + " 00 " + any + " 00 " + any + " 00000400 00000001 00000000 00000003     eth0\n" +
+          "fd000000000000000000000000000000 40 " + any + " 00 " + any + " 00000100 00000001 00000000 00000001     eth1\n");
+  t.AddFabricNvme("nvme3", {.transport = "rdma", .address = "traddr=fd00::2,trsvcid=4420"});
+  absl::StatusOr<cmb::System> sys = cmb::Discover(t.root());
+  ASSERT_TRUE(sys.ok()) << sys.status();
+  const cmb::FabricInfo& f = *sys->FindController("nvme3")->fabric;
+  ASSERT_TRUE(f.rnic) << f.rnic_note;
+  EXPECT_EQ(f.rnic->netdev, "eth1");
+  EXPECT_EQ(f.rnic->ib_device, "mlx5_0");
+  t.AddFabricNvme("nvme4", {.transport = "rdma", .address = "traddr=2001:db8::9,trsvcid=4420"});
+  sys = cmb::Discover(t.root());
+  const cmb::FabricInfo& g = *sys->FindController("nvme4")->fabric;
+  ASSERT_TRUE(g.rnic) << g.rnic_note;
+  EXPECT_EQ(g.rnic->netdev, "eth0");  // the default route
+  EXPECT_EQ(g.rnic->ib_device, "rxe0");
+}
+
 TEST(FabricDiscovery, RdmaOverSoftRoceHasNoPciFunction) {
   FakeSysfs t;
   t.AddNetdev("eth0", "");
