@@ -15,14 +15,16 @@ QueueOptions QueueOf(const CopierOptions& opts, unsigned depth, bool writable) {
   return {.depth = depth, .writable = writable, .sqpoll = opts.sqpoll, .iopoll = opts.poll_completions};
 }
 
-// The end's queue on its data path (CopyEnd::path).
+// The end's queue on its data path (CopyEnd::path). Failures are explained
+// with the device doing the DMA (an RDMA end's NIC), when the plan knows it.
 absl::StatusOr<std::unique_ptr<CommandQueue>> OpenQueue(const CopyEnd& end, const QueueOptions& qo, int eventfd) {
+  const std::optional<PciAddress> client = end.dma_client ? end.dma_client : end.address;
   if (end.path == DataPath::kBlock) {
-    CMB_ASSIGN_OR_RETURN(std::unique_ptr<BlockQueue> q, BlockQueue::Open(end.ns, qo, end.address));
+    CMB_ASSIGN_OR_RETURN(std::unique_ptr<BlockQueue> q, BlockQueue::Open(end.ns, qo, client));
     CMB_RETURN_IF_ERROR(q->NotifyEventFd(eventfd));
     return q;
   }
-  CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(end.ns, qo, end.address));
+  CMB_ASSIGN_OR_RETURN(NvmeQueue q, NvmeQueue::Open(end.ns, qo, client));
   CMB_RETURN_IF_ERROR(q.NotifyEventFd(eventfd));
   return std::make_unique<NvmeCommandQueue>(std::move(q));
 }

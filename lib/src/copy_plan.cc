@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "cmb/fabric_path.h"
 #include "cmb/identify.h"
 #include "cmb/page.h"
 #include "cmb/status_macros.h"
@@ -26,7 +27,8 @@ constexpr unsigned kDefaultQd = 16;
 constexpr unsigned kMaxQd = 1024;
 
 CopyEnd End(const NamespaceRef& r, uint64_t lba) {
-  return CopyEnd{*r.ns, r.controller->name, r.controller->serial, r.controller->address, lba};
+  return CopyEnd{*r.ns, r.controller->name, r.controller->serial, r.controller->address, lba,
+                 DataPath::kPassthrough, r.controller->address};
 }
 
 std::string Range(const CopyEnd& e, uint64_t lbas) {
@@ -256,7 +258,7 @@ Candidate Judge(const SysRoot& root, const Controller& c, const CopyPlan& plan) 
   k.c = &c;
   std::vector<std::string> why;
   for (const CopyEnd* e : {&plan.src, &plan.dst}) {
-    absl::StatusOr<P2pPath> p = PredictP2pPath(root, *c.address, *e->address);
+    absl::StatusOr<P2pPath> p = PredictP2pPath(root, *c.address, *e->dma_client);
     if (!p.ok()) {
       why.push_back(absl::StrCat(e->controller, ": ", p.status().message()));
       continue;
@@ -448,11 +450,26 @@ void ExplainPick(const Candidate& pick, const std::vector<Candidate>& judged, Co
     if (&k != &pick && !k.why.empty()) plan.reasons.push_back(absl::StrCat("not ", k.c->name, ": ", k.why));
 }
 
+// An end without a PCI function of its own (NVMe over Fabrics): which
+// device would do its DMA, or the rule that keeps P2P memory from it.
+absl::Status JudgeFabricEnd(const System& sys, const CopyRequest& req, CopyEnd& e, CopyPlan& plan) {
+  if (e.dma_client) return absl::OkStatus();
+  const Controller* c = sys.FindController(e.controller);
+  Controller unknown;
+  unknown.name = e.controller;
+  FabricClient f = JudgeFabricClient(sys.rules, c ? *c : unknown);
+  if (!f.eligible) {
+    absl::Status s =
+        absl::FailedPreconditionError(absl::StrCat(f.reason, f.fix.empty() ? "" : absl::StrCat(". Fix: ", f.fix)));
+    return OrBounce(req, s);
+  }
+  e.dma_client = f.dma_client;
+  plan.reasons.push_back(f.reason);
+  return absl::OkStatus();
+}
+
 absl::Status PickProvider(const SysRoot& root, const System& sys, const CopyRequest& req, CopyPlan& plan) {
-  for (const CopyEnd* e : {&plan.src, &plan.dst})
-    if (!e->address)
-      return OrBounce(req, absl::FailedPreconditionError(
-                               absl::StrCat(e->controller, " is not a PCIe device: P2P DMA needs PCIe on both ends")));
+  for (CopyEnd* e : {&plan.src, &plan.dst}) CMB_RETURN_IF_ERROR(JudgeFabricEnd(sys, req, *e, plan));
   CMB_ASSIGN_OR_RETURN(std::vector<const Controller*> order, CandidateProviders(sys, req, plan));
   std::vector<Candidate> judged;
   for (const Controller* c : order) judged.push_back(Judge(root, *c, plan));

@@ -3,6 +3,7 @@
 #include "cmb/kernel_rules.h"
 #include "cmb/page.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -11,12 +12,15 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
 #include <map>
 #include <regex>
 #include <set>
 #include <tuple>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -244,6 +248,19 @@ std::vector<std::string> KernelLog(const SysRoot& root) {
 }
 
 }  // namespace
+
+void ParseFabricAddress(absl::string_view address, FabricInfo& out) {
+  for (absl::string_view kv : absl::StrSplit(absl::StripAsciiWhitespace(address), ',', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> p = absl::StrSplit(kv, absl::MaxSplits('=', 1));
+    std::string* field = p.first == "traddr"        ? &out.traddr
+                         : p.first == "trsvcid"     ? &out.trsvcid
+                         : p.first == "host_traddr" ? &out.host_traddr
+                         : p.first == "host_iface"  ? &out.host_iface
+                         : p.first == "src_addr"    ? &out.src_addr
+                                                    : nullptr;
+    if (field) *field = std::string(p.second);
+  }
+}
 
 std::vector<std::string> Namespace::uses() const {
   std::vector<std::string> u;
@@ -484,6 +501,151 @@ std::pair<std::string, std::string> ReadKernelConfig(const SysRoot& root, const 
   return {};
 }
 
+bool IsFabricTransport(absl::string_view t) { return t == "tcp" || t == "rdma" || t == "fc" || t == "loop"; }
+
+// "600" -> 600; "off" -> nullopt with *off set.
+std::optional<int> Seconds(const SysRoot& root, const std::string& path, bool* off) {
+  absl::StatusOr<std::string> v = root.ReadAttr(path);
+  int n = 0;
+  if (v.ok() && *v == "off" && off) *off = true;
+  if (v.ok() && absl::SimpleAtoi(*v, &n)) return n;
+  return std::nullopt;
+}
+
+// An IPv4 route of /proc/net/route that covers `dst` (network byte order, as
+// the kernel prints the words): its interface and prefix length.
+struct RouteHit {
+  std::string iface;
+  int prefix = -1;
+  uint32_t metric = 0;
+};
+
+void BetterRoute(RouteHit& best, absl::string_view iface, int prefix, uint32_t metric) {
+  if (prefix > best.prefix || (prefix == best.prefix && metric < best.metric)) best = {std::string(iface), prefix, metric};
+}
+
+RouteHit RouteV4(const SysRoot& root, const in_addr& dst) {
+  RouteHit best;
+  absl::StatusOr<std::string> table = root.Read("/proc/net/route");
+  if (!table.ok()) return best;
+  for (absl::string_view line : absl::StrSplit(*table, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    uint32_t net = 0, mask = 0, metric = 0, flags = 0;
+    if (f.size() < 8 || !absl::SimpleHexAtoi(f[1], &net) || !absl::SimpleHexAtoi(f[7], &mask) ||
+        !absl::SimpleAtoi(f[6], &metric) || !absl::SimpleHexAtoi(f[3], &flags))
+      continue;  // the header line, or a malformed one
+    constexpr uint32_t kUp = 0x0001, kReject = 0x0200;  // RTF_UP, RTF_REJECT
+    if ((flags & kUp) && !(flags & kReject) && (dst.s_addr & mask) == net)
+      BetterRoute(best, f[0], std::popcount(mask), metric);
+  }
+  return best;
+}
+
+// /proc/net/ipv6_route: "dst plen src plen nexthop metric refcnt use flags iface", addresses in hex.
+RouteHit RouteV6(const SysRoot& root, const in6_addr& dst) {
+  RouteHit best;
+  absl::StatusOr<std::string> table = root.Read("/proc/net/ipv6_route");
+  if (!table.ok()) return best;
+  for (absl::string_view line : absl::StrSplit(*table, '\n', absl::SkipEmpty())) {
+    std::vector<absl::string_view> f = absl::StrSplit(line, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+    int plen = 0;
+    uint32_t metric = 0;
+    if (f.size() < 10 || f[0].size() != 32 || !absl::SimpleHexAtoi(f[1], &plen) || plen > 128 ||
+        !absl::SimpleHexAtoi(f[5], &metric))
+      continue;
+    bool match = true;
+    for (int bit = 0; bit < plen && match; ++bit) {
+      int nibble = 0;
+      if (!absl::SimpleHexAtoi(f[0].substr(bit / 4, 1), &nibble)) match = false;
+      const bool want = (nibble >> (3 - bit % 4)) & 1;
+      const bool have = (dst.s6_addr[bit / 8] >> (7 - bit % 8)) & 1;
+      if (want != have) match = false;
+    }
+    if (match) BetterRoute(best, f[9], plen, metric);
+  }
+  return best;
+}
+
+// The interface the kernel would send to `traddr` from, by the main routing
+// table (policy routing and VRFs aside); empty when unknown.
+std::string RouteInterface(const SysRoot& root, const std::string& traddr) {
+  in_addr v4{};
+  in6_addr v6{};
+  if (::inet_pton(AF_INET, traddr.c_str(), &v4) == 1) return RouteV4(root, v4).iface;
+  if (::inet_pton(AF_INET6, traddr.c_str(), &v6) == 1) return RouteV6(root, v6).iface;
+  return "";
+}
+
+// Whether ib device `ib` is bound to network interface `netdev`: rxe's
+// `parent`, a RoCE GID's ndev, or one PCI function under both.
+bool IbBoundTo(const SysRoot& root, const std::string& ib, const std::string& netdev) {
+  const std::string dir = "/sys/class/infiniband/" + ib;
+  if (AttrOr(root, dir + "/parent") == netdev) return true;
+  if (absl::StatusOr<std::vector<std::string>> ports = root.List(dir + "/ports"); ports.ok())
+    for (const std::string& p : *ports) {
+      const std::string ndevs = dir + "/ports/" + p + "/gid_attrs/ndevs";
+      absl::StatusOr<std::vector<std::string>> idx = root.List(ndevs);
+      if (!idx.ok()) continue;
+      for (const std::string& i : *idx)  // unused GID entries fail to read (EINVAL)
+        if (AttrOr(root, ndevs + "/" + i) == netdev) return true;
+    }
+  absl::StatusOr<std::string> a = root.Resolve(dir + "/device");
+  absl::StatusOr<std::string> b = root.Resolve("/sys/class/net/" + netdev + "/device");
+  return a.ok() && b.ok() && *a == *b;
+}
+
+// The ib device's PCI function: its `device` link ends in a BDF for a
+// hardware RNIC; soft RoCE/iWARP devices have none.
+std::optional<PciAddress> IbPciFunction(const SysRoot& root, const std::string& ib) {
+  absl::StatusOr<std::string> real = root.Resolve("/sys/class/infiniband/" + ib + "/device");
+  if (!real.ok()) return std::nullopt;
+  absl::StatusOr<PciAddress> a = PciAddress::Parse(real->substr(real->rfind('/') + 1));
+  return a.ok() ? std::optional<PciAddress>(*a) : std::nullopt;
+}
+
+// The host's RDMA device for an nvme-rdma controller (RdmaNic), or why not.
+absl::StatusOr<RdmaNic> FindRdmaNic(const SysRoot& root, const FabricInfo& f) {
+  absl::StatusOr<std::vector<std::string>> ibs = root.List("/sys/class/infiniband");
+  if (!ibs.ok() || ibs->empty()) return absl::NotFoundError("no RDMA device is registered (/sys/class/infiniband is empty)");
+  RdmaNic nic;
+  nic.netdev = f.host_iface.empty() ? RouteInterface(root, f.traddr) : f.host_iface;
+  if (!nic.netdev.empty()) {
+    for (const std::string& ib : *ibs)
+      if (IbBoundTo(root, ib, nic.netdev)) {
+        nic.ib_device = ib;
+        nic.how = f.host_iface.empty()
+                      ? absl::StrCat("the route to ", f.traddr, " leaves through ", nic.netdev, ", which ", ib, " serves")
+                      : absl::StrCat("the connection was made through ", nic.netdev, ", which ", ib, " serves");
+        break;
+      }
+  }
+  if (nic.ib_device.empty() && ibs->size() == 1) {
+    nic.ib_device = ibs->front();
+    nic.how = absl::StrCat(nic.ib_device, " is the only RDMA device");
+  }
+  if (nic.ib_device.empty())
+    return absl::NotFoundError(absl::StrCat(
+        "cannot tell which of the RDMA devices (", absl::StrJoin(*ibs, ", "), ") reaches ", f.traddr,
+        nic.netdev.empty() ? ": no route to it in the main table" : absl::StrCat(" through ", nic.netdev)));
+  nic.address = IbPciFunction(root, nic.ib_device);
+  return nic;
+}
+
+FabricInfo ReadFabric(const SysRoot& root, const std::string& dir, const std::string& transport) {
+  FabricInfo f;
+  ParseFabricAddress(AttrOr(root, dir + "/address"), f);
+  f.subsysnqn = AttrOr(root, dir + "/subsysnqn");
+  f.state = AttrOr(root, dir + "/state");
+  f.ctrl_loss_tmo_s = Seconds(root, dir + "/ctrl_loss_tmo", &f.reconnects_forever);
+  f.reconnect_delay_s = Seconds(root, dir + "/reconnect_delay", nullptr);
+  if (transport == "rdma") {
+    absl::StatusOr<RdmaNic> nic = FindRdmaNic(root, f);
+    if (nic.ok()) f.rnic = *nic;
+    else f.rnic_note = std::string(nic.status().message());
+  }
+  return f;
+}
+
 // A controller, with its namespaces' use judged from `use` (the mount and
 // swap tables and the block devices, read once for all controllers).
 absl::StatusOr<Controller> ReadController(const SysRoot& root, const std::string& name, const DeviceUse& use) {
@@ -502,6 +664,8 @@ absl::StatusOr<Controller> ReadController(const SysRoot& root, const std::string
       if (real.ok()) a = PciAddress::Parse(real->substr(real->rfind('/') + 1));
     }
     if (a.ok()) c.address = *a;
+  } else if (IsFabricTransport(c.transport)) {
+    c.fabric = ReadFabric(root, dir, c.transport);
   }
   if (c.address) ReadPciFunction(root, c);
   ReadCmbRegisters(root, dir, c);

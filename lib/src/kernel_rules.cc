@@ -158,6 +158,7 @@ KernelRules KernelRules::For(absl::string_view release) {
   r.p2pmem_allocate = k >= KernelSince::kP2pmemAllocate;
   r.passthrough = k >= KernelSince::kPassthrough;
   r.sqe_mixed = k >= KernelSince::kSqeMixed;
+  r.rdma_host_p2p = k >= KernelSince::kRdmaHostP2p;
   r.amd_zen_rule = k >= KernelSince::kAmdZenP2p;
   r.cmb_alignment_check = r.Has(KernelFacts::CmbAlignment());
   r.poolless_providers = k >= KernelSince::kPoolless;

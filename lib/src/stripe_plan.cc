@@ -32,7 +32,8 @@ std::string Check(const SysRoot& root, const Controller& c, const CopyPlan& plan
   std::vector<const CopyEnd*> ends{&plan.src};
   for (const CopyEnd* e : plan.destinations()) ends.push_back(e);
   for (const CopyEnd* e : ends) {
-    absl::StatusOr<P2pPath> p = PredictP2pPath(root, *c.address, *e->address);
+    if (!e->dma_client) return absl::StrCat(e->controller, " has no PCI function doing its DMA");
+    absl::StatusOr<P2pPath> p = PredictP2pPath(root, *c.address, *e->dma_client);
     if (!p.ok()) return absl::StrCat(e->controller, ": ", p.status().message());
     const bool usable = PathAllowed(p->verdict) || (!strict && p->verdict != PathVerdict::kUnsupported);
     if (!usable) return absl::StrCat("-> ", e->controller, " ", PathVerdictName(p->verdict), ": ", p->reason);

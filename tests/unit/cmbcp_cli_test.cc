@@ -68,6 +68,25 @@ TEST(CmbcpCli, RefusalsExit4) {
   EXPECT_NE(r.out.find("no p2pmem pool"), std::string::npos) << r.out;
 }
 
+// A fabrics namespace: refused with the transport's rule (exit 4) and the
+// bounce fix; with --allow-bounce the plan bounces and says why.
+TEST(CmbcpCli, FabricNamespaceNamesTheRule) {
+  Cli c;
+  c.t.AddFabricNvme("nvme3");
+  c.t.SetKernel("7.3.4+deb13-amd64", std::nullopt);
+  cmbtest::CommandResult r = c.Run("--count 8 nvme1:1 nvme3:1");
+  EXPECT_EQ(r.status, 4) << r.out;
+  EXPECT_NE(r.out.find("nvme3 is an NVMe/TCP controller"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("--allow-bounce"), std::string::npos) << r.out;
+  r = c.Run("--count 8 --allow-bounce --dry-run -o json nvme1:1 /dev/ng3n1 2>/dev/null");
+  ASSERT_EQ(r.status, 0) << r.out;
+  nlohmann::json p = nlohmann::json::parse(r.out)["plan"];
+  EXPECT_EQ(p["method"], "bounce");
+  EXPECT_NE(p.dump().find("never take P2P memory"), std::string::npos) << p.dump();
+  EXPECT_EQ(p["src"]["dma_client"], "0000:04:00.0");
+  EXPECT_TRUE(p["dst"]["dma_client"].is_null());
+}
+
 TEST(CmbcpCli, DryRunJsonShowsThePlan) {
   Cli c;
   cmbtest::CommandResult r = c.Run("--bytes 64M --dry-run -o json /dev/ng1n1 0000:05:00.0:1 2>/dev/null");

@@ -31,6 +31,51 @@ TEST(CmbinfoCli, NoNvmeSaysSoWithDistinctExitCode) {
   EXPECT_TRUE(nlohmann::json::parse(j.out)["controllers"].empty());
 }
 
+// A fabrics controller: its connection in "fabric", the verdict for its
+// namespaces, one "fabric_p2p" entry per CMB, and the same in text.
+TEST(CmbinfoCli, FabricControllerInJsonAndText) {
+  cmbtest::FakeSysfs t;
+  AddSwitchPair(t);
+  t.AddFabricNvme("nvme2");
+  t.SetKernel("7.3.4+deb13-amd64", std::nullopt);
+  CliRun r = Cmbinfo(t.dir(), "-o json");
+  ASSERT_EQ(r.status, 0) << r.out;
+  nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j["controllers"][0]["fabric"].is_null());
+  const nlohmann::json& c = j["controllers"][2];
+  EXPECT_EQ(c["transport"], "tcp");
+  EXPECT_TRUE(c["address"].is_null());
+  const nlohmann::json& f = c["fabric"];
+  EXPECT_EQ(f["traddr"], "10.0.0.2");
+  EXPECT_EQ(f["trsvcid"], "4420");
+  EXPECT_EQ(f["src_addr"], "10.0.0.1");
+  EXPECT_TRUE(f["host_traddr"].is_null());
+  EXPECT_EQ(f["subsysnqn"], "nqn.2014-08.org.nvmexpress:cmb-test");
+  EXPECT_EQ(f["state"], "live");
+  EXPECT_EQ(f["ctrl_loss_tmo_s"], 600);
+  EXPECT_EQ(f["reconnects_forever"], false);
+  EXPECT_EQ(f["reconnect_delay_s"], 10);
+  EXPECT_TRUE(f["rnic"].is_null());
+  EXPECT_EQ(f["p2p"]["eligible"], false);
+  EXPECT_NE(f["p2p"]["reason"].get<std::string>().find("NVMe/TCP"), std::string::npos);
+  EXPECT_EQ(c["namespaces"][0]["generic_device"], "/dev/ng2n1");
+  ASSERT_EQ(j["fabric_p2p"].size(), 1u);
+  const nlohmann::json& p = j["fabric_p2p"][0];
+  EXPECT_EQ(p["provider_name"], "nvme0");
+  EXPECT_EQ(p["client_name"], "nvme2");
+  EXPECT_EQ(p["transport"], "tcp");
+  EXPECT_EQ(p["allowed"], false);
+  EXPECT_TRUE(p["verdict"].is_null());
+  for (const nlohmann::json& path : j["p2p"]) EXPECT_NE(path["client_name"], "nvme2");  // PCIe pairs only
+  CliRun text = Cmbinfo(t.dir(), "");
+  ASSERT_EQ(text.status, 0) << text.out;
+  EXPECT_NE(text.out.find("fabric  nqn.2014-08.org.nvmexpress:cmb-test  10.0.0.2:4420  from 10.0.0.1  state live, "
+                          "ctrl_loss_tmo 600 s"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("nvme2  tcp   no nvme2 is an NVMe/TCP controller"), std::string::npos) << text.out;
+}
+
 TEST(CmbinfoCli, JsonSchemaOnSwitchTree) {
   cmbtest::FakeSysfs t;
   AddSwitchPair(t);

@@ -146,6 +146,11 @@ std::string FakeSysfs::AddNvme(const std::string& parent, const std::string& bdf
       if (o.allocate) Write(p + "/p2pmem/allocate", "");
     }
   }
+  AddNamespaces(c, name, o);
+  return p;
+}
+
+void FakeSysfs::AddNamespaces(const std::string& c, const std::string& name, const NvmeOptions& o) {
   std::string num = name.substr(4);
   for (int i = 1; i <= o.namespaces; ++i) {
     std::string ns = absl::StrCat(name, "n", i);
@@ -165,7 +170,47 @@ std::string FakeSysfs::AddNvme(const std::string& parent, const std::string& bdf
     Write(c + "/" + ng + "/dev", absl::StrCat("240:", i, "\n"));
     Link("/sys/class/nvme-generic/" + ng, "../../" + (c + "/" + ng).substr(5));
   }
-  return p;
+}
+
+std::string FakeSysfs::AddFabricNvme(const std::string& name, const FabricOptions& f, const NvmeOptions& o) {
+  // nvmf_create_ctrl() puts every fabrics controller under the class device
+  // /sys/devices/virtual/nvme-fabrics/ctl: no PCI parent.
+  std::string c = "/sys/devices/virtual/nvme-fabrics/ctl/" + name;
+  Write(c + "/transport", f.transport + "\n");
+  Write(c + "/address", f.address + "\n");
+  Write(c + "/subsysnqn", f.subsysnqn + "\n");
+  Write(c + "/state", f.state + "\n");
+  Write(c + "/ctrl_loss_tmo", f.ctrl_loss_tmo + "\n");
+  Write(c + "/reconnect_delay", "10\n");
+  Write(c + "/model", "Linux\n");
+  Write(c + "/serial", "fabric-" + name + "\n");
+  Write(c + "/firmware_rev", "7.3.4\n");
+  Link(c + "/device", "../../ctl");
+  Link("/sys/class/nvme/" + name, "../../devices/virtual/nvme-fabrics/ctl/" + name);
+  AddNamespaces(c, name, o);
+  return c;
+}
+
+void FakeSysfs::AddNetdev(const std::string& netdev, const std::string& pci_path) {
+  std::string d = pci_path.empty() ? "/sys/devices/virtual/net/" + netdev : pci_path + "/net/" + netdev;
+  Write(d + "/ifindex", "2\n");
+  if (!pci_path.empty()) Link(d + "/device", "../../../" + pci_path.substr(pci_path.rfind('/') + 1));
+  Link("/sys/class/net/" + netdev, "../.." + d.substr(4));
+}
+
+void FakeSysfs::AddRdmaDevice(const std::string& ib, const std::string& pci_path, const std::string& netdev) {
+  // A hardware RNIC registers under its PCI function, with a RoCE GID per
+  // address of its netdev; rxe and siw are virtual, and rxe names its netdev in `parent`.
+  std::string d = pci_path.empty() ? "/sys/devices/virtual/infiniband/" + ib : pci_path + "/infiniband/" + ib;
+  Write(d + "/node_type", "1: CA\n");
+  if (pci_path.empty()) {
+    Write(d + "/parent", netdev + "\n");
+  } else {
+    Link(d + "/device", "../../../" + pci_path.substr(pci_path.rfind('/') + 1));
+    Write(d + "/ports/1/gid_attrs/ndevs/0", netdev + "\n");
+    Write(d + "/ports/1/gid_attrs/ndevs/1", "");  // an unused GID: the kernel fails the read
+  }
+  Link("/sys/class/infiniband/" + ib, "../.." + d.substr(4));
 }
 
 // sysfs `resource` as pci-sysfs.c prints it: BAR0 (16 KiB of registers) and

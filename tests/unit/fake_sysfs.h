@@ -40,6 +40,15 @@ struct NvmeOptions {
   bool bar_files = true;        // resourceN files (absent with non_mappable_bars)
 };
 
+// An NVMe over Fabrics controller as /sys/class/nvme/nvmeX shows it.
+struct FabricOptions {
+  std::string transport = "tcp";
+  std::string address = "traddr=10.0.0.2,trsvcid=4420,src_addr=10.0.0.1";
+  std::string subsysnqn = "nqn.2014-08.org.nvmexpress:cmb-test";
+  std::string state = "live";
+  std::string ctrl_loss_tmo = "600";  // or "off"
+};
+
 class FakeSysfs {
  public:
   FakeSysfs();
@@ -69,6 +78,14 @@ class FakeSysfs {
   // An NVMe controller with its namespaces, generic devices and p2pmem.
   std::string AddNvme(const std::string& parent, const std::string& bdf, const std::string& name,
                       const NvmeOptions& o = {});
+  // A fabrics controller (virtual, no PCI parent) with namespaces as AddNvme's.
+  std::string AddFabricNvme(const std::string& name, const FabricOptions& f = {}, const NvmeOptions& o = {});
+  // A network interface, on the PCI function at `pci_path` (a /sys/devices
+  // path) or virtual when empty.
+  void AddNetdev(const std::string& netdev, const std::string& pci_path);
+  // An RDMA device serving `netdev`: a hardware RNIC on `pci_path`, or soft
+  // RoCE (rxe, no PCI function) when `pci_path` is empty.
+  void AddRdmaDevice(const std::string& ib, const std::string& pci_path, const std::string& netdev);
   // The VM testbed's switch topology: root port 00:1c.0 -> switch (01:00.0
   // up, 02:0N.0 down) -> nvme0 at 03:00.0 with a 64 MiB CMB, then `clients`
   // plain controllers nvme1.. at 04:00.0, 05:00.0, ...
@@ -82,6 +99,7 @@ class FakeSysfs {
   void WriteResources(const std::string& pci, uint64_t bar2_start, uint64_t bar2_bytes, bool files = true);
 
  private:
+  void AddNamespaces(const std::string& ctrl_dir, const std::string& name, const NvmeOptions& o);
   std::string dir_;
   std::vector<std::string> configs_;
 };

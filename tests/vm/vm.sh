@@ -174,6 +174,8 @@ mkdir -p "$disks"
 {
   echo "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
   echo "export HOME=/root TERM=dumb CMB_TOPOLOGY=$topology CMB_VM_OUT=$out"
+  # Modules the initramfs leaves out (nvmet, nvme-loop) load from the kernel's tree.
+  if [[ -n ${moddir:-} ]]; then printf 'export CMB_VM_MODULES=%q\n' "$moddir"; fi
   for v in $(compgen -e); do
     case $v in
       CMB_TOPOLOGY|CMB_VM_OUT|CMB_CACHE) ;;

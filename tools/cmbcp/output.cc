@@ -26,6 +26,7 @@ nlohmann::json EndJson(const cmb::CopyEnd& e, uint64_t lbas) {
           {"controller", e.controller},
           {"serial", e.serial},
           {"address", e.address ? nlohmann::json(e.address->ToString()) : nlohmann::json()},
+          {"dma_client", e.dma_client ? nlohmann::json(e.dma_client->ToString()) : nlohmann::json()},
           {"nsid", e.ns.nsid},
           {"lba_size", e.ns.lba_size},
           {"first_lba", e.lba},

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <utility>
 
 #include "dot.h"
 #include "fix_words.h"
@@ -15,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "cmb/access_list.h"
 #include "cmb/discovery.h"
+#include "cmb/fabric_path.h"
 #include "cmb/kernel_rules.h"
 #include "cmb/namespace_spec.h"
 #include "cmb/own_cmb.h"
@@ -138,6 +140,25 @@ void PrintNamespace(const cmb::Controller& c, const cmb::Namespace& n, const cmb
   std::cout << absl::StrFormat("           group %s: %s: %s\n", CMB_GROUP, d.granted ? "yes" : "no", d.reason);
 }
 
+// A fabrics controller's connection: where it leads, how long the host keeps
+// reconnecting, and for RDMA the local RDMA device.
+void PrintFabric(const cmb::FabricInfo& f) {
+  std::string where = f.traddr.empty() ? "" : absl::StrCat("  ", f.traddr, f.trsvcid.empty() ? "" : ":", f.trsvcid);
+  std::string local = !f.src_addr.empty() ? absl::StrCat("  from ", f.src_addr)
+                      : !f.host_traddr.empty() ? absl::StrCat("  from ", f.host_traddr)
+                                               : "";
+  std::string loss = f.reconnects_forever ? "reconnects forever"
+                     : f.ctrl_loss_tmo_s  ? absl::StrCat("ctrl_loss_tmo ", *f.ctrl_loss_tmo_s, " s")
+                                          : "";
+  std::cout << absl::StrFormat("  fabric  %s%s%s  state %s%s\n", f.subsysnqn, where, local,
+                               f.state.empty() ? "?" : f.state, loss.empty() ? "" : absl::StrCat(", ", loss));
+  if (f.rnic)
+    std::cout << absl::StrFormat("  RDMA    %s %s (%s)\n", f.rnic->ib_device,
+                                 f.rnic->address ? f.rnic->address->ToString() : "no PCI function", f.rnic->how);
+  else if (!f.rnic_note.empty())
+    std::cout << "  RDMA    unknown: " << f.rnic_note << "\n";
+}
+
 void PrintController(const cmb::SysRoot& root, const cmb::Controller& c, const cmb::AccessList& list,
                      bool verbose) {
   std::string link = c.link_speed.empty() ? "" : absl::StrCat("  link ", c.link_speed, " x", c.link_width);
@@ -147,10 +168,31 @@ void PrintController(const cmb::SysRoot& root, const cmb::Controller& c, const c
                                c.firmware, link, iommu);
   if (c.address && (c.pci_vendor || c.pci_device))  // named as lspci names it, when pci.ids is there
     std::cout << "  PCI      " << cmb::PciDeviceLabel(root, c.pci_vendor, c.pci_device) << "\n";
+  if (c.fabric) PrintFabric(*c.fabric);
   PrintCmb(c, verbose);
   PrintP2pMem(c, list);
   for (const cmb::Namespace& n : c.namespaces) PrintNamespace(c, n, list);
   if (c.namespaces.empty()) std::cout << "  (no namespaces)\n";
+}
+
+// For each fabrics controller: whether its namespaces can take P2P memory,
+// and through which device.
+void PrintFabricPaths(const cmb::System& sys, const std::vector<cmb::FabricPath>& paths) {
+  bool any = false;
+  for (const cmb::Controller& c : sys.controllers) {
+    if (!c.fabric) continue;
+    if (!std::exchange(any, true)) std::cout << "\nFabrics (P2P through a CMB to NVMe over Fabrics namespaces):\n";
+    cmb::FabricClient f = cmb::JudgeFabricClient(sys.rules, c);
+    std::cout << absl::StrFormat("  %-6s %-5s %s %s\n", c.name, c.transport, f.eligible ? "eligible" : "no", f.reason);
+    if (!f.fix.empty()) std::cout << absl::StrFormat("%15s fix: %s\n", "", f.fix);
+    for (const cmb::FabricPath& p : paths)
+      if (p.client.controller == c.name && p.path) {
+        const cmb::Controller* prov = sys.FindByAddress(p.provider);
+        std::cout << absl::StrFormat("%15s %s -> %s %s: %s\n", "", prov ? prov->name : p.provider.ToString(),
+                                     p.client.dma_client->ToString(), cmb::PathVerdictName(p.path->verdict),
+                                     p.path->reason);
+      }
+  }
 }
 
 void PrintPaths(const cmb::System& sys, const std::vector<cmb::P2pPath>& paths, bool verbose) {
@@ -363,6 +405,7 @@ int PrintText(const Options& o, const cmb::System& sys, const std::vector<cmb::P
     PrintController(o.root, c, list, o.verbose);
   }
   PrintPaths(sys, paths, o.verbose);
+  PrintFabricPaths(sys, cmbtools::AllFabricPaths(o.root, sys));
   if (o.verbose) PrintFioRecipes(sys, paths);
   if (o.topology) PrintTopology(Tree(o.root, sys));
   if (std::optional<cmb::NvmetConfig> t = Nvmet(o.root)) cmbtools::PrintNvmet(std::cout, o.root, sys, *t);
@@ -385,6 +428,7 @@ int main(int argc, char** argv) {
   if (o.probe || o.report) return sys->controllers.empty() ? kExitNoNvme : Probe(o, *sys, paths);
   if (o.output == "json") {
     nlohmann::json j = cmbtools::ToJson(*sys, paths);
+    cmbtools::AddFabricPaths(j, *sys, cmbtools::AllFabricPaths(o.root, *sys));
     cmbtools::AddGroupAccess(j, *sys, list, CMB_GROUP);
     cmbtools::AddTopology(j, Tree(o.root, *sys));
     std::optional<cmb::NvmetConfig> t = Nvmet(o.root);

@@ -1,6 +1,7 @@
 #include "fix_words.h"
 #include "report.h"
 
+#include "cmb/fabric_path.h"
 #include "cmb/kernel_rules.h"
 #include "cmb/own_cmb.h"
 
@@ -24,6 +25,32 @@ std::string HumanBytes(uint64_t bytes) {
   if (v == static_cast<double>(static_cast<uint64_t>(v))) return absl::StrFormat("%.0f %s", v, kUnits[u]);
   return absl::StrFormat("%.1f %s", v, kUnits[u]);
 }
+
+namespace {
+nlohmann::json OrNull(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
+nlohmann::json OrNull(const std::optional<int>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); }
+
+nlohmann::json FabricJson(const cmb::FabricInfo& f) {
+  nlohmann::json rnic = nullptr;
+  if (f.rnic)
+    rnic = {{"ib_device", f.rnic->ib_device},
+            {"netdev", OrNull(f.rnic->netdev)},
+            {"address", f.rnic->address ? nlohmann::json(f.rnic->address->ToString()) : nlohmann::json(nullptr)},
+            {"how", f.rnic->how}};
+  return {{"traddr", OrNull(f.traddr)},
+          {"trsvcid", OrNull(f.trsvcid)},
+          {"host_traddr", OrNull(f.host_traddr)},
+          {"host_iface", OrNull(f.host_iface)},
+          {"src_addr", OrNull(f.src_addr)},
+          {"subsysnqn", f.subsysnqn},
+          {"state", OrNull(f.state)},
+          {"ctrl_loss_tmo_s", OrNull(f.ctrl_loss_tmo_s)},
+          {"reconnects_forever", f.reconnects_forever},
+          {"reconnect_delay_s", OrNull(f.reconnect_delay_s)},
+          {"rnic", rnic},
+          {"rnic_note", OrNull(f.rnic_note)}};
+}
+}  // namespace
 
 nlohmann::json ToJson(const cmb::Controller& c) {
   nlohmann::json j;
@@ -62,6 +89,7 @@ nlohmann::json ToJson(const cmb::Controller& c) {
   } else {
     j["p2pmem"] = nullptr;
   }
+  j["fabric"] = c.fabric ? FabricJson(*c.fabric) : nlohmann::json(nullptr);
   j["namespaces"] = nlohmann::json::array();
   for (const cmb::Namespace& n : c.namespaces) {
     j["namespaces"].push_back({
@@ -143,7 +171,17 @@ nlohmann::json ToJson(const cmb::System& sys, const std::vector<cmb::P2pPath>& p
                    {"poolless_providers", rules.poolless_providers},
                    {"non_mappable_bars_refused", rules.non_mappable_bars_refused}}}};
   j["controllers"] = nlohmann::json::array();
-  for (const cmb::Controller& c : sys.controllers) j["controllers"].push_back(ToJson(c));
+  for (const cmb::Controller& c : sys.controllers) {
+    nlohmann::json jc = ToJson(c);
+    if (c.fabric) {  // whether this kernel lets its namespaces take P2P memory at all
+      cmb::FabricClient f = cmb::JudgeFabricClient(rules, c);
+      jc["fabric"]["p2p"] = {{"eligible", f.eligible},
+                             {"dma_client", f.dma_client ? nlohmann::json(f.dma_client->ToString()) : nlohmann::json(nullptr)},
+                             {"reason", f.reason},
+                             {"fix", OrNull(f.fix)}};
+    }
+    j["controllers"].push_back(std::move(jc));
+  }
   j["p2p"] = nlohmann::json::array();
   for (const cmb::P2pPath& p : paths) j["p2p"].push_back(ToJson(p, sys));
   return j;
@@ -166,6 +204,43 @@ void AddGroupAccess(nlohmann::json& j, const cmb::System& sys, const cmb::Access
       jc["namespaces"][k]["group_access"] = {{"granted", d.granted}, {"reason", d.reason}};
     }
   }
+}
+
+std::vector<cmb::FabricPath> AllFabricPaths(const cmb::SysRoot& root, const cmb::System& sys) {
+  std::vector<cmb::FabricPath> out;
+  cmb::PlatformFacts platform = cmb::ReadPlatformFacts(root);
+  for (size_t pi : sys.Providers())
+    for (const cmb::Controller& cl : sys.controllers) {
+      if (cl.address) continue;
+      absl::StatusOr<cmb::FabricPath> p = cmb::PredictFabricPath(root, platform, *sys.controllers[pi].address, cl);
+      if (p.ok()) {
+        out.push_back(*p);
+      } else {
+        cmb::FabricPath u;
+        u.provider = *sys.controllers[pi].address;
+        u.client = cmb::JudgeFabricClient(sys.rules, cl);
+        u.reason = std::string(p.status().message());
+        out.push_back(u);
+      }
+    }
+  return out;
+}
+
+void AddFabricPaths(nlohmann::json& j, const cmb::System& sys, const std::vector<cmb::FabricPath>& paths) {
+  j["fabric_p2p"] = nlohmann::json::array();
+  for (const cmb::FabricPath& p : paths)
+    j["fabric_p2p"].push_back({
+        {"provider", p.provider.ToString()},
+        {"provider_name", NameOf(sys, p.provider)},
+        {"client_name", p.client.controller},
+        {"transport", p.client.transport},
+        {"eligible", p.client.eligible},
+        {"dma_client", p.client.dma_client ? nlohmann::json(p.client.dma_client->ToString()) : nlohmann::json(nullptr)},
+        {"verdict", p.path ? nlohmann::json(cmb::PathVerdictName(p.path->verdict)) : nlohmann::json(nullptr)},
+        {"allowed", p.allowed},
+        {"reason", p.reason},
+        {"fix", OrNull(p.fix)},
+    });
 }
 
 std::vector<cmb::P2pPath> AllPaths(const cmb::SysRoot& root, const cmb::System& sys) {

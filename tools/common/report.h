@@ -14,6 +14,7 @@
 
 #include "cmb/access_list.h"
 #include "cmb/discovery.h"
+#include "cmb/fabric_path.h"
 #include "cmb/p2p_path.h"
 
 namespace cmbtools {
@@ -38,5 +39,11 @@ std::string Dump(const nlohmann::json& j);
 // Every (provider, client) pair: providers are controllers with published
 // p2pmem, clients every PCIe controller. Errors become kUnknown entries.
 std::vector<cmb::P2pPath> AllPaths(const cmb::SysRoot& root, const cmb::System& sys);
+
+// Every (provider, fabric controller) pair: providers as above, clients the
+// controllers without a PCI function (tcp, rdma, fc, loop).
+std::vector<cmb::FabricPath> AllFabricPaths(const cmb::SysRoot& root, const cmb::System& sys);
+// Adds "fabric_p2p", one entry per AllFabricPaths pair, to ToJson(sys, paths)'s object.
+void AddFabricPaths(nlohmann::json& j, const cmb::System& sys, const std::vector<cmb::FabricPath>& paths);
 
 }  // namespace cmbtools

@@ -94,6 +94,9 @@ struct CopyEnd {
   std::optional<PciAddress> address;
   uint64_t lba = 0;  // first LBA
   DataPath path = DataPath::kPassthrough;  // how its commands reach it (the planner's reasons say why)
+  // The PCI function that does this end's DMA for a P2P plan: the controller
+  // itself, or for an NVMe/RDMA namespace the host's RDMA NIC (fabric_path.h).
+  std::optional<PciAddress> dma_client;
 };
 
 struct CopyPlan {

@@ -96,10 +96,47 @@ struct PciBar {
   bool mappable = true;
 };
 
+// The RDMA device that carries an nvme-rdma controller's traffic. sysfs does
+// not link the two (nvme-rdma keeps its ib device to itself), so discovery
+// finds it as the kernel's route lookup does: the network interface that
+// reaches the target, then the ib device bound to that interface.
+struct RdmaNic {
+  std::string ib_device;               // "mlx5_0", "rxe0"
+  std::string netdev;                  // "ens1f0np0"; empty when not known
+  std::optional<PciAddress> address;   // its PCI function; nullopt for soft RoCE/iWARP (rxe, siw)
+  std::string how;                     // how it was found: "the route to 10.0.0.2 leaves through eth1"
+};
+
+// A controller reached over NVMe over Fabrics (tcp, rdma, fc, loop): from
+// /sys/class/nvme/nvmeX/{address,subsysnqn,ctrl_loss_tmo,reconnect_delay,state}.
+// The kernel creates these under the virtual nvme-fabrics device: they have
+// no PCI function of their own (kmod-notes/fabrics.md).
+struct FabricInfo {
+  std::string traddr;       // "10.0.0.2"; empty for loop
+  std::string trsvcid;      // "4420"
+  std::string host_traddr;  // the local address asked for at connect, if any
+  std::string host_iface;   // the local interface asked for at connect (tcp), if any
+  std::string src_addr;     // nvme-tcp's local address while the connection is live
+  std::string subsysnqn;
+  // Seconds the host keeps reconnecting before it gives the controller up
+  // (and fails its I/O): nullopt with reconnects_forever ("off"), or when not shown.
+  std::optional<int> ctrl_loss_tmo_s;
+  bool reconnects_forever = false;
+  std::optional<int> reconnect_delay_s;
+  std::string state;        // "live", "connecting", "resetting", "deleting", "dead"
+  std::optional<RdmaNic> rnic;  // rdma: the host's RDMA device, when it could be found
+  std::string rnic_note;        // rdma: why rnic is absent
+};
+
+// Parses the `address` attribute of a fabrics controller:
+// "traddr=10.0.0.2,trsvcid=4420,src_addr=10.0.0.1" (keys the kernel omits stay empty).
+void ParseFabricAddress(absl::string_view address, FabricInfo& out);
+
 struct Controller {
   std::string name;       // "nvme0"
-  std::string transport;  // "pcie"
+  std::string transport;  // "pcie", or for NVMe over Fabrics "tcp", "rdma", "fc", "loop"
   std::optional<PciAddress> address;
+  std::optional<FabricInfo> fabric;  // set for tcp, rdma, fc and loop controllers
   std::string model, serial, firmware;
   uint16_t pci_vendor = 0, pci_device = 0;  // PCI ID of the function, 0 when unreadable
   int numa_node = -1;

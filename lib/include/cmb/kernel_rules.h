@@ -47,6 +47,7 @@ struct KernelSince {
   static constexpr KernelVersion kCmbAlignment{6, 14, 0};    // nvme_map_cmb() skips a misaligned CMB
   static constexpr KernelVersion kPoolless{6, 19, 0};        // P2P providers without a memory pool
   static constexpr KernelVersion kNonMappableBars{7, 1, 0};  // no provider on a function with non_mappable_bars
+  static constexpr KernelVersion kRdmaHostP2p{7, 1, 0};      // nvme-rdma namespaces take P2P pages (23528aa3320a)
 };
 
 // A stable series that took a mainline change: from a known point release,
@@ -145,6 +146,10 @@ struct KernelRules {
   bool p2pmem_allocate = false;   // p2pmem/allocate, p2pmem_alloc_mmap(): 6.2
   bool passthrough = false;       // IORING_OP_URING_CMD on /dev/ngXnY with SQE128|CQE32: 5.19
   bool sqe_mixed = false;         // IORING_SETUP_SQE_MIXED: 6.19
+  // nvme_rdma_supports_pci_p2pdma(): an nvme-rdma host's namespaces accept
+  // P2P pages when its RDMA device is a PCI function (7.1, commit
+  // 23528aa3320a). nvme-tcp, nvme-fc and nvme-loop never do.
+  bool rdma_host_p2p = false;
   P2pDataPointer multi_page_p2p = P2pDataPointer::kUnknown;
   // The largest command that is always one inline descriptor: one page.
   static constexpr uint64_t kSingleDescriptorBytes = 4096;
