@@ -51,4 +51,25 @@ _cmbcp() {
 }
 
 complete -F _cmbinfo cmbinfo
+
+_cmbtarget() {
+  local cur prev
+  cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+  case $prev in
+    -t|--transport) mapfile -t COMPREPLY < <(compgen -W "tcp rdma loop" -- "$cur"); return ;;
+    --p2pmem) mapfile -t COMPREPLY < <(compgen -W "none auto $(_cmb_providers)" -- "$cur"); return ;;
+    -o|--output) mapfile -t COMPREPLY < <(compgen -W "text json" -- "$cur"); return ;;
+    -r|--root) mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
+    save|restore) mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return ;;
+    -a|--addr|-s|--trsvcid|-n|--nqn|--host) return ;;
+  esac
+  if [[ $cur == -* ]]; then
+    mapfile -t COMPREPLY < <(compgen -W "--transport --addr --trsvcid --nqn --host --allow-any-host --p2pmem --dry-run --force --output --root --help --version" -- "$cur")
+  elif ((COMP_CWORD == 1)); then
+    mapfile -t COMPREPLY < <(compgen -W "export remove save restore show" -- "$cur")
+  else
+    mapfile -t COMPREPLY < <(compgen -W "$(_cmb_namespaces)" -- "$cur")
+  fi
+}
 complete -F _cmbcp cmbcp
+complete -F _cmbtarget cmbtarget

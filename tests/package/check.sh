@@ -26,7 +26,7 @@ runs() {
 deb=$(ls "$work"/out/cmb_*_amd64.deb)
 echo "package check: built $(basename "$deb") ($(stat -c %s "$deb") bytes)"
 dpkg-deb -c "$deb" | awk '{print $6}' >"$work/files"
-for f in usr/bin/cmbinfo usr/bin/cmbcp usr/include/cmb/copy_engine.h usr/include/cmb/cmb.h usr/include/cmb/copier.h \
+for f in usr/bin/cmbinfo usr/bin/cmbcp usr/bin/cmbtarget usr/share/man/man1/cmbtarget.1 usr/share/bash-completion/completions/cmbtarget usr/include/cmb/copy_engine.h usr/include/cmb/cmb.h usr/include/cmb/copier.h \
          usr/share/man/man3/cmb_copier_open.3 usr/lib/python3/dist-packages/cmb/__init__.py $lib/libcmb.a $lib/libcmb.so.0 \
          $lib/pkgconfig/cmb.pc $lib/cmake/cmb/cmbConfig.cmake usr/lib/udev/rules.d/70-cmb.rules \
          usr/share/man/man1/cmbcp.1 usr/share/man/man1/cmbinfo.1 usr/share/man/man7/cmb.7 usr/share/man/man5/cmb-devices.5 \

@@ -17,10 +17,10 @@ complete_words() {  # complete_words FUNC WORD... -> the candidates for the last
   "$f"
   printf '%s\n' "${COMPREPLY[@]}" | sort
 }
-for tool in cmbinfo cmbcp; do
+for tool in cmbinfo cmbcp cmbtarget; do
   offered=$(complete_words "_$tool" "$tool" --)
   n=0
-  for opt in $("$build/tools/$tool" --help | grep -oE -- '--[a-z][a-z-]*' | sort -u); do
+  for opt in $("$build/tools/$tool" --help | grep -oE -- '--[a-z][a-z0-9-]*' | sort -u); do
     grep -qx -- "$opt" <<<"$offered" || fail "$tool --help lists $opt but completion does not offer it"
     n=$((n + 1))
   done

@@ -1,6 +1,7 @@
 // nvmet's configfs tree and its p2pmem predictions over fake trees, each
 // rule on both sides (the kernel's own answers: vm.switch.nvmet, vm.rc.nvmet).
 #include "cmb/nvmet.h"
+#include "cmb/nvmet_setup.h"
 
 #include <gtest/gtest.h>
 
@@ -195,6 +196,108 @@ TEST(Nvmet, OnlyRdmaPortsCanUseIt) {
   p = Predict(unexported);
   EXPECT_EQ(p.used, false);
   EXPECT_EQ(p.used_reason, "no port exports " + kNqn);
+}
+
+}  // namespace
+
+namespace {
+
+// cmbtarget's plan (nvmet_setup.h): every refusal comes before any write.
+absl::StatusOr<cmb::NvmetExportPlan> PlanExport(const cmbtest::FakeSysfs& t, cmb::NvmetExportRequest req,
+                                                const std::string& ns = "nvme1n1") {
+  absl::StatusOr<cmb::System> sys = cmb::Discover(t.root());
+  EXPECT_TRUE(sys.ok()) << sys.status();
+  for (const cmb::Controller& c : sys->controllers)
+    for (const cmb::Namespace& n : c.namespaces)
+      if (n.name == ns) req.namespaces.push_back(n);
+  absl::StatusOr<cmb::NvmetConfig> c = cmb::ReadNvmetConfig(t.root());
+  EXPECT_TRUE(c.ok()) << c.status();
+  return cmb::PlanNvmetExport(t.root(), *sys, cmb::ReadPlatformFacts(t.root()), *c, req);
+}
+
+void EmptyTarget(cmbtest::FakeSysfs& t) {
+  t.Write("/sys/kernel/config/nvmet/subsystems/.keep", "");
+  t.Remove("/sys/kernel/config/nvmet/subsystems/.keep");
+  t.Write("/sys/kernel/config/nvmet/ports/.keep", "");
+  t.Remove("/sys/kernel/config/nvmet/ports/.keep");
+}
+
+const cmb::NvmetExportRequest kLoopAuto{.nqn = "nqn.test:a", .trtype = "loop", .p2pmem = cmb::P2pMemChoice::kAuto,
+                                        .allow_any_host = true};
+
+TEST(NvmetExport, AutoNamesTheCmbTheKernelWouldPick) {
+  cmbtest::FakeSysfs t;
+  t.AddSwitchTestbed(1);
+  EmptyTarget(t);
+  absl::StatusOr<cmb::NvmetExportPlan> p = PlanExport(t, kLoopAuto);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->port_id, "1");
+  ASSERT_EQ(p->namespaces.size(), 1u);
+  EXPECT_EQ(p->namespaces[0].nsid, 1u);
+  EXPECT_EQ(p->namespaces[0].device_path, "/dev/nvme1n1");
+  EXPECT_EQ(p->namespaces[0].p2pmem, "0000:03:00.0");
+  EXPECT_EQ(p->namespaces[0].prediction.used, false);
+  ASSERT_FALSE(p->reasons.empty());
+}
+
+TEST(NvmetExport, AutoWithNoReachableCmbIsRefused) {
+  cmbtest::FakeSysfs t;
+  AddRootComplex(t);
+  EmptyTarget(t);
+  absl::StatusOr<cmb::NvmetExportPlan> p = PlanExport(t, kLoopAuto);
+  ASSERT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition) << p.status();
+  EXPECT_NE(p.status().message().find("the kernel would refuse p2pmem 1"), std::string::npos) << p.status();
+  cmb::NvmetExportRequest none = kLoopAuto;
+  none.p2pmem = cmb::P2pMemChoice::kNone;
+  EXPECT_TRUE(PlanExport(t, none).ok());
+}
+
+TEST(NvmetExport, NoHostIsAllowedUnlessNamed) {
+  cmbtest::FakeSysfs t;
+  t.AddSwitchTestbed(1);
+  EmptyTarget(t);
+  cmb::NvmetExportRequest r = kLoopAuto;
+  r.allow_any_host = false;
+  EXPECT_EQ(PlanExport(t, r).status().code(), absl::StatusCode::kInvalidArgument);
+  r.hosts = {"nqn.2014-08.org.nvmexpress:uuid:1"};
+  absl::StatusOr<cmb::NvmetExportPlan> p = PlanExport(t, r);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_FALSE(p->allow_any_host);
+  EXPECT_EQ(p->hosts, r.hosts);
+}
+
+TEST(NvmetExport, InUseExistingAndAddresslessAreRefused) {
+  cmbtest::FakeSysfs t;
+  t.AddSwitchTestbed(1);
+  AddTarget(t, "/dev/nvme0n1", "0", "tcp");  // nqn kNqn on port 1, tcp 10.0.0.1:4420
+  cmb::NvmetExportRequest r = kLoopAuto;
+  r.nqn = kNqn;
+  EXPECT_EQ(PlanExport(t, r).status().code(), absl::StatusCode::kAlreadyExists);
+  r.nqn = "nqn.test:b";
+  EXPECT_EQ(PlanExport(t, r, "nvme0n1").status().code(), absl::StatusCode::kFailedPrecondition);  // exported already
+  absl::StatusOr<cmb::NvmetExportPlan> p = PlanExport(t, r);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(p->port_id, "2");  // the lowest free
+  r.trtype = "tcp";
+  EXPECT_EQ(PlanExport(t, r).status().code(), absl::StatusCode::kInvalidArgument);  // no address
+  r.traddr = "10.0.0.1";
+  EXPECT_EQ(PlanExport(t, r).status().code(), absl::StatusCode::kAlreadyExists);  // that port listens already
+  r.trsvcid = "4421";
+  ASSERT_TRUE(PlanExport(t, r).ok());
+  t.Write("/proc/self/mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n23 1 259:10 / /srv rw - ext4 /dev/nvme1n1 rw\n");
+  absl::StatusOr<cmb::NvmetExportPlan> used = PlanExport(t, r);
+  ASSERT_EQ(used.status().code(), absl::StatusCode::kFailedPrecondition) << used.status();
+  EXPECT_NE(used.status().message().find("is in use"), std::string::npos) << used.status();
+  r.force = true;
+  EXPECT_TRUE(PlanExport(t, r).ok());
+}
+
+TEST(NvmetExport, WithoutTheTargetNothingIsPlanned) {
+  cmbtest::FakeSysfs t;
+  t.AddSwitchTestbed(1);
+  absl::StatusOr<cmb::NvmetExportPlan> p = PlanExport(t, kLoopAuto);
+  ASSERT_EQ(p.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(p.status().message().find("nvme-loop"), std::string::npos) << p.status();
 }
 
 }  // namespace
