@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "cmb/fix.h"
 #include "cmb/status_macros.h"
+#include "privilege.h"
 
 namespace cmb {
 namespace {
@@ -98,6 +99,9 @@ absl::Status CheckTransport(const NvmetExportRequest& r, NvmetExportPlan& plan) 
 // A namespace the kernel's target may take: not in use (unless forced), not
 // exported already.
 absl::Status CheckNamespace(const NvmetConfig& config, const NvmetExportRequest& r, const Namespace& ns) {
+  if (r.force && (ns.in_use() || !ns.use_unknown.empty()) && !internal::HasCapSysAdmin())
+    return absl::PermissionDeniedError(absl::StrCat(ns.name, " is in use, and overriding that safety check needs "
+                                                    "CAP_SYS_ADMIN"));
   if (!ns.use_unknown.empty() && !r.force)
     return WithFix(absl::FailedPreconditionError(absl::StrCat("whether ", ns.name, " is in use is unknown (",
                                                               ns.use_unknown, "); exporting it could corrupt it")),

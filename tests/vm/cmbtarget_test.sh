@@ -84,7 +84,7 @@ grep -q "is in use" /tmp/ct.err || fail "a mounted namespace: $(cat /tmp/ct.err)
 uid=65534
 outsider=(setpriv --reuid="$uid" --regid="$uid" --clear-groups --inh-caps=-all --bounding-set=-all)
 rc=0; "${outsider[@]}" "$cmbtarget" export -t loop --allow-any-host -n other --force "${dst}:1" 2>/tmp/ct.err || rc=$?
-((rc == 4)) && grep -q "for root only" /tmp/ct.err || fail "--force as a user exited $rc: $(cat /tmp/ct.err)"
+((rc == 4)) && grep -q "needs CAP_SYS_ADMIN" /tmp/ct.err || fail "--force as a user exited $rc: $(cat /tmp/ct.err)"
 umount /tmp/mnt-dst
 rc=0; "${outsider[@]}" "$cmbtarget" export -t loop --allow-any-host -n other "${dst}:1" 2>/tmp/ct.err || rc=$?
 ((rc != 0)) || fail "a user outside root exported ${dst}n1"

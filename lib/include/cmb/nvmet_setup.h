@@ -42,7 +42,7 @@ struct NvmetExportRequest {
   std::optional<PciAddress> p2pmem_device{};  // for kDevice
   std::vector<std::string> hosts{};     // host NQNs allowed to connect
   bool allow_any_host = false;          // any host may connect: only when asked
-  bool force = false;                   // export a namespace in use (the caller checks the privilege)
+  bool force = false;                   // export a namespace in use: needs CAP_SYS_ADMIN (else PermissionDenied)
 };
 
 struct NvmetExportNamespace {
