@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # The target node of vm.twonode.tcp (tests/vm/twonode.sh boots it with
-# --net listen:...:10.99.0.1/24 and --modules "nvmet nvmet-tcp"): fills the
-# first 16 MiB of its src drive with a known pattern (each 8-byte word its own
+# --net listen:...:10.99.0.1/24 and --modules nvmet-tcp): fills the first
+# MIB MiB (default 16) of its src drive with a known pattern (each 8-byte word its own
 # byte offset), exports src's namespace over NVMe/TCP on 10.99.0.1:4420 through
 # configfs by hand, tells the host (signal-ready, holding the pattern's
 # sha256), then waits for the host's signal-done (holding the sha256 of what
 # the host copied back local -> remote) and checks its own drive has exactly that.
-#   twonode_tcp_target.sh [NQN]
+# vm.twonode.tcp_target_killed uses it with 64 MiB; the runner kills it
+# while it waits for signal-done.
+#   twonode_tcp_target.sh [MIB [NQN]]
 set -euo pipefail
 trap 'echo "twonode_tcp_target: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
-nqn=${1:-nqn.2026-12.org.cmb:twonode-tcp}
+mib=${1:-16} nqn=${2:-nqn.2026-12.org.cmb:twonode-tcp}
 out=$CMB_VM_OUT
 fail() { echo "twonode_tcp_target: FAIL: $*" >&2; exit 1; }
 signal() { printf '%s\n' "$2" >"$out/signal-$1.tmp"; mv "$out/signal-$1.tmp" "$out/signal-$1"; }
@@ -21,10 +23,10 @@ wait_for() {  # wait_for NAME SECONDS
 }
 
 src=$("$here/by-serial" src)
-python3 -c 'import array, sys; sys.stdout.buffer.write(array.array("Q", range(0, 16 << 20, 8)).tobytes())' >/tmp/pattern
+python3 -c 'import array, sys; sys.stdout.buffer.write(array.array("Q", range(0, int(sys.argv[1]) << 20, 8)).tobytes())' "$mib" >/tmp/pattern
 dd if=/tmp/pattern of="/dev/${src}n1" bs=1M oflag=direct status=none
 want=$(sha256sum </tmp/pattern | cut -d' ' -f1)
-got=$(dd if="/dev/${src}n1" bs=1M count=16 iflag=direct status=none | sha256sum | cut -d' ' -f1)
+got=$(dd if="/dev/${src}n1" bs=1M count="$mib" iflag=direct status=none | sha256sum | cut -d' ' -f1)
 [[ $got == "$want" ]] || fail "src reads back $got after writing the pattern ($want)"
 echo "$want" >"$out/pattern.sha256"
 
