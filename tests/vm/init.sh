@@ -34,6 +34,17 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144,cache=none out "/host$
 mkdir -p /host/dev/shm /host/dev/pts
 mount -t tmpfs tmpfs /host/dev/shm
 mount -t devpts devpts /host/dev/pts
+# vm.sh --net: the virtio-net interface (the only one besides lo) gets cmb.ip.
+ip=$(sed -n 's/.*cmb\.ip=\([^ ]*\).*/\1/p' /proc/cmdline)
+if [ -n "$ip" ]; then
+  ip link set lo up
+  dev=""
+  for n in /sys/class/net/*; do [ "${n##*/}" = lo ] || dev=${n##*/}; done
+  if [ -z "$dev" ] || ! ip addr add "$ip" dev "$dev" || ! ip link set "$dev" up; then
+    echo "cmb-vm: cannot give the network interface '$dev' the address $ip" >/dev/console
+    poweroff -f
+  fi
+fi
 echo "cmb-vm: guest up, running job" >/dev/console
 chroot /host /bin/sh "$out/job.sh" </dev/console >/dev/console 2>&1
 rc=$?

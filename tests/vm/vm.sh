@@ -31,12 +31,17 @@
 # the initramfs loads: nvme-core.multipath=N).
 # --modules "nvmet nvme-loop": more kernel modules (and what they need),
 # loaded at boot (Debian's kernels; not the lts one, which has none).
+# --net listen:PORT:IP/LEN | connect:PORT:IP/LEN: a virtio-net NIC on a QEMU
+# socket netdev that listens on (or connects to) 127.0.0.1:PORT, so two guests
+# share one virtual link and nothing leaves the machine; the guest's interface
+# gets IP/LEN (e.g. 10.99.0.1/24), and the MAC follows the IP's last byte.
+# Start the listening guest first (tests/vm/twonode.sh does both).
 # Fails loudly (exit 125) when the guest does not boot or times out.
 set -euo pipefail
 # A failing command names itself, so no failure is silent.
 trap 'echo "vm.sh: FAIL: line $LINENO: \"$BASH_COMMAND\" exited $?" >&2' ERR
 here=$(cd "$(dirname "$0")" && pwd)
-topology=switch kernel_kind=${CMB_KERNEL:-backports} qemu_kind=${CMB_QEMU:-backports} timeout=600 poll_queues=0 out="" trace=0 trace_also="" hotplug=0 disk_mb=2048 mem=2G extra_modules="" extra_append=""
+topology=switch kernel_kind=${CMB_KERNEL:-backports} qemu_kind=${CMB_QEMU:-backports} timeout=600 poll_queues=0 out="" trace=0 trace_also="" hotplug=0 disk_mb=2048 mem=2G extra_modules="" extra_append="" net=""
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 2; }
 while (($#)); do
   case "$1" in
@@ -52,6 +57,7 @@ while (($#)); do
     --modules) extra_modules=$2; shift 2 ;;
     --append) extra_append+=" $2"; shift 2 ;;
     --mem) mem=$2; shift 2 ;;
+    --net) net=$2; shift 2 ;;
     --nvme-poll-queues) [[ $2 =~ ^[0-9]+$ ]] || { echo "vm.sh: --nvme-poll-queues wants a number, not '$2'" >&2; exit 2; }; poll_queues=$2; shift 2 ;;
     -h|--help) usage ;;
     --) shift; break ;;
@@ -60,6 +66,12 @@ while (($#)); do
 done
 (($#)) || { echo "vm.sh: no command given" >&2; usage; }
 [[ $topology == stock && $kernel_kind != bookworm ]] && kernel_kind=stock
+if [[ -n $net ]]; then
+  [[ $net =~ ^(listen|connect):([0-9]+):(10\.[0-9]+\.[0-9]+\.([0-9]+))/([0-9]+)$ ]] ||
+    { echo "vm.sh: --net wants listen:PORT:IP/LEN or connect:PORT:IP/LEN with a 10.x.y.z address, not '$net'" >&2; exit 2; }
+  net_mode=${BASH_REMATCH[1]} net_port=${BASH_REMATCH[2]} net_ip=${BASH_REMATCH[3]}/${BASH_REMATCH[5]} net_last=${BASH_REMATCH[4]}
+  ((net_port > 0 && net_port < 65536 && net_last < 256)) || { echo "vm.sh: --net: bad port or address in '$net'" >&2; exit 2; }
+fi
 
 die() { echo "vm.sh: $*" >&2; exit 125; }
 cache=${CMB_CACHE:-/var/cache/cmb}
@@ -131,6 +143,7 @@ if [[ $kernel_kind != lts ]]; then
   }
   # virtio_pci: a module in 6.1. ext4: the tests mount one on a destination to see it refused.
   for m in virtio_pci 9pnet_virtio 9p nvme ext4 $extra_modules; do add_module "$m"; done
+  if [[ -n $net ]]; then add_module virtio_net; fi
 fi
 initrd_key=$( (cat "$here/init.sh" "$0"; echo "$kernel_kind $kernel $kver ${mods[*]}") | sha256sum | cut -c1-16)
 initrd="$cache/initrd-$initrd_key.cgz"
@@ -193,6 +206,12 @@ qemu=("$qemu_bin" -machine q35 -m "$mem" -smp 2 -nographic -no-reboot -net none
       -virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap")
 append="console=ttyS0 panic=-1 quiet loglevel=4 cmb.out=$out"
 ((poll_queues)) && append+=" nvme.poll_queues=$poll_queues"
+if [[ -n $net ]]; then
+  # Only ever 127.0.0.1: the two QEMU processes meet on the loopback.
+  qemu+=(-netdev "socket,id=n0,$net_mode=127.0.0.1:$net_port"
+         -device "virtio-net-pci,netdev=n0,mac=52:54:00:99:00:$(printf %02x "$net_last")")
+  append+=" cmb.ip=$net_ip"
+fi
 append+=$extra_append
 # Host directories under /tmp the job needs: the guest mounts its own tmpfs there.
 keep=()
