@@ -22,7 +22,7 @@ test_pkgs=(
   clang libclang-rt-14-dev
   qemu-system-x86 qemu-utils cpio gzip xz-utils busybox-static kmod
   bc flex bison libelf-dev libssl-dev dwarves python3 rsync
-  udev fio util-linux procps e2fsprogs debootstrap gnuplot-nox time universal-ctags graphviz
+  udev fio util-linux procps e2fsprogs debootstrap gnuplot-nox time universal-ctags graphviz nvme-cli
 )
 
 pkgs=("${build_pkgs[@]}")

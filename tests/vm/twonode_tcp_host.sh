@@ -2,8 +2,8 @@
 # The host node of vm.twonode.tcp (tests/vm/twonode.sh boots it with
 # --net connect:...:10.99.0.2/24 and --modules nvme-tcp): once the target
 # exports (signal-ready, holding the sha256 of the pattern on its drive), it
-# connects over NVMe/TCP through /dev/nvme-fabrics (the kernel's interface, as
-# nvme-cli's `nvme connect -t tcp -a 10.99.0.1 -s 4420 -n NQN -l 10` writes it),
+# connects over NVMe/TCP with nvme-cli (`nvme connect -t tcp -a 10.99.0.1 -s 4420
+# -n NQN -l 10`; the kill test writes /dev/nvme-fabrics itself),
 #  1. checks cmbinfo -o json shows the controller as tcp to 10.99.0.1:4420,
 #     live, from 10.99.0.2, ctrl_loss_tmo 10 s, never P2P-eligible, NVMe/TCP named;
 #  2. cmbcp remote -> local (to its own dst, 16 MiB, --allow-bounce): the plan
@@ -33,7 +33,7 @@ want=$(cat "$out/signal-ready")
 [[ -e /dev/nvme-fabrics ]] || fail "no /dev/nvme-fabrics: nvme-fabrics is not loaded"
 connected=0
 for i in 1 2 3 4 5; do
-  if echo "transport=tcp,traddr=10.99.0.1,trsvcid=4420,nqn=$nqn,ctrl_loss_tmo=10" >/dev/nvme-fabrics; then
+  if nvme connect -t tcp -a 10.99.0.1 -s 4420 -n "$nqn" -l 10 >/dev/null; then
     connected=1; break
   fi
   echo "twonode_tcp_host: connect attempt $i failed; retrying" >&2
